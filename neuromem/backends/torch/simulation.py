@@ -1,0 +1,257 @@
+"""The torch Simulation: a thin loop over pure step functions.
+
+Per tick (order of :mod:`neuromem.spec.schemes`): plastic arrivals are
+delivered, the tick's input is taken from the ring buffer, neurons step,
+source spikes are read from the chunk schedule, all spikes propagate through
+the static synapses, and plastic projections update (and deliver, for rules
+that send the updated weight). Everything carries a leading batch dimension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+from neuromem.backends.base import RunInput, Simulation, normalise_inputs
+from neuromem.backends.torch.layout import Layout, NeuronConstants
+from neuromem.backends.torch.neurons import STEPS, NeuronState, SpikeFunction, heaviside
+from neuromem.backends.torch.plasticity import RULES, PlasticProjection
+from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
+from neuromem.backends.torch.synapses import InputBuffer, StaticSynapses
+from neuromem.errors import FileFormatError, ValidationError
+from neuromem.record import Recording, SpikeTrains
+from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson
+
+CHUNK_STEPS = 256
+
+
+class TorchSimulation(Simulation):
+    """A network built on the torch backend (see :func:`neuromem.backends.torch.build`)."""
+
+    def __init__(
+        self,
+        network: Network,
+        dt: float,
+        batch_size: int,
+        device: torch.device,
+        dtype: torch.dtype,
+        trial_seeds: list[int],
+        propagation: str,
+        spike_fn: SpikeFunction = heaviside,
+        progress: bool = False,
+    ) -> None:
+        self.network, self.dt, self.batch_size = network, dt, batch_size
+        self.device, self.dtype = device, dtype
+        self.trial_seeds = trial_seeds
+        self.spike_fn = spike_fn
+        self.progress = progress
+        self.layout = Layout.of(network)
+        self.constants = NeuronConstants.of(network, self.layout, dt, dtype, device)
+        self.static = StaticSynapses(network, self.layout, dt, propagation, dtype, device)
+        self.plastic: dict[str, PlasticProjection] = {}
+        for projection in network.projections:
+            if projection.plasticity is not None:
+                kernel = RULES[type(projection.plasticity)]
+                self.plastic[projection.name] = kernel(
+                    network, projection.name, self.layout, dt, batch_size, dtype, device
+                )
+        max_delay = max([self.static.max_delay] + [p.delay for p in self.plastic.values()])
+        self.buffer_slots = max_delay + 1
+        self.step_neurons = STEPS[network.scheme]
+        self.reset()
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def tick(self) -> int:
+        return self._tick
+
+    def reset(self) -> None:
+        k, shape = self.constants, (self.batch_size, self.layout.n_lif)
+        self.state = NeuronState(
+            v=k.v_init.expand(shape).clone(),
+            i_exc=torch.zeros(shape, dtype=self.dtype, device=self.device),
+            i_inh=torch.zeros(shape, dtype=self.dtype, device=self.device),
+            refractory=torch.zeros(shape, dtype=torch.int32, device=self.device),
+        )
+        self.buffer = InputBuffer(self.buffer_slots, self.batch_size, self.layout.n_lif, self.dtype, self.device)
+        for projection in self.plastic.values():
+            projection.reset()
+        self._tick = 0
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """All dynamic state as tensors (for checkpoints)."""
+        state = {f"neurons.{k}": v for k, v in self.state._asdict().items()}
+        state["buffer"] = self.buffer.data
+        state["tick"] = torch.tensor(self._tick)
+        for name, projection in self.plastic.items():
+            state.update({f"plastic.{name}.{k}": v for k, v in projection.state().items()})
+        return {k: v.detach().cpu().clone() for k, v in state.items()}
+
+    def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Restore :meth:`state_dict`; checks every key and shape first."""
+        expected = self.state_dict()
+        if set(state) != set(expected):
+            missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+            raise FileFormatError(f"checkpoint does not fit this simulation: missing {missing}, unexpected {extra}")
+        for key, value in state.items():
+            if tuple(value.shape) != tuple(expected[key].shape):
+                raise FileFormatError(
+                    f"checkpoint entry {key!r} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}"
+                )
+        to = lambda t, like: t.to(device=self.device, dtype=like.dtype).clone()  # noqa: E731
+        self.state = NeuronState(**{k: to(state[f"neurons.{k}"], v) for k, v in self.state._asdict().items()})
+        self.buffer.data = to(state["buffer"], self.buffer.data)
+        self._tick = int(state["tick"])
+        for name, projection in self.plastic.items():
+            projection.load_state(
+                {k: state[f"plastic.{name}.{k}"] for k in projection.state()}
+            )
+
+    def get_weights(self, projection: str) -> np.ndarray:
+        if projection in self.plastic:
+            return self.plastic[projection].weight.detach().cpu().numpy().astype(np.float64)
+        weights = self.network.connection_list(self.network.projection(projection).name).weight
+        return np.broadcast_to(weights, (self.batch_size, weights.size)).copy()
+
+    def set_weights(self, projection: str, weights: np.ndarray | float) -> None:
+        if projection not in self.plastic:
+            self.network.projection(projection)
+            raise ValidationError(
+                f"set_weights: projection {projection!r} is static; change its weight in the Network instead"
+            )
+        kernel = self.plastic[projection]
+        array = np.asarray(weights, dtype=np.float64)
+        try:
+            array = np.broadcast_to(array, (self.batch_size, kernel.n_synapses))
+        except ValueError:
+            raise ValidationError(
+                f"set_weights({projection!r}): shape {array.shape} does not fit (trials={self.batch_size},"
+                f" synapses={kernel.n_synapses}); give a scalar, (synapses,) or (trials, synapses)"
+            ) from None
+        if not np.all(np.isfinite(array)):
+            raise ValidationError(f"set_weights({projection!r}): weights must be finite")
+        kernel.weight = torch.as_tensor(array.copy(), dtype=self.dtype, device=self.device)
+
+    # -- running -----------------------------------------------------------------------
+
+    def _schedules(self, inputs: Mapping[str, RunInput] | None) -> dict[str, ArraySchedule | PoissonSchedule]:
+        overrides = normalise_inputs(self.network, inputs, self.batch_size)
+        schedules: dict[str, ArraySchedule | PoissonSchedule] = {}
+        for name in self.layout.source_names:
+            cell = self.network.population(name).cell
+            if name in overrides:
+                schedules[name] = ArraySchedule(overrides[name], self.dt, self.device)
+            elif isinstance(cell, SpikeSourceArray):
+                schedules[name] = ArraySchedule([cell] * self.batch_size, self.dt, self.device)
+            else:
+                assert isinstance(cell, SpikeSourcePoisson)
+                schedules[name] = PoissonSchedule(cell, self.trial_seeds, self.dt, self.device)
+        return schedules
+
+    def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:
+        steps = self.duration_steps(duration)
+        schedules = self._schedules(inputs)
+        probes = self.network.probes
+        spike_probes = [p.target for p in probes if p.variable == "spikes"]
+        trace_probes = [(p.target, p.variable) for p in probes if p.variable in ("v", "i_exc", "i_inh")]
+        weight_probes = [p for p in probes if p.variable == "weight"]
+        start = self._tick
+        layout, batch = self.layout, self.batch_size
+        found: list[tuple[torch.Tensor, ...]] = []
+        traces = {key: [] for key in trace_probes}  # type: dict[tuple[str, str], list[torch.Tensor]]
+        snapshots: dict[str, list[tuple[int, np.ndarray]]] = {p.target: [] for p in weight_probes}
+        chunk = torch.zeros(min(CHUNK_STEPS, max(steps, 1)), batch, layout.n_total, dtype=self.dtype, device=self.device)
+        done = 0
+        bar = _progress_bar(steps, self.progress)
+        while done < steps:
+            n = min(chunk.shape[0], steps - done)
+            chunk.zero_()
+            for name, schedule in schedules.items():
+                schedule.fill(chunk[:n, :, layout.slice(name)], self._tick)
+            for i in range(n):
+                self._step(chunk[i])
+                for key in trace_probes:
+                    variable = {"v": self.state.v, "i_exc": self.state.i_exc, "i_inh": self.state.i_inh}[key[1]]
+                    traces[key].append(variable[:, layout.slice(key[0])].detach().clone())
+                for probe in weight_probes:
+                    every = probe.every_ms
+                    if every is not None and (self._tick * self.dt) % every < 1e-9:
+                        snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
+            step_index, trial, neuron = torch.nonzero(chunk[:n], as_tuple=True)
+            found.append((step_index + self._tick - n, trial, neuron))
+            done += n
+            bar.update(n)
+        bar.close()
+        for probe in weight_probes:
+            if probe.every_ms is None or not snapshots[probe.target]:
+                snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
+        return self._recording(start, found, spike_probes, traces, snapshots)
+
+    def _step(self, spikes_out: torch.Tensor) -> None:
+        """One tick. ``spikes_out`` (batch, n_total) holds the source spikes on entry."""
+        tick = self._tick
+        for projection in self.plastic.values():
+            projection.before_neurons(tick, self.buffer)
+        input_exc, input_inh = self.buffer.take(tick)
+        lif = slice(0, self.layout.n_lif)
+        spikes, self.state = self.step_neurons(self.state, input_exc, input_inh, self.constants, self.spike_fn)
+        spikes_out[:, lif] = spikes
+        self.static.propagate(spikes_out, tick, self.buffer)
+        for projection in self.plastic.values():
+            projection.after_neurons(tick, spikes_out, self.buffer)
+        self._tick = tick + 1
+
+    def _recording(
+        self,
+        start: int,
+        found: list[tuple[torch.Tensor, ...]],
+        spike_probes: list[str],
+        traces: dict[tuple[str, str], list[torch.Tensor]],
+        snapshots: dict[str, list[tuple[int, np.ndarray]]],
+    ) -> Recording:
+        if found:
+            tick, trial, neuron = (torch.cat(parts).cpu().numpy() for parts in zip(*found))
+        else:
+            tick = trial = neuron = np.zeros(0, dtype=np.int64)
+        spikes = {}
+        for name in spike_probes:
+            where = self.layout.slice(name)
+            keep = (neuron >= where.start) & (neuron < where.stop)
+            spikes[name] = SpikeTrains.from_arrays(trial[keep], neuron[keep] - where.start, tick[keep])
+        trace_arrays = {
+            key: (torch.stack(values, dim=1).cpu().numpy().astype(np.float64) if values else np.zeros((self.batch_size, 0, self.layout.sizes[key[0]])))
+            for key, values in traces.items()
+        }
+        weights = {
+            name: (np.array([t for t, _ in shots], dtype=np.int64), np.stack([w for _, w in shots]))
+            for name, shots in snapshots.items()
+        }
+        return Recording(
+            dt=self.dt,
+            start_tick=start,
+            stop_tick=self._tick,
+            batch_size=self.batch_size,
+            sizes=dict(self.layout.sizes),
+            spikes=spikes,
+            traces=trace_arrays,
+            weights=weights,
+        )
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(steps: int, enabled: bool) -> _NoBar:
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=steps, unit="step", mininterval=1.0, leave=False)  # type: ignore[return-value]

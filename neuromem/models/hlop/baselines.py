@@ -1,0 +1,137 @@
+"""Baselines in the same harness: EWC, SVD gradient projection (GPM-style), multitask.
+
+Sequential fine-tuning is :class:`~neuromem.models.hlop.learner.FineTuneLearner`.
+
+* **EWC** (Kirkpatrick et al. 2017), online form: after each task the diagonal
+  empirical Fisher ``F_i = < (d log p(y|x) / d theta_i)^2 >`` is added to the
+  running sum and ``theta*`` is stored; later tasks minimise
+  ``L + (lambda / 2) sum_i F_i (theta_i - theta*_i)^2``.
+* **SVD projection** (Saha et al. 2021, GPM): after each task the presynaptic
+  activity's residual off the stored basis is decomposed by SVD and its top
+  k left singular vectors join the basis; k is the same per layer and task as
+  HLOP's lateral neurons, so the two differ only in how the subspace is found.
+* **Multitask**: all tasks' data interleaved batch by batch (upper bound).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from neuromem.models.hlop.learner import ContinualLearner, TrainConfig
+from neuromem.models.hlop.network import NetworkConfig
+from neuromem.models.hlop.projection import HLOPConfig, ProjectionLearner, project_out
+
+__all__ = ["EWCLearner", "MultitaskLearner", "SVDProjectionLearner"]
+
+
+class EWCLearner(ContinualLearner):
+    """Elastic weight consolidation with summed diagonal Fisher; ``ewc_lambda`` scales the penalty."""
+
+    method = "ewc"
+
+    def __init__(
+        self,
+        network: NetworkConfig,
+        train: TrainConfig,
+        ewc_lambda: float = 1000.0,
+        fisher_samples: int = 500,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        super().__init__(network, train, device)
+        self.ewc_lambda = float(ewc_lambda)
+        self.fisher_samples = int(fisher_samples)
+        self.fisher = {n: torch.zeros_like(p) for n, p in self.net.named_parameters()}
+        self.anchor = {n: p.detach().clone() for n, p in self.net.named_parameters()}
+
+    def _penalty(self) -> torch.Tensor | None:
+        if not self.tasks_trained:
+            return None
+        total = torch.zeros((), device=self.device)
+        for name, p in self.net.named_parameters():
+            total = total + (self.fisher[name] * (p - self.anchor[name]) ** 2).sum()
+        return 0.5 * self.ewc_lambda * total
+
+    def _after_task(self, task_id: int, x: torch.Tensor, y: torch.Tensor, head: int) -> None:
+        idx = torch.randperm(x.shape[0], generator=self.generator)[: self.fisher_samples].to(self.device)
+        fisher = {n: torch.zeros_like(p) for n, p in self.net.named_parameters()}
+        chunk = 20  # per-chunk gradients: the squared mean underestimates F, chunks keep it cheap
+        n_chunks = 0
+        for start in range(0, idx.numel(), chunk):
+            sel = idx[start : start + chunk]
+            self.net.zero_grad(set_to_none=True)
+            F.cross_entropy(self.net(x[sel], head=head), y[sel]).backward()
+            for n, p in self.net.named_parameters():
+                if p.grad is not None:
+                    fisher[n] += p.grad.detach() ** 2 * sel.numel()
+            n_chunks += 1
+        self.net.zero_grad(set_to_none=True)
+        for n, p in self.net.named_parameters():
+            self.fisher[n] += fisher[n] / max(n_chunks, 1)
+            self.anchor[n] = p.detach().clone()
+
+
+class SVDProjectionLearner(ProjectionLearner):
+    """Gradient projection with a basis from SVD of stored activity (GPM-style)."""
+
+    method = "svd"
+
+    def __init__(
+        self, network: NetworkConfig, train: TrainConfig, hlop: HLOPConfig, device: str | torch.device = "cpu"
+    ) -> None:
+        super().__init__(network, train, device)
+        self.sizes = hlop
+        self.bases = {n: torch.zeros(0, m.in_features, device=self.device) for n, m in self.protected.items()}
+
+    def basis(self, name: str) -> torch.Tensor:
+        """Orthonormal rows (M, N) found by SVD."""
+        return self.bases[name]
+
+    def _after_task(self, task_id: int, x: torch.Tensor, y: torch.Tensor, head: int) -> None:
+        acts = self._collect(x, head, self.sizes.samples, self.sizes.max_rows)
+        task_number = len(self.tasks_trained) + 1
+        for layer, name in enumerate(self.protected):
+            basis = self.bases[name]
+            k = min(self.sizes.neurons_for(layer, task_number), basis.shape[1] - basis.shape[0])
+            if k <= 0:
+                continue
+            resid = project_out(acts[name].double(), basis.double())
+            top = torch.linalg.svd(resid, full_matrices=False)[2][:k]
+            q, _ = torch.linalg.qr(torch.cat([basis.double(), top], dim=0).T)
+            self.bases[name] = q.T.to(basis.dtype)
+
+
+class MultitaskLearner(ContinualLearner):
+    """Joint training on all tasks at once (upper bound)."""
+
+    method = "multitask"
+
+    def train_joint(
+        self, task_ids: Sequence[int], images: Sequence[np.ndarray | torch.Tensor], labels: Sequence[np.ndarray]
+    ) -> None:
+        """Interleave batches of every task (one batch per task in turn) for ``epochs`` epochs."""
+        data = []
+        for task_id, xi, yi in zip(task_ids, images, labels, strict=True):
+            x = self._check_images(xi)
+            y = self._check_labels(yi, x.shape[0])
+            head = self._head_of(int(task_id), training=True)
+            self.task_heads[int(task_id)] = head
+            data.append((x, y, head))
+        cfg = self.train_config
+        opt = torch.optim.SGD(self.net.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+        self.net.train()
+        for _ in range(cfg.epochs):
+            orders = [torch.randperm(x.shape[0], generator=self.generator).to(self.device) for x, _, _ in data]
+            n_batches = max((x.shape[0] + cfg.batch_size - 1) // cfg.batch_size for x, _, _ in data)
+            for b in range(n_batches):
+                for (x, y, head), order in zip(data, orders, strict=True):
+                    idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+                    if idx.numel() == 0:
+                        continue
+                    opt.zero_grad(set_to_none=True)
+                    F.cross_entropy(self.net(x[idx], head=head), y[idx]).backward()
+                    opt.step()
+        self.tasks_trained = [int(t) for t in task_ids]

@@ -1,0 +1,222 @@
+"""Continual learner: trains a :class:`SpikingNet` on a sequence of tasks.
+
+:class:`ContinualLearner` holds the network, the task -> head map and the
+training loop (BPTT through ``num_steps`` steps, or the online trace rule),
+with three hooks that the methods fill in: a loss penalty (EWC), a gradient
+transform (orthogonal projection) and an end-of-task step (consolidation).
+Plain SGD with momentum, reset at each task: an adaptive optimiser (Adam)
+rescales gradient coordinates and so would undo the projection.
+
+Online rule (OTTT-like): per step ``t`` the loss of that step's readout is
+back-propagated through the layers of that step only (membranes detached),
+and each weight receives ``delta[t] e[t]^T`` with presynaptic trace
+``e[t] = beta e[t-1] + x[t]``, ``beta = exp(-dt / tau_m)``.
+
+Example
+-------
+>>> learner = FineTuneLearner(NetworkConfig(hidden=(32,)), TrainConfig(epochs=1))
+>>> learner.train_task(0, images, labels)  # doctest: +SKIP
+>>> learner.evaluate(0, test_images, test_labels)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from neuromem.errors import BackendError, ValidationError
+from neuromem.models.hlop.network import NetworkConfig, SpikingNet
+
+__all__ = ["ContinualLearner", "FineTuneLearner", "TrainConfig"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training of each task: ``epochs`` of SGD (``lr``, ``momentum``), ``rule`` 'bptt' or 'online'."""
+
+    epochs: int = 1
+    batch_size: int = 64
+    lr: float = 0.05
+    momentum: float = 0.9
+    rule: str = "bptt"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rule not in ("bptt", "online"):
+            raise ValidationError(f"TrainConfig: rule '{self.rule}' is unknown; allowed: 'bptt', 'online'")
+        if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
+            raise ValidationError(
+                f"TrainConfig: epochs {self.epochs}, batch_size {self.batch_size}, lr {self.lr}; "
+                "allowed: epochs >= 0, batch_size >= 1, lr > 0"
+            )
+
+
+def _device(device: str | torch.device) -> torch.device:
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise BackendError(f"ContinualLearner: device '{device}' requested but CUDA is not available; use 'cpu'")
+    return dev
+
+
+class ContinualLearner:
+    """Base learner = sequential fine-tuning (no protection).
+
+    Parameters
+    ----------
+    network
+        Network shape; ``n_heads > 1`` means multi-head (one head per task).
+    train
+        Optimiser settings.
+    device
+        ``"cpu"`` or ``"cuda"``.
+    """
+
+    method = "finetune"
+
+    def __init__(self, network: NetworkConfig, train: TrainConfig, device: str | torch.device = "cpu") -> None:
+        self.network_config = network
+        self.train_config = train
+        self.device = _device(device)
+        torch.manual_seed(train.seed)
+        self.net = SpikingNet(network).to(self.device)
+        self.generator = torch.Generator().manual_seed(train.seed + 1)
+        self.task_heads: dict[int, int] = {}
+        self.tasks_trained: list[int] = []
+
+    @property
+    def single_head(self) -> bool:
+        """True when all tasks share one readout."""
+        return self.network_config.n_heads == 1
+
+    # ----- validation --------------------------------------------------------------
+    def _check_images(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
+        shape = self.network_config.input_shape
+        if x.ndim < 2 or x[0].numel() != math.prod(shape) or x.shape[0] == 0:
+            raise ValidationError(
+                f"{type(self).__name__}: images have shape {tuple(x.shape)}; allowed: (N, ...) with N >= 1 and "
+                f"{math.prod(shape)} values per sample, e.g. (N, {', '.join(map(str, shape))})"
+            )
+        x = x.reshape(x.shape[0], *shape).to(torch.float32)
+        if x.max() > 1.0 + 1e-6:
+            x = x / 255.0  # uint8 grey levels
+        return x.to(self.device)
+
+    def _check_labels(self, labels: np.ndarray | torch.Tensor, n: int) -> torch.Tensor:
+        y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
+        k = self.network_config.n_classes
+        if y.shape != (n,) or y.dtype.is_floating_point or (y.numel() and (int(y.min()) < 0 or int(y.max()) >= k)):
+            bad = f"shape {tuple(y.shape)}, dtype {y.dtype}" + (
+                f", range [{int(y.min())}, {int(y.max())}]" if y.numel() and not y.dtype.is_floating_point else ""
+            )
+            raise ValidationError(
+                f"{type(self).__name__}: labels have {bad}; allowed: integer ({n},) in [0, {k - 1}]"
+            )
+        return y.to(torch.int64).to(self.device)
+
+    def _head_of(self, task_id: int, training: bool) -> int:
+        if task_id in self.task_heads:
+            return self.task_heads[task_id]
+        if not training:
+            raise ValidationError(
+                f"{type(self).__name__}: task_id {task_id} was never trained; allowed: {sorted(self.task_heads)}"
+            )
+        if self.single_head:
+            return 0
+        if len(self.task_heads) >= self.network_config.n_heads:
+            raise ValidationError(
+                f"{type(self).__name__}: task_id {task_id} needs a new head but all "
+                f"{self.network_config.n_heads} heads are used by tasks {sorted(self.task_heads)}"
+            )
+        return len(self.task_heads)
+
+    # ----- hooks -------------------------------------------------------------------
+    def _penalty(self) -> torch.Tensor | None:
+        return None
+
+    def _transform_gradients(self, task_id: int) -> None:
+        return None
+
+    def _after_task(self, task_id: int, x: torch.Tensor, y: torch.Tensor, head: int) -> None:
+        return None
+
+    def _before_task(self, task_id: int) -> None:
+        return None
+
+    # ----- training ----------------------------------------------------------------
+    def _batch_loss_bptt(self, x: torch.Tensor, y: torch.Tensor, head: int) -> torch.Tensor:
+        return F.cross_entropy(self.net(x, head=head), y)
+
+    def _online_batch(self, x: torch.Tensor, y: torch.Tensor, head: int) -> None:
+        beta = math.exp(-self.network_config.dt / self.network_config.tau_m)
+        mems: list[torch.Tensor | None] = [None] * len(self.net.layers)
+        traces: list[torch.Tensor] | None = None
+        steps = self.network_config.num_steps
+        for _ in range(steps):
+            with torch.no_grad():
+                _, _, inputs = self.net.step(x, [m.detach() if m is not None else None for m in mems], head)
+                traces = [i.clone() for i in inputs] if traces is None else [
+                    beta * e + i for e, i in zip(traces, inputs, strict=True)
+                ]
+            out, mems, _ = self.net.step(x, [m.detach() if m is not None else None for m in mems], head, traces)
+            loss = F.cross_entropy(out, y) / steps
+            penalty = self._penalty()
+            if penalty is not None:
+                loss = loss + penalty / steps
+            loss.backward()
+
+    def train_task(self, task_id: int, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> None:
+        """Train on one task (``images`` (N, ...) in [0, 1] or uint8, integer ``labels``)."""
+        x = self._check_images(images)
+        y = self._check_labels(labels, x.shape[0])
+        task_id = int(task_id)
+        head = self._head_of(task_id, training=True)
+        self.task_heads[task_id] = head
+        self._before_task(task_id)
+        cfg = self.train_config
+        opt = torch.optim.SGD(self.net.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+        self.net.train()
+        for _ in range(cfg.epochs):
+            order = torch.randperm(x.shape[0], generator=self.generator).to(self.device)
+            for start in range(0, x.shape[0], cfg.batch_size):
+                idx = order[start : start + cfg.batch_size]
+                opt.zero_grad(set_to_none=True)
+                if cfg.rule == "online":
+                    self._online_batch(x[idx], y[idx], head)
+                else:
+                    loss = self._batch_loss_bptt(x[idx], y[idx], head)
+                    penalty = self._penalty()
+                    (loss if penalty is None else loss + penalty).backward()
+                self._transform_gradients(task_id)
+                opt.step()
+        self._after_task(task_id, x, y, head)
+        if task_id not in self.tasks_trained:
+            self.tasks_trained.append(task_id)
+
+    # ----- inference ---------------------------------------------------------------
+    def predict(self, task_id: int, images: np.ndarray | torch.Tensor, batch_size: int = 1000) -> np.ndarray:
+        """Predicted labels (N,) of ``images`` for a task trained before."""
+        head = self._head_of(int(task_id), training=False)
+        x = self._check_images(images)
+        self.net.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, x.shape[0], batch_size):
+                out.append(self.net(x[start : start + batch_size], head=head).argmax(1).cpu())
+        return torch.cat(out).numpy()
+
+    def evaluate(self, task_id: int, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> float:
+        """Accuracy in [0, 1] on a task trained before."""
+        x = self._check_images(images)
+        y = self._check_labels(labels, x.shape[0])
+        return float((torch.as_tensor(self.predict(task_id, x)) == y.cpu()).float().mean())
+
+
+class FineTuneLearner(ContinualLearner):
+    """Plain sequential fine-tuning: the baseline that forgets."""
+
+    method = "finetune"

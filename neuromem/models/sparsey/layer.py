@@ -1,0 +1,351 @@
+"""A grid of Sparsey macrocolumns (macs) with binary weights and the CSA.
+
+Each of M macs has Q competitive modules (CMs) of K binary cells; a code is
+one winner per CM. Signals: U (bottom-up, this frame), H (horizontal, previous
+frame) and D (top-down, previous frame), each through its own receptive fields
+(:class:`~neuromem.models.sparsey.afferent.Afferent`). The layer holds R
+independent replicas (separate weights, one seeded generator), so seeds or
+parameter studies run in one pass; learning is never batched within a replica.
+
+Modes (spec ``sparsey.md`` section 8.2)
+---------------------------------------
+``learn``      sample winners from rho, write weights w_ji <- 1 for every active
+               afferent j of each winner i (unless its bundle is frozen);
+``recognise``  max-V winners with the declared tie rule; writes nothing;
+``assign``     sample winners like ``learn``; writes nothing.
+
+Freezing: a (source entry, target mac) bundle freezes once the fraction of its
+allowed weights that are set exceeds ``sat_threshold``; frozen bundles are
+never written again. A mac all of whose active U bundles are frozen selects by
+max-V in learning mode, as it cannot learn.
+
+Example
+-------
+>>> import torch
+>>> layer = MacLayer.single(n_inputs=16, Q=4, K=3, seed=1)
+>>> x = torch.zeros(16); x[:4] = 1
+>>> _ = layer.learn(x)
+>>> bool((layer.recognise(x).G == 1).all())
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from neuromem.errors import ValidationError
+from neuromem.models.sparsey import csa
+from neuromem.models.sparsey.afferent import Afferent
+from neuromem.models.sparsey.params import CSAParams, check_count
+
+SIGNALS = ("U", "H", "D")
+MODES = ("learn", "recognise", "assign")
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Outcome of one frame.
+
+    Attributes
+    ----------
+    code : Tensor int64, shape (R, [B,] M, Q)
+        Winner of each CM, -1 where the mac was inactive (outside its band).
+    G : Tensor float, shape (R, [B,] M)
+        Familiarity of each mac (0 where inactive).
+    active : Tensor bool, shape (R, [B,] M)
+        Which macs emitted a code.
+    """
+
+    code: torch.Tensor
+    G: torch.Tensor
+    active: torch.Tensor
+
+
+def code_to_cells(code: torch.Tensor, K: int) -> torch.Tensor:
+    """One-hot cell vector (..., M*Q*K) float of a code (..., M, Q); -1 gives no cell."""
+    onehot = torch.nn.functional.one_hot(code.clamp(min=0), K).to(torch.float32)
+    onehot = onehot * (code >= 0)[..., None].to(torch.float32)
+    return onehot.flatten(start_dim=-3)
+
+
+class MacLayer:
+    """M macrocolumns of Q CMs x K cells, R independent replicas.
+
+    Parameters
+    ----------
+    Q, K : int
+        CMs per mac and cells per CM (>= 1).
+    u : Afferent
+        Bottom-up receptive fields (defines M).
+    h, d : Afferent or None
+        Horizontal and top-down receptive fields (previous frame), optional.
+    params : CSAParams
+        CSA parameters.
+    band : (float, float)
+        Activation band (pi_lo, pi_hi) as fractions of ``u.max_active``.
+    replicas : int
+        Number R of independent copies.
+    device : str or torch.device
+        Where tensors live (``"cpu"``, ``"cuda"``).
+    seed : int
+        Seed of the layer's own ``torch.Generator``.
+    name : str
+        Label used in error messages.
+    """
+
+    def __init__(
+        self,
+        Q: int,
+        K: int,
+        u: Afferent,
+        h: Afferent | None = None,
+        d: Afferent | None = None,
+        params: CSAParams | None = None,
+        band: tuple[float, float] = (0.0, 1.0),
+        replicas: int = 1,
+        device: str | torch.device = "cpu",
+        seed: int = 0,
+        name: str = "layer",
+    ) -> None:
+        owner = f"MacLayer '{name}'"
+        self.name = name
+        self.Q = check_count(owner, "Q", Q)
+        self.K = check_count(owner, "K", K)
+        self.replicas = check_count(owner, "replicas", replicas)
+        self.params = params if params is not None else CSAParams()
+        if not (0.0 <= band[0] <= band[1] <= 1.0):
+            raise ValidationError(f"{owner}: band = {band!r} must satisfy 0 <= pi_lo <= pi_hi <= 1")
+        self.band = (float(band[0]), float(band[1]))
+        self.afferents: dict[str, Afferent] = {"U": u}
+        for key, aff in (("H", h), ("D", d)):
+            if aff is not None:
+                if aff.n_macs != u.n_macs:
+                    raise ValidationError(f"{owner}: {key} afferent has {aff.n_macs} macs; U has {u.n_macs}")
+                self.afferents[key] = aff
+        self.n_macs = u.n_macs
+        self.device = torch.device(device)
+        self.seed = int(seed)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(self.seed)
+        R, M, C = self.replicas, self.n_macs, self.Q * self.K
+        self._index = {}
+        self._allowed = {}
+        self.weights: dict[str, torch.Tensor] = {}
+        self.frozen: dict[str, torch.Tensor] = {}
+        for key, aff in self.afferents.items():
+            index = np.where(aff.index >= 0, aff.index, aff.source_size)
+            self._index[key] = torch.tensor(index, device=self.device)
+            self._allowed[key] = torch.tensor(aff.allowed(self.Q, self.K), device=self.device, dtype=torch.float32)
+            self.weights[key] = torch.zeros((R, M, aff.width, C), device=self.device)
+            self.frozen[key] = torch.zeros((R, M, aff.width), dtype=torch.bool, device=self.device)
+        self._max_active = torch.tensor(np.array(u.max_active), device=self.device, dtype=torch.float32)
+        self.n_learned = torch.zeros(R, dtype=torch.int64, device=self.device)
+
+    @classmethod
+    def single(
+        cls,
+        n_inputs: int,
+        Q: int,
+        K: int,
+        params: CSAParams | None = None,
+        horizontal: bool = False,
+        **kwargs: object,
+    ) -> MacLayer:
+        """One mac seeing all ``n_inputs`` bits; optional H signals from its own previous code."""
+        check_count("MacLayer.single", "n_inputs", n_inputs)
+        check_count("MacLayer.single", "Q", Q)
+        check_count("MacLayer.single", "K", K)
+        h = None
+        if horizontal:
+            h = Afferent.full(Q * K)
+            h = Afferent(h.index, Q * K, np.array([float(Q)]), same_level_cells=(Q, K))
+        return cls(Q, K, Afferent.full(n_inputs), h=h, params=params, **kwargs)  # type: ignore[arg-type]
+
+    # ----------------------------------------------------------------- inputs
+    def _owner(self) -> str:
+        return f"MacLayer '{self.name}'"
+
+    def _as_input(self, value: object, key: str, batched: bool) -> torch.Tensor:
+        """Validate a binary source and shape it as (R, B, N) float32."""
+        size = self.afferents[key].source_size
+        field = {"U": "u", "H": "h", "D": "d"}[key]
+        try:
+            x = torch.as_tensor(np.asarray(value.cpu() if isinstance(value, torch.Tensor) else value))
+        except (TypeError, ValueError):
+            raise ValidationError(f"{self._owner()}: input {field} is not numeric") from None
+        if x.dtype == torch.bool:
+            x = x.to(torch.float32)
+        if x.ndim == 0 or x.shape[-1] != size:
+            got = "a scalar" if x.ndim == 0 else f"{x.shape[-1]} features"
+            raise ValidationError(f"{self._owner()}: input {field} has {got}; expected {size} (shape (..., {size}))")
+        bad = x[(x != 0) & (x != 1)]
+        if bad.numel():
+            raise ValidationError(
+                f"{self._owner()}: input {field} holds value {bad.flatten()[0].item():g}; only 0 and 1 are allowed"
+            )
+        x = x.to(torch.float32)
+        R = self.replicas
+        if not batched:
+            if x.ndim == 1:
+                x = x.expand(R, size)
+            if x.shape != (R, size):
+                raise ValidationError(
+                    f"{self._owner()}: learning input {field} has shape {tuple(x.shape)}; expected ({size},) or "
+                    f"({R}, {size}): one item per replica, never a batch of items"
+                )
+            x = x[:, None, :]
+        else:
+            if x.ndim == 1:
+                x = x[None, :]
+            if x.ndim == 2:
+                x = x[None].expand(R, *x.shape)
+            if x.ndim != 3 or x.shape[0] != R:
+                raise ValidationError(
+                    f"{self._owner()}: input {field} has shape {tuple(x.shape)}; expected ({size},), (B, {size}) "
+                    f"or ({R}, B, {size})"
+                )
+        return x.to(self.device)
+
+    # ---------------------------------------------------------------- support
+    def support(self, sources: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+        """Steps 0 to 3 for validated sources (R, B, N): returns V, gathered inputs, active.
+
+        V has shape (R, B, M, Q, K); gathered[t] (R, B, M, F_t); active (R, B, M).
+        """
+        R, M, Q, K = self.replicas, self.n_macs, self.Q, self.K
+        gathered: dict[str, torch.Tensor] = {}
+        terms = []
+        exponents = {"U": self.params.lam_u, "H": self.params.lam_h, "D": self.params.lam_d}
+        for key, x in sources.items():
+            padded = torch.cat([x, torch.zeros_like(x[..., :1])], dim=-1)
+            a = padded[..., self._index[key]]
+            gathered[key] = a
+            raw = torch.einsum("rbmf,rmfc->rbmc", a, self.weights[key])
+            n_cell = torch.einsum("rbmf,mfc->rbmc", a, self._allowed[key])
+            X = csa.normalised_sum(raw, n_cell).view(R, -1, M, Q, K)
+            available = (n_cell > 0).view(R, -1, M, Q, K)
+            terms.append((X, available, exponents[key]))
+        V = csa.local_support(terms)
+        n_u = gathered["U"].sum(dim=-1)
+        frac = n_u / self._max_active.clamp(min=1.0)
+        active = (n_u >= 1) & (frac >= self.band[0] - 1e-9) & (frac <= self.band[1] + 1e-9)
+        return V, gathered, active
+
+    # ------------------------------------------------------------------ frame
+    def frame(
+        self,
+        u: object,
+        h: object | None = None,
+        d: object | None = None,
+        mode: str = "recognise",
+        keep: torch.Tensor | None = None,
+    ) -> FrameResult:
+        """Run one CSA frame in ``mode`` (``"learn"``, ``"recognise"`` or ``"assign"``).
+
+        ``learn`` takes one item per replica, shape (N,) or (R, N), and
+        returns results without the B axis. ``recognise`` and ``assign`` take
+        queries (N,), (B, N) or (R, B, N) and return (R, B, ...).
+        ``keep`` (int64, shaped like the returned code) holds codes of macs
+        that persist this frame (first CM >= 0): they skip the CSA and learn
+        nothing.
+        """
+        if mode not in MODES:
+            raise ValidationError(f"{self._owner()}: mode = {mode!r} is not one of {', '.join(map(repr, MODES))}")
+        batched = mode != "learn"
+        given = {"U": u, "H": h, "D": d}
+        sources: dict[str, torch.Tensor] = {}
+        for key, value in given.items():
+            if value is None:
+                continue
+            if key not in self.afferents:
+                raise ValidationError(f"{self._owner()}: input {key.lower()} given but the layer has no {key} afferent")
+            sources[key] = self._as_input(value, key, batched)
+        if "U" not in sources:
+            raise ValidationError(f"{self._owner()}: input u is required")
+        shapes = {x.shape[1] for x in sources.values()}
+        if len(shapes) != 1:
+            raise ValidationError(f"{self._owner()}: inputs disagree on the number of queries: {sorted(shapes)}")
+        if mode == "recognise" and int(self.n_learned.sum()) == 0:
+            raise ValidationError(
+                f"{self._owner()}: recognise called on an untrained layer (n_learned = 0); learn items first"
+            )
+        with torch.no_grad():
+            V, gathered, active = self.support(sources)
+            G = torch.where(active, csa.familiarity(V), torch.zeros_like(active, dtype=V.dtype))
+            if mode == "recognise":
+                sample = torch.zeros_like(active)
+            elif mode == "assign":
+                sample = active
+            else:
+                sample = active & self._can_learn(gathered["U"])
+            if keep is not None:
+                keep = keep.to(self.device).view(active.shape + (self.Q,))
+                held = keep[..., 0] >= 0
+                sample = sample & ~held
+            winners = csa.csa_winners(V, G, self.params, sample, self.generator)
+            code = torch.where(active[..., None], winners, torch.full_like(winners, -1))
+            if keep is not None:
+                code = torch.where(held[..., None], keep, code)
+                active = active | held
+            if mode == "learn":
+                self._write(gathered, code[:, 0], sample[:, 0])
+                self.n_learned += sample[:, 0].any(dim=-1).to(torch.int64)
+                return FrameResult(code[:, 0], G[:, 0], active[:, 0])
+        return FrameResult(code, G, active)
+
+    def learn(self, u: object, h: object | None = None, d: object | None = None) -> FrameResult:
+        """Learn one item per replica (single trial); see :meth:`frame`."""
+        return self.frame(u, h, d, mode="learn")
+
+    def recognise(self, u: object, h: object | None = None, d: object | None = None) -> FrameResult:
+        """Max-V codes of a batch of queries; writes nothing; see :meth:`frame`."""
+        return self.frame(u, h, d, mode="recognise")
+
+    def assign(self, u: object, h: object | None = None, d: object | None = None) -> FrameResult:
+        """Sampled (learning-mode) codes of a batch of queries; writes nothing."""
+        return self.frame(u, h, d, mode="assign")
+
+    # --------------------------------------------------------------- learning
+    def _can_learn(self, a_u: torch.Tensor) -> torch.Tensor:
+        """(R, B, M): some active U bundle of the mac is not frozen."""
+        open_bundle = (~self.frozen["U"]).to(a_u.dtype)[:, None]
+        return (a_u * open_bundle).sum(dim=-1) > 0
+
+    def _write(self, gathered: dict[str, torch.Tensor], code: torch.Tensor, learning: torch.Tensor) -> None:
+        """w_ji <- 1 for active afferent j and winner i; then the freezing check."""
+        cells = code_to_cells(code, self.K).view(self.replicas, self.n_macs, -1)
+        cells = cells * learning[..., None].to(cells.dtype)
+        for key, a in gathered.items():
+            open_slots = a[:, 0] * (~self.frozen[key]).to(a.dtype)
+            update = open_slots[..., :, None] * cells[:, :, None, :] * self._allowed[key]
+            W = torch.maximum(self.weights[key], update)
+            self.weights[key] = W
+            allowed = self._allowed[key]
+            fraction = (W * allowed).sum(dim=-1) / allowed.sum(dim=-1).clamp(min=1.0)
+            self.frozen[key] = self.frozen[key] | (fraction > self.params.sat_threshold)
+
+    # ------------------------------------------------------------------ state
+    def weight_checksum(self) -> float:
+        """Sum of all weights times a position hash; changes if any weight changes."""
+        total = 0.0
+        for key in sorted(self.weights):
+            W = self.weights[key].double()
+            ramp = torch.arange(W.numel(), device=W.device, dtype=torch.float64).view(W.shape) % 9973 + 1
+            total += float((W * ramp).sum()) + 1e-3 * float(self.frozen[key].sum())
+        return total
+
+    def to(self, device: str | torch.device) -> MacLayer:
+        """Move every tensor to ``device`` in place (generator reseeded there from its seed)."""
+        device = torch.device(device)
+        for store in (self.weights, self.frozen, self._index, self._allowed):
+            for key in store:
+                store[key] = store[key].to(device)
+        self._max_active = self._max_active.to(device)
+        self.n_learned = self.n_learned.to(device)
+        self.device = device
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(self.seed + int(self.n_learned.sum()))
+        return self
