@@ -106,11 +106,20 @@ class FixedProbability(Connector):
 
     def pairs(self, n_pre: int, n_post: int, same_population: bool) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(self.seed)
-        mask = rng.random((n_pre, n_post)) < self.p
-        if same_population and not self.allow_self:
-            np.fill_diagonal(mask, False)
-        pre, post = np.nonzero(mask)
-        return pre.astype(np.int64), post.astype(np.int64)
+        # Row blocks draw the same stream as one (n_pre, n_post) matrix, in bounded memory.
+        block = max(1, 2**22 // max(n_post, 1))
+        pres, posts = [], []
+        for first in range(0, n_pre, block):
+            rows = min(block, n_pre - first)
+            mask = rng.random((rows, n_post)) < self.p
+            if same_population and not self.allow_self:
+                local = np.arange(rows)
+                inside = first + local < n_post
+                mask[local[inside], first + local[inside]] = False
+            pre, post = np.nonzero(mask)
+            pres.append(pre + first)
+            posts.append(post)
+        return np.concatenate(pres).astype(np.int64), np.concatenate(posts).astype(np.int64)
 
 
 @register

@@ -61,16 +61,15 @@ def uniform_torch(seed: int, streams: torch.Tensor, rows: torch.Tensor, steps: t
     hash needs.
     """
     key_base = (seed * _GOLDEN + 0x632BE59BD9B4E019) & _MASK64
-    x = (
-        torch.tensor(_signed(key_base), dtype=torch.int64, device=rows.device)
-        + streams * _signed(_MUL2)
-        + rows * _signed(_GOLDEN)
-        + steps * _signed(_MUL1)
-    )
-    x = (x ^ _shift_right(x, 30)) * _signed(_MUL1)
-    x = (x ^ _shift_right(x, 27)) * _signed(_MUL2)
-    x = x ^ _shift_right(x, 31)
-    return _shift_right(x, 11).to(torch.float64) * (1.0 / (1 << 53))
+    x = rows * _signed(_GOLDEN) + steps * _signed(_MUL1)
+    x = x + (streams * _signed(_MUL2) + _signed(key_base))
+    # In-place rounds: the hash runs over whole chunks of steps, so allocations matter.
+    x ^= _shift_right(x, 30)
+    x *= _signed(_MUL1)
+    x ^= _shift_right(x, 27)
+    x *= _signed(_MUL2)
+    x ^= _shift_right(x, 31)
+    return _shift_right(x, 11).to(torch.float64).mul_(1.0 / (1 << 53))
 
 
 def poisson_ticks(

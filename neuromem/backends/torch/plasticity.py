@@ -48,15 +48,15 @@ class PlasticProjection:
             projection.post
         ]
         self.dt, self.dtype, self.device, self.batch = dt, dtype, device, batch
-        self.pre = torch.as_tensor(lst.pre, device=device)
-        self.post = torch.as_tensor(lst.post, device=device)
+        self.pre = torch.as_tensor(lst.pre.copy(), device=device)
+        self.post = torch.as_tensor(lst.post.copy(), device=device)
         order, pointer = csr_order(lst.pre, self.n_pre)
         self.by_pre = torch.as_tensor(order, device=device)
         self.pre_pointer = torch.as_tensor(pointer, device=device)
         order, pointer = csr_order(lst.post, self.n_post)
         self.by_post = torch.as_tensor(order, device=device)
         self.post_pointer = torch.as_tensor(pointer, device=device)
-        self.initial_weight = torch.as_tensor(lst.weight, dtype=dtype, device=device)
+        self.initial_weight = torch.as_tensor(lst.weight.copy(), dtype=dtype, device=device)
         self.history_slots = self.delay + 1
         self.reset()
 

@@ -90,11 +90,20 @@ class StaticSynapses:
                 np.add.at(matrix, (pre[keep], channel[keep]), weight[keep])
                 self.matrices[d] = torch.as_tensor(matrix, dtype=dtype, device=device)
         else:
-            order, pointer = csr_order(pre, layout.n_total)
-            self.pointer = torch.as_tensor(pointer, device=device)
-            self.channel = torch.as_tensor(channel[order], device=device)
-            self.weight = torch.as_tensor(weight[order], dtype=dtype, device=device)
-            self.delay = torch.as_tensor(delay[order], device=device)
+            # One CSR table per delay value: the slot of a whole group is known, so a
+            # spike costs only a gather of its row and one index_add.
+            self.groups: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
+            for d in self.delays:
+                keep = delay == d
+                order, pointer = csr_order(pre[keep], layout.n_total)
+                self.groups.append(
+                    (
+                        d,
+                        torch.as_tensor(pointer, device=device),
+                        torch.as_tensor(channel[keep][order], device=device),
+                        torch.as_tensor(weight[keep][order], dtype=dtype, device=device),
+                    )
+                )
 
     def propagate(self, spikes: torch.Tensor, tick: int, buffer: InputBuffer) -> None:
         """Send the spikes (batch, n_total) emitted at ``tick`` into ``buffer``."""
@@ -107,14 +116,15 @@ class StaticSynapses:
         trial, neuron = torch.nonzero(spikes, as_tuple=True)
         if trial.numel() == 0:
             return
-        positions, counts = gather_rows(self.pointer, neuron)
-        if positions.numel() == 0:
-            return
-        trial = torch.repeat_interleave(trial, counts)
-        batch, width = buffer.data.shape[1], buffer.data.shape[2]
-        slot = (tick + self.delay[positions]) % buffer.slots
-        flat = (slot * batch + trial) * width + self.channel[positions]
-        values = self.weight[positions]
-        if spikes.requires_grad:
-            values = values * spikes[trial, neuron.repeat_interleave(counts)]
-        buffer.add_flat(flat, values)
+        width = buffer.data.shape[2]
+        for d, pointer, channel, weight in self.groups:
+            positions, counts = gather_rows(pointer, neuron)
+            if positions.numel() == 0:
+                continue
+            target = channel[positions]
+            values = weight[positions]
+            if buffer.data.shape[1] > 1:
+                target = target + torch.repeat_interleave(trial, counts) * width
+            if spikes.requires_grad:
+                values = values * spikes[trial, neuron].repeat_interleave(counts)
+            buffer.data[(tick + d) % buffer.slots].view(-1).index_add_(0, target, values)

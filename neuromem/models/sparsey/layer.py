@@ -133,12 +133,14 @@ class MacLayer:
         R, M, C = self.replicas, self.n_macs, self.Q * self.K
         self._index = {}
         self._allowed = {}
+        self._allowed_count: dict[str, torch.Tensor] = {}
         self.weights: dict[str, torch.Tensor] = {}
         self.frozen: dict[str, torch.Tensor] = {}
         for key, aff in self.afferents.items():
             index = np.where(aff.index >= 0, aff.index, aff.source_size)
             self._index[key] = torch.tensor(index, device=self.device)
             self._allowed[key] = torch.tensor(aff.allowed(self.Q, self.K), device=self.device, dtype=torch.float32)
+            self._allowed_count[key] = self._allowed[key].sum(dim=-1).clamp(min=1.0)
             self.weights[key] = torch.zeros((R, M, aff.width, C), device=self.device)
             self.frozen[key] = torch.zeros((R, M, aff.width), dtype=torch.bool, device=self.device)
         self._max_active = torch.tensor(np.array(u.max_active), device=self.device, dtype=torch.float32)
@@ -224,7 +226,10 @@ class MacLayer:
             a = padded[..., self._index[key]]
             gathered[key] = a
             raw = torch.einsum("rbmf,rmfc->rbmc", a, self.weights[key])
-            n_cell = torch.einsum("rbmf,mfc->rbmc", a, self._allowed[key])
+            if self.afferents[key].same_level_cells is None:
+                n_cell = a.sum(dim=-1, keepdim=True).expand_as(raw)
+            else:
+                n_cell = torch.einsum("rbmf,mfc->rbmc", a, self._allowed[key])
             X = csa.normalised_sum(raw, n_cell).view(R, -1, M, Q, K)
             available = (n_cell > 0).view(R, -1, M, Q, K)
             terms.append((X, available, exponents[key]))
@@ -315,17 +320,24 @@ class MacLayer:
         return (a_u * open_bundle).sum(dim=-1) > 0
 
     def _write(self, gathered: dict[str, torch.Tensor], code: torch.Tensor, learning: torch.Tensor) -> None:
-        """w_ji <- 1 for active afferent j and winner i; then the freezing check."""
-        cells = code_to_cells(code, self.K).view(self.replicas, self.n_macs, -1)
-        cells = cells * learning[..., None].to(cells.dtype)
+        """w_ji <- 1 for active afferent j and winner i; then the freezing check.
+
+        Only the rows of active, open (source, mac) bundles are touched, so the
+        cost grows with the number of active afferents, not with the weights.
+        """
+        offsets = torch.arange(self.Q, device=self.device) * self.K
         for key, a in gathered.items():
-            open_slots = a[:, 0] * (~self.frozen[key]).to(a.dtype)
-            update = open_slots[..., :, None] * cells[:, :, None, :] * self._allowed[key]
-            W = torch.maximum(self.weights[key], update)
-            self.weights[key] = W
+            open_slots = (a[:, 0] > 0) & ~self.frozen[key] & learning[..., None]
+            r, m, f = open_slots.nonzero(as_tuple=True)
+            if r.numel() == 0:
+                continue
+            cells = offsets[None, :] + code[r, m]
             allowed = self._allowed[key]
-            fraction = (W * allowed).sum(dim=-1) / allowed.sum(dim=-1).clamp(min=1.0)
-            self.frozen[key] = self.frozen[key] | (fraction > self.params.sat_threshold)
+            W = self.weights[key]
+            rr, mm, ff = r[:, None], m[:, None], f[:, None]
+            W[rr, mm, ff, cells] = torch.maximum(W[rr, mm, ff, cells], allowed[mm, ff, cells])
+            fraction = (W[r, m, f] * allowed[m, f]).sum(dim=-1) / self._allowed_count[key][m, f]
+            self.frozen[key][r, m, f] |= fraction > self.params.sat_threshold
 
     # ------------------------------------------------------------------ state
     def weight_checksum(self) -> float:
@@ -340,7 +352,7 @@ class MacLayer:
     def to(self, device: str | torch.device) -> MacLayer:
         """Move every tensor to ``device`` in place (generator reseeded there from its seed)."""
         device = torch.device(device)
-        for store in (self.weights, self.frozen, self._index, self._allowed):
+        for store in (self.weights, self.frozen, self._index, self._allowed, self._allowed_count):
             for key in store:
                 store[key] = store[key].to(device)
         self._max_active = self._max_active.to(device)

@@ -24,6 +24,7 @@ Example
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 from neuromem.errors import ValidationError
@@ -35,7 +36,7 @@ def _check_number(owner: str, field: str, value: object, lo: float, hi: float, l
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValidationError(f"{owner}: {field} = {value!r} is not a number")
     bad_lo = value <= lo if lo_open else value < lo
-    if bad_lo or value > hi or value != value:
+    if bad_lo or value > hi or math.isnan(value):
         left = "(" if lo_open else "["
         raise ValidationError(f"{owner}: {field} = {value!r} must lie in {left}{lo:g}, {hi:g}]")
 

@@ -1,0 +1,211 @@
+"""A network turned into plain data for PyNN: a JSON-able plan plus numpy arrays.
+
+The plan is what both :func:`neuromem.export.pynn.to_pynn` and the standalone
+``run.py`` of :func:`neuromem.export.pynn_script.write_pynn_script` build from
+(:mod:`neuromem.export.standalone`), so the live export and the script wire the
+very same synapses and spikes. Every label and value is data: the runner never
+evaluates a string from the plan, it looks cell types and rules up in fixed
+allow-lists.
+
+Arrays:
+
+* ``p{i}_spikes``: (2, k) int64, neuron index and neuromem emission tick of
+  every spike of source population ``i`` (Poisson trains drawn here with the
+  shared counter-based generator, see :mod:`neuromem.spec.random`).
+* ``c{j}``: (4, S) float64, pre, post, weight (nA, >= 0) and delay (ms) of
+  every synapse of projection ``j`` in connection-list order.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from neuromem.errors import CapabilityError, ValidationError
+from neuromem.export.translate import CELL_TYPES, RECORDABLES, TARGETS, Target, export_rule, stdp_data
+from neuromem.spec import LIFCurrExp, Network, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec import checks
+from neuromem.spec.random import poisson_ticks
+
+PLAN_SCHEMA = "neuromem.pynn_plan"
+PLAN_VERSION = 1
+
+
+class ExportWarning(UserWarning):
+    """An export that runs, but not exactly the network's semantics."""
+
+
+def check_target(network: Network, target: Target, approximate: bool = False) -> list[str]:
+    """Refuse what ``target`` cannot express; return the approximations accepted.
+
+    Raises
+    ------
+    CapabilityError
+        Naming the feature and the target.
+    """
+    notes: list[str] = []
+    where = f"network {network.name!r}"
+    if network.scheme != target.scheme:
+        message = (
+            f"{where}: feature scheme:{network.scheme} cannot be expressed on target {target.name!r},"
+            f" which integrates the {target.scheme!r} scheme"
+        )
+        if not approximate:
+            raise CapabilityError(message + "; pass approximate=True to export it anyway")
+        notes.append(message + "; exported anyway (approximate=True): spike times will differ")
+    for probe in network.probes:
+        if probe.variable == "weight" and probe.every_ms is not None:
+            raise CapabilityError(
+                f"Probe of {probe.target!r}: feature probe:weight with every_ms = {probe.every_ms:g} ms cannot be"
+                f" expressed on target {target.name!r}; only the end-of-run weights (every_ms=None) are exported"
+            )
+    for projection in network.projections:
+        if projection.plasticity is None:
+            continue
+        owner = f"Projection {projection.name!r}"
+        rule, rule_notes = export_rule(projection.plasticity, owner, target.name, approximate)
+        notes.extend(rule_notes)
+        if rule.timing.pairing not in target.timing_rules:
+            raise CapabilityError(
+                f"{owner}: feature plasticity:STDP:{rule.timing.pairing} cannot be expressed on target"
+                f" {target.name!r}; it runs {', '.join(target.timing_rules)} pairing only"
+            )
+        if projection.receptor == "inhibitory" and target.inhibitory_sign < 0:
+            raise CapabilityError(
+                f"{owner}: feature plastic inhibitory projection cannot be expressed on target {target.name!r},"
+                " whose STDP bounds assume positive weights while its inhibitory weights are negative"
+            )
+        if target.name == "nest" and rule.weight.w_min != 0.0:
+            raise CapabilityError(
+                f"{owner}: feature STDP w_min = {rule.weight.w_min:g} nA cannot be expressed on target 'nest',"
+                " whose stdp_synapse has w_min = 0"
+            )
+        if target.dendritic_delay_fraction != 0.0:
+            notes.append(
+                f"{owner}: {target.name} takes STDP delays as dendritic; every pair interval is shifted by"
+                " 2 x delay against neuromem's axonal convention"
+            )
+    return notes
+
+
+def source_spikes(population_cell: SpikeSourceArray | SpikeSourcePoisson, dt: float, steps: int, trial_seed: int) -> (
+    np.ndarray
+):
+    """(2, k) array of (neuron, emission tick) of a source over ticks ``0 .. steps-1``."""
+    if isinstance(population_cell, SpikeSourceArray):
+        ticks = population_cell.ticks(dt)
+        keep = ticks < steps
+        return np.stack([population_cell.neuron[keep], ticks[keep]]).astype(np.int64)
+    first = int(round(population_cell.start / dt))
+    stop = steps if math.isinf(population_cell.duration) else int(round((population_cell.start + population_cell.duration) / dt))
+    neuron, tick = poisson_ticks(
+        population_cell.seed, trial_seed, population_cell.size, population_cell.probability(dt), first, min(stop, steps)
+    )
+    return np.stack([neuron, tick]).astype(np.int64)
+
+
+def build_plan(
+    network: Network,
+    dt: float,
+    duration: float,
+    targets: tuple[str, ...] = tuple(TARGETS),
+    approximate: bool = False,
+    trial_seed: int = 0,
+) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+    """The plan (JSON data) and arrays of ``network`` for a run of ``duration`` ms.
+
+    Parameters
+    ----------
+    network : Network
+    dt : float
+        Time step (ms).
+    duration : float
+        Run length (ms), a whole number of steps.
+    targets : tuple of str
+        Simulators the plan must run on; each is checked with :func:`check_target`.
+    approximate : bool
+        Accept approximations (another scheme, CA3PairRule as published STDP) with a warning.
+    trial_seed : int
+        Trial seed of the Poisson trains (the torch backend's ``seed`` of trial 0).
+
+    Raises
+    ------
+    ValidationError
+        The network fails validation for ``dt``, or ``duration`` is off the grid.
+    CapabilityError
+        A feature no listed target can express.
+    """
+    if not isinstance(network, Network):
+        raise ValidationError(f"export: network must be a Network, got {type(network).__name__}")
+    dt = checks.positive("export", "dt", dt, "ms")
+    network.validate(dt)
+    duration = checks.positive("export", "duration", duration, "ms")
+    steps = duration / dt
+    if abs(steps - round(steps)) > 1e-6:
+        raise ValidationError(f"export: duration = {duration:g} ms is not a whole number of time steps ({dt:g} ms)")
+    steps = int(round(steps))
+    notes: list[str] = []
+    for name in targets:
+        notes.extend(check_target(network, TARGETS[name], approximate))
+    for note in dict.fromkeys(notes):
+        warnings.warn(note, ExportWarning, stacklevel=3)
+    arrays: dict[str, np.ndarray] = {}
+    probes = {(p.target, p.variable) for p in network.probes}
+    populations = []
+    for i, population in enumerate(network.populations):
+        entry: dict[str, object] = {
+            "label": population.name,
+            "celltype": CELL_TYPES[type(population.cell).__name__],
+            "size": population.size,
+            "record": [RECORDABLES[v] for v in RECORDABLES if (population.name, v) in probes],
+        }
+        if isinstance(population.cell, LIFCurrExp):
+            entry["parameters"] = population.cell.parameters()
+            entry["v_init"] = population.cell.initial_v
+        else:
+            key = f"p{i}_spikes"
+            arrays[key] = source_spikes(population.cell, dt, steps, trial_seed)
+            entry["spikes"] = key
+        populations.append(entry)
+    index = {p.name: i for i, p in enumerate(network.populations)}
+    projections = []
+    for j, projection in enumerate(network.projections):
+        lists = network.connection_list(projection.name)
+        key = f"c{j}"
+        arrays[key] = np.stack([lists.pre, lists.post, lists.weight, lists.delay]).astype(np.float64)
+        rule = None
+        if projection.plasticity is not None:
+            exported, _ = export_rule(projection.plasticity, projection.name, "pynn", approximate=True)
+            rule = stdp_data(exported)
+        projections.append(
+            {
+                "label": projection.name,
+                "pre": index[projection.pre],
+                "post": index[projection.post],
+                "receptor": projection.receptor,
+                "connections": key,
+                "plasticity": rule,
+                "record_weight": (projection.name, "weight") in probes,
+            }
+        )
+    plan: dict[str, object] = {
+        "schema": PLAN_SCHEMA,
+        "version": PLAN_VERSION,
+        "network": network.name,
+        "scheme": network.scheme,
+        "dt": dt,
+        "duration": duration,
+        "steps": steps,
+        "targets": {name: TARGETS[name].as_data() for name in targets},
+        "populations": populations,
+        "projections": projections,
+    }
+    return plan, arrays
+
+
+def require_target_ready(name: str) -> None:
+    """Raise CapabilityError if ``name`` is not a known target (used by callers before import)."""
+    if name not in TARGETS:
+        raise CapabilityError(f"unknown PyNN target {name!r}; choose one of {', '.join(TARGETS)}")

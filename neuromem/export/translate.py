@@ -1,0 +1,236 @@
+r"""The one translation table from neuromem's spec to PyNN and its simulators.
+
+neuromem already speaks PyNN's names and units (ms, mV, nA, nF, Hz), so the
+cell parameters pass through unchanged; what differs between simulators is
+gathered here, once, as data (it is also written into exported scripts):
+
+==========================  =============  =============  ====================
+convention                  pyNN.nest      pyNN.brian2    pyNN.spiNNaker
+==========================  =============  =============  ====================
+integration scheme          ``exact``      ``exact``      ``spinnaker``
+inhibitory weight sign      negative       negative       positive
+dendritic delay fraction    1 (only)       0 (only)       1 (only)
+source time offset (steps)  +1             0              0
+spike label offset (steps)  +1             0              0
+STDP pre event at           emission       arrival        emission
+STDP weight delivered       before update  after update   before update
+==========================  =============  =============  ====================
+
+Time labels, in numbers (``dt`` the time step, tick ``n`` the step from
+``n dt`` to ``(n+1) dt``, see :mod:`neuromem.spec.schemes`):
+
+* NEST (``spike_precision="on_grid"``) stamps a spike found in the step
+  ``(n dt, (n+1) dt]`` with the step's *end*, ``(n+1) dt``. A neuron spike at
+  neuromem tick ``n`` is therefore recorded at ``(n+1) dt`` and converted back
+  with ``n = round(t/dt) - 1``. A source spike that neuromem emits at tick
+  ``k`` is given to PyNN as ``(k+1) dt``; PyNN routes it through a parrot
+  neuron and subtracts ``min_delay`` itself, so it leaves the parrot with
+  stamp ``(k+1) dt`` and is read by the target in step ``k + d`` (``d`` the
+  delay in steps), the neuromem arrival tick.
+* Brian2 labels a step by its *start*: the state update of the step
+  beginning at ``n dt`` is followed by the threshold, which records ``n dt``,
+  then by the synaptic arrivals of that step. Offsets are zero.
+* sPyNNaker labels a spike with the timer tick in which it was emitted
+  (``n dt``); inputs arriving at tick ``n`` enter the current of tick ``n``
+  (the ``"spinnaker"`` scheme). Offsets are zero.
+
+Sign conventions: for current-based cells NEST routes a synapse by the sign
+of its weight (negative to ``I_syn_in``) and pyNN.brian2 sums
+``i_syn = ie + ii``, so inhibitory weights are written negative there;
+sPyNNaker routes by receptor and wants magnitudes (>= 0). neuromem stores
+magnitudes (>= 0) and a receptor.
+
+STDP timing: neuromem pairs a pre event at its *arrival* tick (purely axonal
+delay). pyNN.brian2 does the same (``dendritic_delay_fraction=0``). NEST and
+sPyNNaker only accept purely dendritic delays: the pre event is taken at
+emission and the post spike is seen ``d`` later, so their pair interval is
+``t_post - t_pre_emission + d`` where neuromem's is ``t_post - t_pre_emission - d``:
+a shift of ``2 d`` in every pair (``exp(-2 d / tau)`` in each pair term;
+1 % for d = 0.1 ms and tau = 20 ms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from neuromem.errors import CapabilityError
+from neuromem.spec import (
+    STDP,
+    AdditiveWeightDependence,
+    CA3PairRule,
+    LIFCurrExp,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+)
+
+#: neuromem cell type -> PyNN standard cell type (parameters keep their names and units).
+CELL_TYPES = {
+    LIFCurrExp.__name__: "IF_curr_exp",
+    SpikeSourceArray.__name__: "SpikeSourceArray",
+    # Poisson trains are drawn by neuromem's counter-based generator and exported
+    # as spike arrays, so every simulator sees the very same trains.
+    SpikeSourcePoisson.__name__: "SpikeSourceArray",
+}
+
+#: neuromem probe variable -> PyNN recordable.
+RECORDABLES = {"spikes": "spikes", "v": "v", "i_exc": "isyn_exc", "i_inh": "isyn_inh"}
+
+#: neuromem weight rule -> PyNN weight dependence.
+WEIGHT_RULES = {
+    "AdditiveWeightDependence": "AdditiveWeightDependence",
+    "MultiplicativeWeightDependence": "MultiplicativeWeightDependence",
+}
+
+#: neuromem pairing -> PyNN timing dependence.
+TIMING_RULES = {"all_to_all": "SpikePairRule", "nearest": "SpikeNearestPairRule"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """How one PyNN simulator wants the network written.
+
+    Attributes
+    ----------
+    name : str
+        ``--simulator`` value of exported scripts (``nest``, ``brian2``, ``spiNNaker``).
+    module : str
+        Python module of the PyNN backend.
+    package : str
+        What to ``pip install`` when the module is missing.
+    scheme : str
+        The integration scheme the simulator implements.
+    inhibitory_sign : int
+        Factor applied to the (non-negative) weights of inhibitory projections.
+    dendritic_delay_fraction : float
+        The only value the simulator's STDPMechanism accepts.
+    source_offset_steps : int
+        PyNN spike-source time = (neuromem emission tick + offset) * dt.
+    label_offset_steps : int
+        Recorded time = (neuromem spike tick + offset) * dt.
+    timing_rules : tuple of str
+        Pairings it can run (``all_to_all``, ``nearest``).
+    weight_before_update : bool
+        Whether an arriving plastic spike delivers the weight before that
+        tick's STDP update, as neuromem does.
+    setup : dict
+        Extra keyword arguments of ``sim.setup``.
+    """
+
+    name: str
+    module: str
+    package: str
+    scheme: str
+    inhibitory_sign: int
+    dendritic_delay_fraction: float
+    source_offset_steps: int
+    label_offset_steps: int
+    timing_rules: tuple[str, ...]
+    weight_before_update: bool
+    setup: dict[str, object]
+
+    def as_data(self) -> dict[str, object]:
+        """JSON-ready form, written into exported scripts' data."""
+        data = asdict(self)
+        data["timing_rules"] = list(self.timing_rules)
+        return data
+
+
+TARGETS = {
+    "nest": Target(
+        name="nest",
+        module="pyNN.nest",
+        package="nest-simulator (pip install nest-simulator==3.10.0) and pyNN",
+        scheme="exact",
+        inhibitory_sign=-1,
+        dendritic_delay_fraction=1.0,
+        source_offset_steps=1,
+        label_offset_steps=1,
+        timing_rules=("all_to_all",),
+        weight_before_update=True,
+        setup={"spike_precision": "on_grid", "verbosity": "error"},
+    ),
+    "brian2": Target(
+        name="brian2",
+        module="pyNN.brian2",
+        package="brian2 (pip install brian2==2.9.0) and pyNN",
+        scheme="exact",
+        inhibitory_sign=-1,
+        dendritic_delay_fraction=0.0,
+        source_offset_steps=0,
+        label_offset_steps=0,
+        timing_rules=("all_to_all",),
+        weight_before_update=False,
+        setup={},
+    ),
+    "spiNNaker": Target(
+        name="spiNNaker",
+        module="pyNN.spiNNaker",
+        package="sPyNNaker (pip install 'spynnaker==1!7.4.1')",
+        scheme="spinnaker",
+        inhibitory_sign=1,
+        dendritic_delay_fraction=1.0,
+        source_offset_steps=0,
+        label_offset_steps=0,
+        timing_rules=("all_to_all", "nearest"),
+        weight_before_update=True,
+        setup={},
+    ),
+}
+
+
+def target(name_or_module: str) -> Target:
+    """The :class:`Target` of a simulator name or PyNN module name.
+
+    Raises
+    ------
+    CapabilityError
+        An unknown simulator.
+    """
+    for entry in TARGETS.values():
+        if name_or_module in (entry.name, entry.module, entry.name.lower()):
+            return entry
+    raise CapabilityError(
+        f"unknown PyNN target {name_or_module!r}; choose one of"
+        f" {', '.join(t.name + ' (' + t.module + ')' for t in TARGETS.values())}"
+    )
+
+
+def export_rule(rule: STDP | CA3PairRule, where: str, target_name: str, approximate: bool) -> tuple[STDP, list[str]]:
+    """The STDP to write for a projection's rule, and the warnings it costs.
+
+    Raises
+    ------
+    CapabilityError
+        A CA3PairRule without ``approximate=True``, or without a published STDP.
+    """
+    if isinstance(rule, STDP):
+        return rule, []
+    if not approximate:
+        raise CapabilityError(
+            f"{where}: feature plasticity:CA3PairRule cannot be expressed on target {target_name!r};"
+            " pass approximate=True to export its published STDP instead (it differs from the gold recordings)"
+        )
+    if rule.published is None:
+        raise CapabilityError(
+            f"{where}: feature plasticity:CA3PairRule has no published STDP to export to target {target_name!r}"
+        )
+    return rule.published, [
+        f"{where}: CA3PairRule exported as its published STDP (tau_plus {rule.published.timing.tau_plus:g} ms,"
+        f" A_plus {rule.published.timing.A_plus:g}); spikes will differ from the calibrated rule and the gold"
+    ]
+
+
+def stdp_data(rule: STDP) -> dict[str, object]:
+    """PyNN keyword arguments of an STDP rule (timing and weight dependence)."""
+    return {
+        "timing": TIMING_RULES[rule.timing.pairing],
+        "timing_parameters": {
+            "tau_plus": rule.timing.tau_plus,
+            "tau_minus": rule.timing.tau_minus,
+            "A_plus": rule.timing.A_plus,
+            "A_minus": rule.timing.A_minus,
+        },
+        "weight": WEIGHT_RULES[type(rule.weight).__name__],
+        "weight_parameters": {"w_min": rule.weight.w_min, "w_max": rule.weight.w_max},
+        "additive": isinstance(rule.weight, AdditiveWeightDependence),
+    }

@@ -1,0 +1,131 @@
+"""Loaders of the recorded SpiNNaker runs in the shared folder (``data/ca3_spinnaker/``).
+
+The CAM runs ``cam_exp1..3`` hold every spike of the ten recorded populations
+(``CueCue .. MergeCont``, ``OUTcue``, ``OUTcont``); the sibling runs
+``sib_run1..4`` hold the DG-CA3-CA1 model's spikes, of which ``CA3cont`` is the
+CA3 core replayed here. Files: ``<run>_spikes.csv`` (population, neuron, tick),
+``<run>_inputs.csv`` (line, tick), ``<run>_protocol.json`` (sizes, simTime,
+operations). The folder is found through ``NEUROMEM_SHARED`` or next to the
+repository (``../shared``).
+
+Example
+-------
+>>> run = load_run("cam_exp1")            # doctest: +SKIP
+>>> run.n, run.m, run.spike_count()       # doctest: +SKIP
+(5, 10, 262)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neuromem.errors import FileFormatError, ValidationError
+from neuromem.models.ca3.protocol import Operation
+from neuromem.spec import SpikeSourceArray
+
+CAM_RUNS = ("cam_exp1", "cam_exp2", "cam_exp3")
+SIBLING_RUNS = ("sib_run1", "sib_run2", "sib_run3", "sib_run4")
+#: Recorded populations of the CAM runs, in table order.
+CAM_POPULATIONS = (
+    "CueCue", "ContCue", "ContCond", "ContCondInt", "CueCont", "ContCont", "MergeCue", "MergeCont", "OUTcue", "OUTcont",
+)  # fmt: skip
+
+
+def data_folder() -> Path | None:
+    """``<shared>/data/ca3_spinnaker`` if it exists, else None."""
+    root = os.environ.get("NEUROMEM_SHARED")
+    shared = Path(root) if root else Path(__file__).resolve().parents[3] / ".." / "shared"
+    folder = shared / "data" / "ca3_spinnaker"
+    return folder if folder.is_dir() else None
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """One recorded SpiNNaker run.
+
+    Attributes
+    ----------
+    name : str
+        ``cam_exp1`` .. ``sib_run4``.
+    n, m : int
+        Addresses and content bits.
+    sim_time : int
+        Length of the run (ms = ticks).
+    operations : tuple of Operation
+        The operations, with ``address`` the one-hot address (for sibling runs
+        the CA3cue neuron ``k - 1`` of binary address k).
+    input_line, input_tick : arrays
+        The input schedule (line, tick) of ``IN``.
+    spikes : dict
+        Population -> set of (neuron, tick).
+    """
+
+    name: str
+    n: int
+    m: int
+    sim_time: int
+    operations: tuple[Operation, ...]
+    input_line: np.ndarray
+    input_tick: np.ndarray
+    spikes: dict[str, set[tuple[int, int]]]
+
+    def spike_count(self, populations: tuple[str, ...] | None = None) -> int:
+        """Number of recorded spikes (of ``populations``, default all)."""
+        names = populations if populations is not None else tuple(self.spikes)
+        return sum(len(self.spikes.get(name, ())) for name in names)
+
+    def inputs(self, first_line: int = 0, lines: int | None = None, dt: float = 1.0) -> SpikeSourceArray:
+        """Input spikes of lines ``first_line ..`` as a SpikeSourceArray (times in ms)."""
+        size = int(self.input_line.max()) + 1 - first_line if lines is None else lines
+        keep = (self.input_line >= first_line) & (self.input_line < first_line + size)
+        return SpikeSourceArray(size, self.input_line[keep] - first_line, self.input_tick[keep] * dt)
+
+
+def load_run(name: str, folder: str | Path | None = None) -> RecordedRun:
+    """Read recorded run ``name`` (one of :data:`CAM_RUNS`, :data:`SIBLING_RUNS`)."""
+    if name not in CAM_RUNS + SIBLING_RUNS:
+        raise ValidationError(f"load_run: unknown run {name!r}; known: {', '.join(CAM_RUNS + SIBLING_RUNS)}")
+    base = Path(folder) if folder is not None else data_folder()
+    if base is None:
+        raise FileFormatError("the recorded CA3 data folder data/ca3_spinnaker was not found; set NEUROMEM_SHARED")
+    try:
+        protocol = json.loads((base / f"{name}_protocol.json").read_text())
+        spike_rows = _rows(base / f"{name}_spikes.csv", ("population", "neuron", "tick"))
+        input_rows = _rows(base / f"{name}_inputs.csv", ("line", "tick"))
+        spikes: dict[str, set[tuple[int, int]]] = {}
+        for population, neuron, tick in spike_rows:
+            spikes.setdefault(population, set()).add((int(neuron), int(tick)))
+        sibling = name in SIBLING_RUNS
+        operations = tuple(
+            Operation(
+                kind=op["kind"],
+                t0=int(op["t0"]),
+                address=op.get("cue_neuron") if sibling else op["cue"],
+                content=tuple(op["content"]),
+            )
+            for op in protocol["operations"]
+        )
+        lines = np.array([int(r[0]) for r in input_rows], dtype=np.int64)
+        ticks = np.array([int(r[1]) for r in input_rows], dtype=np.int64)
+        return RecordedRun(
+            name, int(protocol["n"]), int(protocol["m"]), int(protocol["simTime"]), operations, lines, ticks, spikes
+        )
+    except FileNotFoundError as error:
+        raise FileFormatError(f"recorded run {name!r}: missing file {error.filename}") from None
+    except (KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
+        raise FileFormatError(f"recorded run {name!r} is malformed: {error}") from None
+
+
+def _rows(path: Path, header: tuple[str, ...]) -> list[list[str]]:
+    with path.open(newline="") as file:
+        reader = csv.reader(file)
+        first = tuple(next(reader, ()))
+        if first != header:
+            raise FileFormatError(f"{path}: header {first} differs from the expected {header}")
+        return [row for row in reader if row]

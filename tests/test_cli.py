@@ -1,0 +1,91 @@
+"""The command line: run, validate, info, and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuromem.cli import main
+from neuromem.errors import ValidationError
+from neuromem.record import Recording
+from neuromem.spec.toml import read_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+SMALL_MODEL = """
+[network]
+name = "tiny"
+scheme = "exact"
+
+[run]
+dt = 1.0
+duration = 50.0
+
+[[population]]
+name = "stim"
+cell = { type = "SpikeSourceArray", size = 2, neuron = [0, 1, 0], times_ms = [5.0, 10.0, 20.0] }
+
+[[population]]
+name = "cells"
+size = 2
+cell = { type = "LIFCurrExp", tau_refrac = 1.0 }
+
+[[projection]]
+name = "drive"
+pre = "stim"
+post = "cells"
+connector = { type = "OneToOne" }
+weight = 60.0
+delay = 2.0
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "model.toml"
+    path.write_text(text)
+    return path
+
+
+def test_run_writes_recording_raster_and_summary(tmp_path: Path) -> None:
+    model = write(tmp_path, SMALL_MODEL)
+    out = tmp_path / "out"
+    assert main(["run", str(model), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    recording = Recording.load(out / "recording.npz")
+    assert (out / "raster.png").stat().st_size > 1000
+    # Input at 5 ms, delay 2 ms: the current jumps at tick 7, the neuron fires at tick 8.
+    assert 8 in recording.spikes_of("cells").tick.tolist()
+    assert summary["spikes"]["stim"] == 3
+
+
+def test_run_reports_a_bad_model_file_with_exit_status_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = write(tmp_path, SMALL_MODEL.replace("weight = 60.0", "weight = -1.0"))
+    assert main(["run", str(model), "--out", str(tmp_path / "out")]) == 2
+    assert "weight" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_model_file_with_unknown_key_names_the_key(tmp_path: Path) -> None:
+    model = write(tmp_path, SMALL_MODEL.replace("delay = 2.0", "delay = 2.0\ndelai = 3.0"))
+    with pytest.raises(ValidationError, match="delai"):
+        read_model(model)
+
+
+def test_model_file_cannot_name_an_unregistered_type(tmp_path: Path) -> None:
+    model = write(tmp_path, SMALL_MODEL.replace('type = "OneToOne"', 'type = "os.system"'))
+    with pytest.raises(ValidationError, match="unknown spec type 'os.system'"):
+        read_model(model)
+
+
+def test_demo_model_of_the_repository_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(REPO / "models" / "demo_recurrent.toml")]) == 0
+    assert "valid" in capsys.readouterr().out
+
+
+def test_per_synapse_weights_from_toml_lists(tmp_path: Path) -> None:
+    model = write(tmp_path, SMALL_MODEL.replace("weight = 60.0", "weight = [60.0, 1.0]"))
+    network = read_model(model).network
+    assert np.array_equal(network.connection_list("drive").weight, [60.0, 1.0])

@@ -1,0 +1,69 @@
+"""Sparsey bad input: clear ValidationErrors that name object, field, value and what is allowed; nothing changed."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from neuromem.errors import ValidationError
+from neuromem.models.sparsey import CSAParams, Hierarchy, LevelParams, MacLayer
+
+
+def _trained() -> MacLayer:
+    layer = MacLayer.single(20, 3, 3, seed=0, name="probe")
+    x = torch.zeros(20)
+    x[:4] = 1
+    layer.learn(x)
+    return layer
+
+
+def test_wrong_input_size_is_refused_and_weights_unchanged():
+    layer = _trained()
+    before = layer.weight_checksum()
+    with pytest.raises(ValidationError, match=r"MacLayer 'probe': input u has 19 features; expected 20"):
+        layer.learn(torch.zeros(19))
+    assert layer.weight_checksum() == before
+
+
+def test_non_binary_input_is_refused_and_weights_unchanged():
+    layer = _trained()
+    before = layer.weight_checksum()
+    x = torch.zeros(20)
+    x[2] = 0.5
+    with pytest.raises(ValidationError, match=r"input u holds value 0.5; only 0 and 1 are allowed"):
+        layer.learn(x)
+    assert layer.weight_checksum() == before
+    assert int(layer.n_learned[0]) == 1
+
+
+@pytest.mark.parametrize("field", ["Q", "K"])
+def test_q_or_k_below_one_is_refused(field):
+    kwargs = {"Q": 3, "K": 3, field: 0}
+    with pytest.raises(ValidationError, match=rf"{field} = 0 must be an integer >= 1"):
+        MacLayer.single(10, **kwargs)
+    with pytest.raises(ValidationError, match=rf"LevelParams: {field} = 0"):
+        LevelParams(**{field: 0})
+
+
+def test_recognition_on_untrained_layer_is_refused():
+    layer = MacLayer.single(10, 2, 2, name="empty")
+    with pytest.raises(ValidationError, match=r"MacLayer 'empty': recognise called on an untrained layer"):
+        layer.recognise(torch.zeros(10))
+
+
+def test_receptive_field_outside_input_is_refused():
+    with pytest.raises(ValidationError, match=r"Hierarchy level 1: rf_radius = 0.01 leaves mac 0 with no input"):
+        Hierarchy((4, 4), [LevelParams(grid=(3, 3), Q=2, K=2, rf_radius=0.01)])
+
+
+def test_bad_csa_parameter_names_field_and_range():
+    with pytest.raises(ValidationError, match=r"CSAParams: v_infl = 1.5 must lie in \[0, 1\]"):
+        CSAParams(v_infl=1.5)
+    with pytest.raises(ValidationError, match=r"tie = 'first' is not one of 'lowest', 'random'"):
+        CSAParams(tie="first")
+
+
+def test_learning_a_batch_of_items_in_one_replica_is_refused():
+    layer = MacLayer.single(10, 2, 2, name="stream")
+    with pytest.raises(ValidationError, match=r"one item per replica, never a batch of items"):
+        layer.learn(torch.zeros(3, 10))
