@@ -48,7 +48,9 @@ def _builder(simulator: str, network: Network, dt: float, batch: int = 1) -> Cal
 
         def run() -> object:
             simulation = build(network, "torch", dt=dt, batch_size=batch, device=device)
-            return simulation.run(1000.0)
+            recording = simulation.run(1000.0)
+            recording.memory_bytes = simulation.memory_bytes()  # type: ignore[attr-defined]
+            return recording
 
         return run
     if simulator.startswith("brian2"):
@@ -105,7 +107,8 @@ def measure(simulator: str, network: Network, dt: float, batch: int = 1, repeats
     rate = None
     if recording is not None and hasattr(recording, "rates_hz"):
         rate = float(recording.rates_hz("exc").mean())  # type: ignore[attr-defined]
-    return {"seconds": best, "rate_exc_hz": rate}
+    memory = getattr(recording, "memory_bytes", None)
+    return {"seconds": best, "rate_exc_hz": rate, "state_mb": None if memory is None else memory / 2**20}
 
 
 def main(argv: list[str] | None = None) -> int:

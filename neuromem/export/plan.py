@@ -25,8 +25,7 @@ import numpy as np
 
 from neuromem.errors import CapabilityError, ValidationError
 from neuromem.export.translate import CELL_TYPES, RECORDABLES, TARGETS, Target, export_rule, stdp_data
-from neuromem.spec import LIFCurrExp, Network, SpikeSourceArray, SpikeSourcePoisson
-from neuromem.spec import checks
+from neuromem.spec import LIFCurrExp, Network, SpikeSourceArray, SpikeSourcePoisson, checks
 from neuromem.spec.random import poisson_ticks
 
 PLAN_SCHEMA = "neuromem.pynn_plan"
@@ -90,19 +89,20 @@ def check_target(network: Network, target: Target, approximate: bool = False) ->
     return notes
 
 
-def source_spikes(population_cell: SpikeSourceArray | SpikeSourcePoisson, dt: float, steps: int, trial_seed: int) -> (
-    np.ndarray
-):
-    """(2, k) array of (neuron, emission tick) of a source over ticks ``0 .. steps-1``."""
-    if isinstance(population_cell, SpikeSourceArray):
-        ticks = population_cell.ticks(dt)
+def source_spikes(cell: SpikeSourceArray | SpikeSourcePoisson, dt: float, steps: int, trial_seed: int) -> np.ndarray:
+    """(2, k) array of (neuron, emission tick) of a source over ticks ``0 .. steps-1``.
+
+    Poisson trains are the torch backend's: step ``s`` of neuron ``i`` spikes iff
+    ``uniform(seed, trial_seed, i, s) < rate dt / 1000`` for ``s`` in
+    ``[round(start/dt), round((start + duration)/dt))``.
+    """
+    if isinstance(cell, SpikeSourceArray):
+        ticks = cell.ticks(dt)
         keep = ticks < steps
-        return np.stack([population_cell.neuron[keep], ticks[keep]]).astype(np.int64)
-    first = int(round(population_cell.start / dt))
-    stop = steps if math.isinf(population_cell.duration) else int(round((population_cell.start + population_cell.duration) / dt))
-    neuron, tick = poisson_ticks(
-        population_cell.seed, trial_seed, population_cell.size, population_cell.probability(dt), first, min(stop, steps)
-    )
+        return np.stack([cell.neuron[keep], ticks[keep]]).astype(np.int64)
+    first = int(round(cell.start / dt))
+    stop = steps if math.isinf(cell.duration) else int(round((cell.start + cell.duration) / dt))
+    neuron, tick = poisson_ticks(cell.seed, trial_seed, cell.size, cell.probability(dt), first, min(stop, steps))
     return np.stack([neuron, tick]).astype(np.int64)
 
 

@@ -10,8 +10,10 @@ convention                  pyNN.nest      pyNN.brian2    pyNN.spiNNaker
 integration scheme          ``exact``      ``exact``      ``spinnaker``
 inhibitory weight sign      negative       negative       positive
 dendritic delay fraction    1 (only)       0 (only)       1 (only)
-source time offset (steps)  +1             0              0
-spike label offset (steps)  +1             0              0
+warm-up steps               1              0              0
+tau_refrac added (steps)    0              1              0
+source time offset (steps)  +2             0              0
+spike label offset (steps)  +2             0              0
 STDP pre event at           emission       arrival        emission
 STDP weight delivered       before update  after update   before update
 ==========================  =============  =============  ====================
@@ -20,16 +22,25 @@ Time labels, in numbers (``dt`` the time step, tick ``n`` the step from
 ``n dt`` to ``(n+1) dt``, see :mod:`neuromem.spec.schemes`):
 
 * NEST (``spike_precision="on_grid"``) stamps a spike found in the step
-  ``(n dt, (n+1) dt]`` with the step's *end*, ``(n+1) dt``. A neuron spike at
-  neuromem tick ``n`` is therefore recorded at ``(n+1) dt`` and converted back
-  with ``n = round(t/dt) - 1``. A source spike that neuromem emits at tick
-  ``k`` is given to PyNN as ``(k+1) dt``; PyNN routes it through a parrot
-  neuron and subtracts ``min_delay`` itself, so it leaves the parrot with
-  stamp ``(k+1) dt`` and is read by the target in step ``k + d`` (``d`` the
-  delay in steps), the neuromem arrival tick.
+  ``(n dt, (n+1) dt]`` with the step's *end*, ``(n+1) dt``. PyNN routes
+  source spikes through parrot neurons and subtracts ``min_delay`` (= dt) from
+  their times, so the earliest source spike NEST accepts (its generator
+  refuses time 0) is stamped ``2 dt``. To carry sources that neuromem emits at
+  tick 0, NEST runs one warm-up step first: NEST step ``m`` is neuromem tick
+  ``m - 1``. A source spike at neuromem tick ``k`` is given to PyNN as
+  ``(k + 2) dt``; it leaves the parrot stamped ``(k+2) dt`` and is read by the
+  target in NEST step ``k + 1 + d`` = neuromem tick ``k + d`` (``d`` the delay
+  in steps), the arrival tick. A neuron spike at neuromem tick ``n`` is
+  recorded at ``(n + 2) dt``: ``n = round(t/dt) - 2``. The initial potential is
+  set so that the warm-up step (no input can arrive in it) ends exactly at
+  ``v_init``: ``V0 = v_rest + (v_init - v_rest - R i_offset (1 - P_mm)) / P_mm``.
 * Brian2 labels a step by its *start*: the state update of the step
   beginning at ``n dt`` is followed by the threshold, which records ``n dt``,
   then by the synaptic arrivals of that step. Offsets are zero.
+* Refractoriness: NEST holds V for ``R = round(tau_refrac/dt)`` steps after
+  the spike step, as neuromem does. Brian2 ends the refractory period in the
+  step where ``t - lastspike`` reaches ``tau_refrac``, which holds V for
+  ``R - 1`` steps; the export gives Brian2 ``tau_refrac + dt``.
 * sPyNNaker labels a spike with the timer tick in which it was emitted
   (``n dt``); inputs arriving at tick ``n`` enter the current of tick ``n``
   (the ``"spinnaker"`` scheme). Offsets are zero.
@@ -107,6 +118,9 @@ class Target:
         PyNN spike-source time = (neuromem emission tick + offset) * dt.
     label_offset_steps : int
         Recorded time = (neuromem spike tick + offset) * dt.
+    warmup_steps : int
+        Steps simulated before neuromem's tick 0 (see NEST below); the initial
+        membrane potential is set so that it reaches ``v_init`` at tick 0.
     timing_rules : tuple of str
         Pairings it can run (``all_to_all``, ``nearest``).
     weight_before_update : bool
@@ -127,6 +141,8 @@ class Target:
     timing_rules: tuple[str, ...]
     weight_before_update: bool
     setup: dict[str, object]
+    warmup_steps: int = 0
+    refractory_extra_steps: int = 0
 
     def as_data(self) -> dict[str, object]:
         """JSON-ready form, written into exported scripts' data."""
@@ -143,11 +159,12 @@ TARGETS = {
         scheme="exact",
         inhibitory_sign=-1,
         dendritic_delay_fraction=1.0,
-        source_offset_steps=1,
-        label_offset_steps=1,
+        source_offset_steps=2,
+        label_offset_steps=2,
         timing_rules=("all_to_all",),
         weight_before_update=True,
         setup={"spike_precision": "on_grid", "verbosity": "error"},
+        warmup_steps=1,
     ),
     "brian2": Target(
         name="brian2",
@@ -161,6 +178,7 @@ TARGETS = {
         timing_rules=("all_to_all",),
         weight_before_update=False,
         setup={},
+        refractory_extra_steps=1,
     ),
     "spiNNaker": Target(
         name="spiNNaker",

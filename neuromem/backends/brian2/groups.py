@@ -29,6 +29,7 @@ solver's algebra valid when ``tau_syn == tau_m``.
 from __future__ import annotations
 
 import brian2
+import numpy as np
 from brian2 import ms
 
 from neuromem.spec import LIFCurrExp, step_coefficients
@@ -132,8 +133,6 @@ def lif_group(
 
 def source_group(size: int, clock: brian2.Clock, codeobj_class: type) -> brian2.SpikeGeneratorGroup:
     """An empty SpikeGeneratorGroup; its spikes are set before every run."""
-    import numpy as np
-
     return brian2.SpikeGeneratorGroup(
         size,
         np.zeros(0, dtype=np.int64),

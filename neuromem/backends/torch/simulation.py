@@ -25,6 +25,10 @@ from neuromem.record import Recording, SpikeTrains
 from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson
 
 CHUNK_STEPS = 256
+#: Decaying currents and traces are set to 0 below this magnitude every few steps:
+#: left alone they sink into subnormal floats, which slow CPU arithmetic a hundredfold.
+FLUSH_BELOW = 1e-20
+FLUSH_EVERY = 8
 
 
 class TorchSimulation(Simulation):
@@ -109,6 +113,30 @@ class TorchSimulation(Simulation):
             projection.load_state(
                 {k: state[f"plastic.{name}.{k}"] for k in projection.state()}
             )
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the simulation's tensors: state, buffers, synapses and constants."""
+        seen: set[int] = set()
+        total = 0
+
+        def count(value: object) -> None:
+            nonlocal total
+            if isinstance(value, torch.Tensor):
+                if value.data_ptr() not in seen:
+                    seen.add(value.data_ptr())
+                    total += value.numel() * value.element_size()
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    count(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    count(item)
+
+        for holder in (self.state, self.buffer.data, vars(self.static), vars(self.constants)):
+            count(holder)
+        for projection in self.plastic.values():
+            count(vars(projection))
+        return total
 
     def get_weights(self, projection: str) -> np.ndarray:
         if projection in self.plastic:
@@ -202,7 +230,17 @@ class TorchSimulation(Simulation):
         self.static.propagate(spikes_out, tick, self.buffer)
         for projection in self.plastic.values():
             projection.after_neurons(tick, spikes_out, self.buffer)
+        if tick % FLUSH_EVERY == 0:
+            self._flush_tiny()
         self._tick = tick + 1
+
+    def _flush_tiny(self) -> None:
+        """Zero currents and traces that have decayed below :data:`FLUSH_BELOW`."""
+        tensors = [self.state.i_exc, self.state.i_inh]
+        for projection in self.plastic.values():
+            tensors += [projection.x, projection.y]
+        for tensor in tensors:
+            tensor.masked_fill_(tensor.abs() < FLUSH_BELOW, 0.0)
 
     def _recording(
         self,

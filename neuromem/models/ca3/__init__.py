@@ -1,3 +1,59 @@
-"""The CA3 spiking content-addressable memory (Casanueva-Morato et al., 2024)."""
+"""The CA3 spiking content-addressable memory (Casanueva-Morato et al., Neural Networks 178:106474, 2024).
+
+Addresses are one-hot cues; a content is a set of bits. The memory learns an
+address-content pair in one 3-tick write, recalls the content from its
+address, returns every address whose content shares a bit with a fragment,
+and forgets an old content when its address is overwritten, all by the
+plasticity rule R* on two plastic all-to-all projections (spec ``ca3.md``).
+
+Modules, one job each:
+
+- :mod:`~neuromem.models.ca3.params`    parameter sets from ``models/ca3_*.toml``
+- :mod:`~neuromem.models.ca3.network`   the network description (3n + 4m + 1 neurons + harness)
+- :mod:`~neuromem.models.ca3.protocol`  operations -> input spikes, output spikes -> answers
+- :mod:`~neuromem.models.ca3.memory`    ``CA3Memory``: store / recall, batched, save / load
+- :mod:`~neuromem.models.ca3.sibling`   the CA3 core of the sibling DG-CA3-CA1 model
+- :mod:`~neuromem.models.ca3.gold`      loaders of the recorded SpiNNaker runs, spike comparison
+- :mod:`~neuromem.models.ca3.replay`    replays of the recorded runs on a backend
+
+Example
+-------
+>>> mem = CA3Memory(n=4, m=6)
+>>> _ = mem.store(2, [0, 3])
+>>> mem.recall_by_address(2)[0].content
+(0, 3)
+"""
 
 from __future__ import annotations
+
+from neuromem.models.ca3.memory import CA3Memory
+from neuromem.models.ca3.network import (
+    CONTENT_TO_CUE,
+    CUE_TO_CONTENT,
+    NEURON_SETS,
+    build_network,
+    internal_synapse_count,
+    population_sizes,
+)
+from neuromem.models.ca3.params import CA3Params, load_params
+from neuromem.models.ca3.protocol import Answer, Operation, decode, encode, ideal_answers, place
+from neuromem.models.ca3.sibling import build_sibling_network
+
+__all__ = [
+    "CONTENT_TO_CUE",
+    "CUE_TO_CONTENT",
+    "NEURON_SETS",
+    "Answer",
+    "CA3Memory",
+    "CA3Params",
+    "Operation",
+    "build_network",
+    "build_sibling_network",
+    "decode",
+    "encode",
+    "ideal_answers",
+    "internal_synapse_count",
+    "load_params",
+    "place",
+    "population_sizes",
+]

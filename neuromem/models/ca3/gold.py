@@ -64,6 +64,9 @@ class RecordedRun:
         The input schedule (line, tick) of ``IN``.
     spikes : dict
         Population -> set of (neuron, tick).
+    cue_lines : int
+        Input lines before the content lines (n one-hot lines for the CAM,
+        the binary address lines for the sibling model).
     """
 
     name: str
@@ -74,6 +77,7 @@ class RecordedRun:
     input_line: np.ndarray
     input_tick: np.ndarray
     spikes: dict[str, set[tuple[int, int]]]
+    cue_lines: int
 
     def spike_count(self, populations: tuple[str, ...] | None = None) -> int:
         """Number of recorded spikes (of ``populations``, default all)."""
@@ -114,7 +118,15 @@ def load_run(name: str, folder: str | Path | None = None) -> RecordedRun:
         lines = np.array([int(r[0]) for r in input_rows], dtype=np.int64)
         ticks = np.array([int(r[1]) for r in input_rows], dtype=np.int64)
         return RecordedRun(
-            name, int(protocol["n"]), int(protocol["m"]), int(protocol["simTime"]), operations, lines, ticks, spikes
+            name,
+            int(protocol["n"]),
+            int(protocol["m"]),
+            int(protocol["simTime"]),
+            operations,
+            lines,
+            ticks,
+            spikes,
+            int(protocol["cue_lines"]) if sibling else int(protocol["n"]),
         )
     except FileNotFoundError as error:
         raise FileFormatError(f"recorded run {name!r}: missing file {error.filename}") from None
@@ -129,3 +141,44 @@ def _rows(path: Path, header: tuple[str, ...]) -> list[list[str]]:
         if first != header:
             raise FileFormatError(f"{path}: header {first} differs from the expected {header}")
         return [row for row in reader if row]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Spike-by-spike comparison of a replay with a recorded run.
+
+    Attributes
+    ----------
+    recorded, simulated, matched : int
+        Spike counts (matched = recorded and simulated at the same tick).
+    extra, missing : dict
+        Population -> sorted (neuron, tick) only simulated / only recorded.
+    """
+
+    recorded: int
+    simulated: int
+    matched: int
+    extra: dict[str, list[tuple[int, int]]]
+    missing: dict[str, list[tuple[int, int]]]
+
+    @property
+    def exact(self) -> bool:
+        """Every recorded spike at its tick, nothing else."""
+        return self.matched == self.recorded == self.simulated
+
+
+def compare(run: RecordedRun, simulated: dict[str, set[tuple[int, int]]]) -> Comparison:
+    """Compare ``simulated`` spikes (population -> set of (neuron, tick)) with ``run`` over its populations."""
+    populations = sorted(set(run.spikes) & set(simulated)) if run.name in SIBLING_RUNS else CAM_POPULATIONS
+    extra, missing = {}, {}
+    matched = recorded = count = 0
+    for name in populations:
+        gold, got = run.spikes.get(name, set()), simulated.get(name, set())
+        matched += len(gold & got)
+        recorded += len(gold)
+        count += len(got)
+        if got - gold:
+            extra[name] = sorted(got - gold, key=lambda s: (s[1], s[0]))
+        if gold - got:
+            missing[name] = sorted(gold - got, key=lambda s: (s[1], s[0]))
+    return Comparison(recorded, count, matched, extra, missing)

@@ -32,7 +32,7 @@ Counts (section 1.6): internal synapses ``3nm + 2n(n-1) + 3n + 6m``, of which
 Example
 -------
 >>> net = build_network(5, 10)
->>> sum(p.size for p in net.populations if not p.is_source)  # 3n + 4m + 1 + OUT
+>>> sum(p.size for p in net.populations)  # 3n + 4m + 1, plus IN and OUT of n + m each
 86
 """
 
@@ -52,8 +52,8 @@ from neuromem.spec import (
     Probe,
     Projection,
     SpikeSourceArray,
+    checks,
 )
-from neuromem.spec import checks
 
 #: Neuron set of every internal population and of the harness output.
 NEURON_SETS = {
@@ -104,7 +104,7 @@ def population_sizes(n: int, m: int, harness: bool = True) -> dict[str, int]:
 def build_network(
     n: int,
     m: int,
-    params: CA3Params | None = None,
+    params: CA3Params | str | None = None,
     inputs: SpikeSourceArray | None = None,
     cue_to_content: np.ndarray | None = None,
     content_to_cue: np.ndarray | None = None,
@@ -118,8 +118,8 @@ def build_network(
     ----------
     n, m : int
         Number of addresses (one-hot cue lines) and content bits, >= 1 each.
-    params : CA3Params, optional
-        Parameter set; default ``models/ca3_spinnaker.toml``.
+    params : CA3Params or str, optional
+        Parameter set or its name; default ``"spinnaker"`` (``models/ca3_spinnaker.toml``).
     inputs : SpikeSourceArray, optional
         Spikes of ``IN`` (n + m lines); default: none (give them per run).
     cue_to_content : array (n, m), optional
@@ -135,10 +135,11 @@ def build_network(
     """
     n = checks.count("CA3 network", "n", n)
     m = checks.count("CA3 network", "m", m)
-    params = params if params is not None else load_params()
+    params = load_params(params) if isinstance(params, str) else (params or load_params())
     sizes = population_sizes(n, m, harness)
     cell_set = {pop: key for key, pops in NEURON_SETS.items() for pop in pops}
-    populations = [Population(pop, params.cells[cell_set[pop]], sizes[pop]) for pop in (*INTERNAL, "OUT")[: len(INTERNAL) + harness]]
+    names = (*INTERNAL, "OUT") if harness else INTERNAL
+    populations = [Population(pop, params.cells[cell_set[pop]], sizes[pop]) for pop in names]
     if harness:
         source = inputs if inputs is not None else SpikeSourceArray(n + m)
         if source.size != n + m:
@@ -204,7 +205,5 @@ def _initial(weights: np.ndarray | None, shape: tuple[int, int], field: str, par
         raise ValidationError(f"CA3 network: {field} has shape {array.shape}; expected {shape}")
     rule = params.rule
     if not np.all(np.isfinite(array)) or array.min() < rule.w_min or array.max() > rule.w_max:
-        raise ValidationError(
-            f"CA3 network: {field} must hold finite weights in [{rule.w_min:g}, {rule.w_max:g}] nA"
-        )
+        raise ValidationError(f"CA3 network: {field} must hold finite weights in [{rule.w_min:g}, {rule.w_max:g}] nA")
     return array.ravel().copy()

@@ -32,6 +32,7 @@ Example
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -75,7 +76,13 @@ class Operation:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValidationError(f"Operation: kind = {self.kind!r}; allowed: {', '.join(KINDS)}")
-        object.__setattr__(self, "content", tuple(sorted(int(b) for b in self.content)))
+        try:
+            bits = tuple(sorted(operator.index(b) for b in self.content))
+        except TypeError:
+            raise ValidationError(
+                f"{self.kind} operation: content = {self.content!r} must hold integer bit indices"
+            ) from None
+        object.__setattr__(self, "content", bits)
 
     @classmethod
     def write(cls, address: int, content: Iterable[int], t0: int | None = None) -> Operation:
@@ -150,8 +157,13 @@ def check_operation(op: Operation, n: int, m: int) -> None:
 
 
 def check_schedule(
-    operations: Sequence[Operation], n: int, m: int, spacing_after_write_ms: float = 7.0,
-    spacing_after_recall_ms: float = 6.0, dt: float = 1.0, start: int = 0,
+    operations: Sequence[Operation],
+    n: int,
+    m: int,
+    spacing_after_write_ms: float = 7.0,
+    spacing_after_recall_ms: float = 6.0,
+    dt: float = 1.0,
+    start: int = 0,
 ) -> None:
     """Check every operation and the minimum spacing between consecutive starts (ticks from ``start``)."""
     previous: Operation | None = None
@@ -174,8 +186,11 @@ def check_schedule(
 
 
 def place(
-    operations: Iterable[Operation], start: int = 0, spacing_after_write_ms: float = 7.0,
-    spacing_after_recall_ms: float = 6.0, dt: float = 1.0,
+    operations: Iterable[Operation],
+    start: int = 0,
+    spacing_after_write_ms: float = 7.0,
+    spacing_after_recall_ms: float = 6.0,
+    dt: float = 1.0,
 ) -> list[Operation]:
     """Give every operation without a t0 the earliest start the spacing allows."""
     placed: list[Operation] = []
@@ -188,7 +203,9 @@ def place(
     return placed
 
 
-def encode(operations: Sequence[Operation], n: int, m: int, write_hold_ticks: int = 3, dt: float = 1.0) -> SpikeSourceArray:
+def encode(
+    operations: Sequence[Operation], n: int, m: int, write_hold_ticks: int = 3, dt: float = 1.0
+) -> SpikeSourceArray:
     """Input spikes of ``IN`` (n + m lines) for scheduled ``operations``; times in ms."""
     lines: list[int] = []
     ticks: list[int] = []
@@ -208,7 +225,7 @@ def decode(operations: Sequence[Operation], out: SpikeTrains, n: int, trial: int
     """Answers of ``operations`` read from the ``OUT`` spikes of one trial."""
     keep = out.trial == trial
     by_tick: dict[int, list[int]] = {}
-    for neuron, tick in zip(out.neuron[keep].tolist(), out.tick[keep].tolist()):
+    for neuron, tick in zip(out.neuron[keep].tolist(), out.tick[keep].tolist(), strict=True):
         by_tick.setdefault(tick, []).append(neuron)
 
     def part(tick: int, addresses: bool) -> tuple[int, ...]:

@@ -126,19 +126,25 @@ class LateralSubspace:
 
     def response(self, x: torch.Tensor) -> torch.Tensor:
         """Lateral response ``y = H x`` for rows x of (B, N), rate-coded if spiking."""
-        y = x @ self.weight.T
-        if self.spike_steps is not None:
-            s = self.spike_scale
-            y = torch.round(y.clamp(-s, s) * (self.spike_steps / s)) * (s / self.spike_steps)
-        return y
+        return self._rate_code(x @ self.weight.T)
 
-    def _hebbian_step(self, x: torch.Tensor, eta: float, velocity: torch.Tensor) -> None:
-        y = self.response(x)
-        residual = x - y @ self.weight
+    def _rate_code(self, y: torch.Tensor) -> torch.Tensor:
+        if self.spike_steps is None:
+            return y
+        s = self.spike_scale
+        return torch.round(y.clamp(-s, s) * (self.spike_steps / s)) * (s / self.spike_steps)
+
+    def _hebbian_step(self, x: torch.Tensor, residual_old: torch.Tensor, eta: float, velocity: torch.Tensor) -> None:
+        # Old rows are fixed, so their share of the reconstruction, x - H_old^T y_old,
+        # is the same at every iteration: it is computed once per fit (residual_old)
+        # and each step only touches the k free rows.
+        free = self.weight[self.n_fixed :]
+        y = self._rate_code(x @ free.T)
+        residual = residual_old - y @ free
         delta = (y.T @ residual) / x.shape[0]
         delta.clamp_(-self.clip, self.clip)
         velocity.mul_(self.momentum).add_(delta)
-        self.weight[self.n_fixed :] += eta * velocity[self.n_fixed :]
+        free += eta * velocity
 
     def fit(
         self,
@@ -167,14 +173,16 @@ class LateralSubspace:
         if self.n_fixed >= self.n_neurons or x_all.shape[0] == 0:
             return history
         eta = self.lr / max(float((x_all**2).sum(dim=1).mean()), 1e-12)
-        velocity = torch.zeros_like(self.weight)
+        velocity = torch.zeros_like(self.weight[self.n_fixed :])
+        old = self.weight[: self.n_fixed]
+        residual_old = x_all - self._rate_code(x_all @ old.T) @ old
         total = float((x_all**2).sum())
         for _ in range(int(epochs)):
             order = torch.randperm(x_all.shape[0], generator=generator).to(x_all.device)
             for start in range(0, x_all.shape[0], batch_size):
-                batch = x_all[order[start : start + batch_size]]
+                sel = order[start : start + batch_size]
                 for _ in range(self.iterations):
-                    self._hebbian_step(batch, eta, velocity)
+                    self._hebbian_step(x_all[sel], residual_old[sel], eta, velocity)
             with torch.no_grad():
                 err = float(((x_all - self.project(x_all)) ** 2).sum()) / max(total, 1e-30)
             history.reconstruction_error.append(err)

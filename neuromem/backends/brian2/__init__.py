@@ -1,0 +1,109 @@
+"""The Brian2 backend: the independent reference for the ``"exact"`` scheme.
+
+The spec is built as Brian2 objects: one ``NeuronGroup`` per LIF population
+(linear equations integrated by Brian2's ``exact`` method), one
+``SpikeGeneratorGroup`` per spike source, one ``Synapses`` per projection with
+the spec's connection list and delays, and event-driven traces for plasticity.
+Brian2's own scheduling (``when``/``order`` slots) realises the step order of
+:mod:`neuromem.spec.schemes`, so deterministic inputs give the very spike ticks
+of the torch backend. Runs use Brian2's runtime mode; tests use the ``numpy``
+code target, which compiles nothing.
+
+>>> from neuromem.backends import brian2 as backend
+>>> "scheme:exact" in backend.capabilities()
+True
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from neuromem.backends.base import ALL_FEATURES, check_capabilities
+from neuromem.errors import BackendError, ValidationError
+from neuromem.spec import Network, checks
+
+if TYPE_CHECKING:
+    from neuromem.backends.brian2.simulation import Brian2Simulation
+
+NAME = "brian2"
+CODEGEN_TARGETS = ("numpy", "cython")
+
+
+def capabilities() -> frozenset[str]:
+    """Everything the spec can say, per-synapse delays on plastic projections included."""
+    return ALL_FEATURES | {"plasticity:heterogeneous_delays"}
+
+
+def missing_reason() -> str:
+    """Why the backend cannot run here ("" when it can)."""
+    if importlib.util.find_spec("brian2") is None:
+        return "the brian2 package is not installed (pip install brian2==2.9.0)"
+    try:
+        import brian2  # noqa: F401
+    except Exception as error:  # a broken install can fail in many ways
+        return f"brian2 fails to import: {error}"
+    return ""
+
+
+def is_available() -> bool:
+    return missing_reason() == ""
+
+
+def _code_object_class(target: str) -> type:
+    checks.choice("build", "codegen_target", target, CODEGEN_TARGETS)
+    if target == "numpy":
+        from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+
+        return NumpyCodeObject
+    from brian2.codegen.runtime.cython_rt import CythonCodeObject
+
+    if not CythonCodeObject.is_available():
+        raise BackendError("codegen_target 'cython' needs Cython and a C compiler; use 'numpy'")
+    return CythonCodeObject
+
+
+def build(
+    network: Network,
+    dt: float = 0.1,
+    codegen_target: str = "numpy",
+    seed: int = 0,
+    trial_seeds: Sequence[int] | None = None,
+    batch_size: int = 1,
+) -> Brian2Simulation:
+    """Build ``network`` on Brian2.
+
+    Parameters
+    ----------
+    network : Network
+    dt : float
+        Time step (ms).
+    codegen_target : {"numpy", "cython"}
+        Brian2 runtime code target.
+    seed, trial_seeds : int, sequence of int
+        Trial b draws its Poisson inputs with seed ``trial_seeds[b]``
+        (default ``seed + b``), exactly as on the torch backend.
+    batch_size : int
+        Independent trials, built as replicated groups in one Brian2 network.
+    """
+    if not isinstance(network, Network):
+        raise ValidationError(f"build: network must be a Network, got {type(network).__name__}")
+    if not is_available():
+        raise BackendError(f"backend 'brian2' is not available: {missing_reason()}")
+    check_capabilities(network, NAME, capabilities())
+    dt = checks.positive("build", "dt", dt, "ms")
+    network.validate(dt)
+    batch_size = checks.count("build", "batch_size", batch_size)
+    if trial_seeds is None:
+        seeds = [checks.count("build", "seed", seed, minimum=0) + b for b in range(batch_size)]
+    else:
+        seeds = [checks.count("build", "trial_seeds", s, minimum=0) for s in trial_seeds]
+        if len(seeds) != batch_size:
+            raise ValidationError(f"build: {len(seeds)} trial_seeds for batch_size {batch_size}")
+    codeobj_class = _code_object_class(codegen_target)
+    from neuromem.backends.brian2.simulation import Brian2Simulation
+
+    return Brian2Simulation(network, dt, batch_size, seeds, codeobj_class)
+
+__all__ = ["NAME", "Brian2Simulation", "build", "capabilities", "is_available", "missing_reason"]

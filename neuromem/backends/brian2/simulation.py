@@ -1,0 +1,212 @@
+"""The Brian2 Simulation: the spec built as one Brian2 ``Network`` per build.
+
+Trials are replicated groups: population P of size N becomes one group of
+``B N`` neurons, neuron i of trial b at index ``b N + i``, and every projection
+connects the copies of each trial. Each build owns its ``Clock`` and its
+``Network`` and passes explicit namespaces and code-object classes, so no
+Brian2 global state (``defaultclock``, magic networks, preferences) is used.
+
+Spike sources are ``SpikeGeneratorGroup`` objects whose spikes are set before
+every run for that run's window: arrays from the spec or from ``inputs``,
+Poisson trains from :func:`neuromem.spec.random.poisson_ticks` keyed by the
+trial seed, so they are the very trains the torch backend draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import brian2
+import numpy as np
+from brian2 import ms
+
+from neuromem.backends.base import RunInput, Simulation, normalise_inputs
+from neuromem.backends.brian2.groups import TRACE_VARIABLES, lif_group, source_group
+from neuromem.backends.brian2.synapses import projection_synapses
+from neuromem.errors import ValidationError
+from neuromem.record import Recording, SpikeTrains
+from neuromem.spec import LIFCurrExp, Network, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec.random import poisson_ticks
+
+
+class Brian2Simulation(Simulation):
+    """A network built on Brian2 (see :func:`neuromem.backends.brian2.build`)."""
+
+    def __init__(
+        self, network: Network, dt: float, batch_size: int, trial_seeds: list[int], codeobj_class: type
+    ) -> None:
+        self.network, self.dt, self.batch_size = network, dt, batch_size
+        self.trial_seeds = trial_seeds
+        self.codeobj_class = codeobj_class
+        self.sizes = {p.name: int(p.size) for p in network.populations}  # type: ignore[arg-type]
+        self.reset()
+
+    @property
+    def tick(self) -> int:
+        return self._tick
+
+    def reset(self) -> None:
+        """Rebuild every Brian2 object: t = 0, initial state and weights."""
+        net, batch, cls = self.network, self.batch_size, self.codeobj_class
+        self.clock = brian2.Clock(dt=self.dt * ms, name="clock*")
+        objects: list[brian2.BrianObject] = []
+        self.groups: dict[str, brian2.Group] = {}
+        for population in net.populations:
+            size = self.sizes[population.name] * batch
+            if isinstance(population.cell, LIFCurrExp):
+                group, helpers = lif_group(population.cell, size, self.dt, net.scheme, self.clock, cls)
+                objects.extend(helpers)
+            else:
+                group = source_group(size, self.clock, cls)
+            self.groups[population.name] = group
+            objects.append(group)
+        self.synapses = {
+            p.name: projection_synapses(
+                net, p.name, self.groups[p.pre], self.groups[p.post], batch, self.dt, self.clock, cls
+            )
+            for p in net.projections
+        }
+        objects.extend(self.synapses.values())
+        self.spike_monitors = {
+            probe.target: brian2.SpikeMonitor(self.groups[probe.target], codeobj_class=cls, name="spikes*")
+            for probe in net.probes
+            if probe.variable == "spikes"
+        }
+        self.trace_monitors = {
+            (probe.target, probe.variable): brian2.StateMonitor(
+                self.groups[probe.target],
+                TRACE_VARIABLES[probe.variable],
+                record=True,
+                when="end",
+                order=10,
+                clock=self.clock,
+                codeobj_class=cls,
+                name="trace*",
+            )
+            for probe in net.probes
+            if probe.variable in TRACE_VARIABLES
+        }
+        objects.extend(self.spike_monitors.values())
+        objects.extend(self.trace_monitors.values())
+        self.brian_network = brian2.Network(*objects, name="neuromem*")
+        self._tick = 0
+
+    # -- weights -----------------------------------------------------------------------
+
+    def get_weights(self, projection: str) -> np.ndarray:
+        self.network.projection(projection)
+        weights = np.asarray(self.synapses[projection].w[:], dtype=np.float64)
+        return weights.reshape(self.batch_size, -1).copy()
+
+    def set_weights(self, projection: str, weights: np.ndarray | float) -> None:
+        if not self.network.projection(projection).is_plastic:
+            raise ValidationError(
+                f"set_weights: projection {projection!r} is static; change its weight in the Network instead"
+            )
+        n = self.network.connection_list(projection).pre.size
+        array = np.asarray(weights, dtype=np.float64)
+        try:
+            array = np.broadcast_to(array, (self.batch_size, n))
+        except ValueError:
+            raise ValidationError(
+                f"set_weights({projection!r}): shape {array.shape} does not fit (trials={self.batch_size},"
+                f" synapses={n}); give a scalar, (synapses,) or (trials, synapses)"
+            ) from None
+        if not np.all(np.isfinite(array)):
+            raise ValidationError(f"set_weights({projection!r}): weights must be finite")
+        self.synapses[projection].w = array.ravel().copy()
+
+    # -- running -----------------------------------------------------------------------
+
+    def _set_sources(self, inputs: Mapping[str, RunInput] | None, first: int, stop: int) -> None:
+        """Give every source group its spikes of ticks ``first .. stop - 1``."""
+        overrides = normalise_inputs(self.network, inputs, self.batch_size)
+        for population in self.network.populations:
+            if not population.is_source:
+                continue
+            size, cell = self.sizes[population.name], population.cell
+            indices, ticks = [], []
+            for b in range(self.batch_size):
+                if population.name in overrides or isinstance(cell, SpikeSourceArray):
+                    source = overrides[population.name][b] if population.name in overrides else cell
+                    assert isinstance(source, SpikeSourceArray)
+                    neuron, tick = source.neuron, source.ticks(self.dt)
+                    keep = (tick >= first) & (tick < stop)
+                    neuron, tick = neuron[keep], tick[keep]
+                else:
+                    assert isinstance(cell, SpikeSourcePoisson)
+                    lo = max(first, int(round(cell.start / self.dt)))
+                    hi = stop if np.isinf(cell.duration) else min(stop, int(round((cell.start + cell.duration) / self.dt)))
+                    neuron, tick = poisson_ticks(cell.seed, self.trial_seeds[b], size, cell.probability(self.dt), lo, hi)
+                indices.append(neuron + b * size)
+                ticks.append(tick)
+            index, tick = np.concatenate(indices), np.concatenate(ticks)
+            # Two spikes of one neuron on one tick are one spike, as in the torch backend.
+            unique = np.unique(np.stack([tick, index]), axis=1) if index.size else np.zeros((2, 0), dtype=np.int64)
+            group = self.groups[population.name]
+            group.set_spikes(unique[1], unique[0] * self.dt * ms)
+
+    def _segments(self, start: int, stop: int) -> list[int]:
+        """Ticks at which a run pauses to snapshot weights (as the torch backend does)."""
+        ends = {stop}
+        for probe in self.network.probes:
+            if probe.variable == "weight" and probe.every_ms is not None:
+                ends.update(k for k in range(start + 1, stop + 1) if (k * self.dt) % probe.every_ms < 1e-9)
+        return sorted(ends)
+
+    def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:
+        steps = self.duration_steps(duration)
+        start, stop = self._tick, self._tick + steps
+        self._set_sources(inputs, start, stop)
+        spike_marks = {name: monitor.num_spikes for name, monitor in self.spike_monitors.items()}
+        trace_marks = {key: monitor.t[:].size for key, monitor in self.trace_monitors.items()}
+        weight_probes = [p for p in self.network.probes if p.variable == "weight"]
+        snapshots: dict[str, list[tuple[int, np.ndarray]]] = {p.target: [] for p in weight_probes}
+        for end in self._segments(start, stop) if steps else []:
+            if end > self._tick:
+                self.brian_network.run((end - self._tick) * self.dt * ms, namespace={})
+                self._tick = int(round(float(self.clock.t / ms) / self.dt))
+                if self._tick != end:
+                    raise RuntimeError(f"Brian2 clock at tick {self._tick}, expected {end}")
+            for probe in weight_probes:
+                every = probe.every_ms
+                if every is not None and (end * self.dt) % every < 1e-9:
+                    snapshots[probe.target].append((end, self.get_weights(probe.target)))
+        for probe in weight_probes:
+            if probe.every_ms is None or not snapshots[probe.target]:
+                snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
+        return self._recording(start, spike_marks, trace_marks, snapshots)
+
+    def _recording(
+        self,
+        start: int,
+        spike_marks: dict[str, int],
+        trace_marks: dict[tuple[str, str], int],
+        snapshots: dict[str, list[tuple[int, np.ndarray]]],
+    ) -> Recording:
+        dt_s = self.dt * 1e-3
+        spikes = {}
+        for name, monitor in self.spike_monitors.items():
+            mark, size = spike_marks[name], self.sizes[name]
+            index = np.asarray(monitor.i[:], dtype=np.int64)[mark:]
+            tick = np.rint(np.asarray(monitor.t_[:])[mark:] / dt_s).astype(np.int64)
+            spikes[name] = SpikeTrains.from_arrays(index // size, index % size, tick)
+        traces = {}
+        for key, monitor in self.trace_monitors.items():
+            values = np.asarray(getattr(monitor, TRACE_VARIABLES[key[1]])[:], dtype=np.float64)[:, trace_marks[key] :]
+            size = self.sizes[key[0]]
+            traces[key] = values.reshape(self.batch_size, size, -1).transpose(0, 2, 1).copy()
+        weights = {
+            name: (np.array([t for t, _ in shots], dtype=np.int64), np.stack([w for _, w in shots]))
+            for name, shots in snapshots.items()
+        }
+        return Recording(
+            dt=self.dt,
+            start_tick=start,
+            stop_tick=self._tick,
+            batch_size=self.batch_size,
+            sizes=dict(self.sizes),
+            spikes=spikes,
+            traces=traces,
+            weights=weights,
+        )

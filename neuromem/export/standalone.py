@@ -1,0 +1,265 @@
+"""Run an exported network on a PyNN simulator; standalone (numpy and PyNN only).
+
+This file is copied verbatim as ``run.py`` by
+:func:`neuromem.export.pynn_script.write_pynn_script` and is also what
+:func:`neuromem.export.pynn.to_pynn` runs in-process, so it must import
+nothing from neuromem. It reads the network as data: ``plan.json`` (labels,
+parameters, simulator conventions) and ``arrays.npz`` (connection lists and
+source spikes), never evaluating a string from them.
+
+Usage::
+
+    python run.py --simulator nest|brian2|spiNNaker [--output spikes.npz]
+
+The output ``.npz`` holds, per recorded population ``i`` of the plan,
+``spikes{i}`` = (2, k) int64 (neuron, tick in neuromem's convention: the step
+from tick*dt to (tick+1)*dt), ``v{i}`` = (ticks, size) in mV when recorded,
+and per projection ``j`` with a weight probe ``weight{j}`` = final weights
+(nA, magnitudes) in connection-list order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+PLAN_SCHEMA = "neuromem.pynn_plan"
+PLAN_VERSION = 1
+PLAN_FILE = "plan.json"
+ARRAYS_FILE = "arrays.npz"
+SIMULATORS = {"nest": "pyNN.nest", "brian2": "pyNN.brian2", "spiNNaker": "pyNN.spiNNaker"}
+# Fixed allow-lists: names from the plan are looked up here, never evaluated.
+CELL_TYPES = ("IF_curr_exp", "SpikeSourceArray")
+TIMING_RULES = ("SpikePairRule", "SpikeNearestPairRule")
+WEIGHT_RULES = ("AdditiveWeightDependence", "MultiplicativeWeightDependence")
+
+
+class PlanError(Exception):
+    """The plan files are missing, malformed or of a newer version."""
+
+
+def load_plan(folder: str | os.PathLike[str]) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read ``plan.json`` and ``arrays.npz`` from ``folder`` (no pickle)."""
+    folder = Path(folder)
+    try:
+        plan = json.loads((folder / PLAN_FILE).read_text())
+        with np.load(folder / ARRAYS_FILE, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError) as error:
+        raise PlanError(f"cannot read the exported network in {folder}: {error}") from error
+    if not isinstance(plan, dict) or plan.get("schema") != PLAN_SCHEMA:
+        raise PlanError(f"{folder / PLAN_FILE} is not a neuromem PyNN plan")
+    if int(plan.get("version", 0)) > PLAN_VERSION:
+        raise PlanError(f"{folder / PLAN_FILE} has plan version {plan['version']}; this script reads {PLAN_VERSION}")
+    return plan, arrays
+
+
+def import_simulator(name: str, plan: dict) -> object:
+    """Import the PyNN module of simulator ``name``, with a clear error if missing."""
+    if name not in SIMULATORS or name not in plan["targets"]:
+        raise PlanError(f"simulator {name!r} is not one of this export's targets: {', '.join(plan['targets'])}")
+    try:
+        return importlib.import_module(SIMULATORS[name])
+    except ImportError as error:
+        package = plan["targets"][name]["package"]
+        raise PlanError(f"{SIMULATORS[name]} cannot be imported ({error}); install {package}") from error
+
+
+def _lookup(sim: object, name: str, allowed: tuple[str, ...]) -> object:
+    if name not in allowed:
+        raise PlanError(f"{name!r} is not one of {', '.join(allowed)}")
+    if hasattr(sim, name):
+        return getattr(sim, name)
+    extra = getattr(sim, "extra_models", None)
+    if extra is not None and hasattr(extra, name):
+        return getattr(extra, name)
+    raise PlanError(f"{sim.__name__} has no {name}")  # type: ignore[attr-defined]
+
+
+def _spike_times(spikes: np.ndarray, size: int, dt: float, offset: int) -> list[list[float]]:
+    """Per-neuron PyNN spike times (ms) of emission ticks, shifted by the target's offset."""
+    times: list[list[float]] = [[] for _ in range(size)]
+    for neuron, tick in zip(spikes[0].tolist(), spikes[1].tolist(), strict=True):
+        # Rounded so that NEST's on-grid check never sees 0.30000000000000004.
+        times[int(neuron)].append(round((tick + offset) * dt, 9))
+    return times
+
+
+def _initial_v(entry: dict, dt: float, warmup: int) -> float:
+    """Potential at the simulator's t = 0 that decays to ``v_init`` over the warm-up steps.
+
+    With no input arriving during warm-up, V relaxes exactly towards
+    ``v_rest + R i_offset``: ``V(w dt) = V_inf + (V0 - V_inf) exp(-w dt / tau_m)``.
+    """
+    v_init = float(entry["v_init"])
+    if warmup == 0:
+        return v_init
+    p = entry["parameters"]
+    v_inf = p["v_rest"] + p["tau_m"] / p["cm"] * p["i_offset"]
+    return float(v_inf + (v_init - v_inf) * np.exp(warmup * dt / p["tau_m"]))
+
+
+def _synapse(sim: object, entry: dict, convention: dict) -> object:
+    rule = entry["plasticity"]
+    if rule is None:
+        return sim.StaticSynapse()  # type: ignore[attr-defined]
+    timing = _lookup(sim, rule["timing"], TIMING_RULES)(**rule["timing_parameters"])  # type: ignore[operator]
+    weight = _lookup(sim, rule["weight"], WEIGHT_RULES)(**rule["weight_parameters"])  # type: ignore[operator]
+    return sim.STDPMechanism(  # type: ignore[attr-defined]
+        timing_dependence=timing,
+        weight_dependence=weight,
+        dendritic_delay_fraction=convention["dendritic_delay_fraction"],
+    )
+
+
+def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Build the plan on PyNN module ``sim`` (simulator ``name``), run it, return the results."""
+    convention = plan["targets"][name]
+    dt = float(plan["dt"])
+    delays = [arrays[p["connections"]][3] for p in plan["projections"] if arrays[p["connections"]].shape[1]]
+    max_delay = max([float(d.max()) for d in delays] + [dt])
+    options = dict(convention["setup"])
+    if name == "nest":
+        options["max_delay"] = max_delay
+    sim.setup(timestep=dt, min_delay=dt, **options)  # type: ignore[attr-defined]
+    populations = []
+    for entry in plan["populations"]:
+        celltype = _lookup(sim, entry["celltype"], CELL_TYPES)
+        if entry["celltype"] == "IF_curr_exp":
+            parameters = dict(entry["parameters"])
+            parameters["tau_refrac"] = round(parameters["tau_refrac"] + convention["refractory_extra_steps"] * dt, 9)
+            population = sim.Population(  # type: ignore[attr-defined]
+                int(entry["size"]), celltype(**parameters), label=str(entry["label"])  # type: ignore[operator]
+            )
+            population.initialize(v=_initial_v(entry, dt, int(convention.get("warmup_steps", 0))))
+            if entry["record"]:
+                population.record(list(entry["record"]))
+        else:
+            times = _spike_times(arrays[entry["spikes"]], int(entry["size"]), dt, convention["source_offset_steps"])
+            if name != "spiNNaker":
+                # PyNN reads a plain list of lists of a one-neuron source as one shared train.
+                from pyNN.parameters import Sequence
+
+                sequences = np.empty(len(times), dtype=object)
+                sequences[:] = [Sequence(t) for t in times]
+                times = sequences
+            population = sim.Population(  # type: ignore[attr-defined]
+                int(entry["size"]), celltype(spike_times=times), label=str(entry["label"])  # type: ignore[operator]
+            )
+        populations.append(population)
+    projections = []
+    for entry in plan["projections"]:
+        table = arrays[entry["connections"]]
+        if table.shape[1] == 0:
+            projections.append(None)
+            continue
+        sign = convention["inhibitory_sign"] if entry["receptor"] == "inhibitory" else 1
+        connections = np.column_stack([table[0], table[1], table[2] * sign, table[3]])
+        projection = sim.Projection(  # type: ignore[attr-defined]
+            populations[entry["pre"]],
+            populations[entry["post"]],
+            sim.FromListConnector(connections, column_names=["weight", "delay"]),  # type: ignore[attr-defined]
+            synapse_type=_synapse(sim, entry, convention),
+            receptor_type=str(entry["receptor"]),
+            label=str(entry["label"]),
+        )
+        projections.append(projection)
+    warmup = int(convention.get("warmup_steps", 0))
+    sim.run(round(float(plan["duration"]) + warmup * dt, 9))  # type: ignore[attr-defined]
+    results = _collect(plan, arrays, convention, populations, projections)
+    sim.end()  # type: ignore[attr-defined]
+    return results
+
+
+def _collect(plan: dict, arrays: dict, convention: dict, populations: list, projections: list) -> dict:
+    dt, steps = float(plan["dt"]), int(plan["steps"])
+    results: dict[str, np.ndarray] = {}
+    for i, (entry, population) in enumerate(zip(plan["populations"], populations, strict=True)):
+        if "spikes" in entry:
+            results[f"spikes{i}"] = np.asarray(arrays[entry["spikes"]], dtype=np.int64)
+            continue
+        if not entry["record"]:
+            continue
+        segment = population.get_data().segments[0]
+        neurons, ticks = [], []
+        for train in segment.spiketrains:
+            index = int(train.annotations["source_index"])
+            tick = np.rint(np.asarray(train.rescale("ms").magnitude) / dt).astype(np.int64)
+            tick -= int(convention["label_offset_steps"])
+            tick = tick[(tick >= 0) & (tick < steps)]
+            neurons.append(np.full(tick.size, index, dtype=np.int64))
+            ticks.append(tick)
+        if "spikes" in entry["record"]:
+            neuron = np.concatenate(neurons) if neurons else np.zeros(0, dtype=np.int64)
+            tick = np.concatenate(ticks) if ticks else np.zeros(0, dtype=np.int64)
+            results[f"spikes{i}"] = np.stack([neuron, tick])
+        for signal in segment.analogsignals:
+            values = np.asarray(signal.magnitude, dtype=np.float64)
+            sample = np.rint(np.asarray(signal.times.rescale("ms").magnitude) / dt).astype(np.int64)
+            # A sample stamped t holds the state after the step that ends at t: tick t/dt - 1.
+            tick = sample - 1 - int(convention.get("warmup_steps", 0))
+            keep = (tick >= 0) & (tick < steps)
+            trace = np.full((steps, values.shape[1]), np.nan)
+            trace[tick[keep]] = values[keep]
+            results[f"{signal.name}{i}"] = trace
+    for j, (entry, projection) in enumerate(zip(plan["projections"], projections, strict=True)):
+        if not entry["record_weight"]:
+            continue
+        table = arrays[entry["connections"]]
+        if projection is None:
+            results[f"weight{j}"] = np.zeros(0)
+            continue
+        found = np.asarray(projection.get("weight", format="list", with_address=True), dtype=np.float64)
+        found = found.reshape(-1, 3)
+        # Match PyNN's (pre, post) order to the connection-list order; equal pairs keep their order.
+        wanted = np.lexsort((table[1], table[0]))
+        got = np.lexsort((found[:, 1], found[:, 0]))
+        weights = np.empty(table.shape[1])
+        weights[wanted] = np.abs(found[got, 2])
+        results[f"weight{j}"] = weights
+    return results
+
+
+def save_results(results: dict[str, np.ndarray], path: str | os.PathLike[str]) -> Path:
+    """Write the results ``.npz`` through a temporary file and a rename."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **results)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``run.py --simulator nest|brian2|spiNNaker [--output FILE]``."""
+    parser = argparse.ArgumentParser(description="Run an exported neuromem network on a PyNN simulator.")
+    parser.add_argument("--simulator", required=True, choices=sorted(SIMULATORS))
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parent), help="folder of plan.json")
+    parser.add_argument("--output", default="spikes.npz", help="results file (.npz)")
+    args = parser.parse_args(argv)
+    try:
+        plan, arrays = load_plan(args.data)
+        sim = import_simulator(args.simulator, plan)
+        results = run_plan(sim, args.simulator, plan, arrays)
+        save_results(results, args.output)
+    except PlanError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

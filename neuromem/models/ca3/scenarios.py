@@ -1,0 +1,69 @@
+"""The operation sequences of the three published CAM experiments (spec ``ca3.md`` section 3.1).
+
+They equal the operation lists of the recorded runs (checked against the
+recorded protocol files by the tests), so the experiments run without the
+recorded data too.
+
+Example
+-------
+>>> ops = functional()
+>>> len(ops), ops[6].kind, ops[6].address, ops[6].content
+(9, 'write', 3, (1, 3, 4, 8))
+"""
+
+from __future__ import annotations
+
+from neuromem.models.ca3.protocol import Operation
+
+#: The 4 x 4 state map of experiment 3, row-major: 0 unknown, 1 initial, 2 goal, 3 free, 4 path, 5 obstacle.
+STATE_MAP = ((0, 5, 1, 3), (0, 3, 4, 5), (0, 5, 4, 3), (2, 4, 4, 3))
+STATE_NAMES = ("unknown", "initial", "goal", "free", "path", "obstacle")
+#: (n, m, simTime in ms) of each experiment.
+SIZES = {"functional": (5, 10, 90), "stress": (5, 10, 851), "state_map": (16, 6, 140)}
+
+
+def functional() -> list[Operation]:
+    """Experiment 1 (n = 5, m = 10): learn, recall both ways, overwrite, recall; one operation every 10 ms."""
+    return [
+        Operation.write(0, (0, 1, 8, 9), t0=0),
+        Operation.write(4, (1, 5, 6), t0=10),
+        Operation.write(3, (4, 5, 6), t0=20),
+        Operation.recall_cue(0, t0=30),
+        Operation.recall_content((6,), t0=40),
+        Operation.recall_content((0, 4), t0=50),
+        Operation.write(3, (1, 3, 4, 8), t0=60),
+        Operation.recall_cue(3, t0=70),
+        Operation.recall_content((6,), t0=80),
+    ]
+
+
+def stress(n: int = 5, m: int = 10, slot: int = 14, start: int = 1) -> list[Operation]:
+    """Experiment 2: address i holds binary(i + 1) (bit 0 = line 0); overwrite with the complement and back.
+
+    Blocks, one operation every ``slot`` ms from ``start``: write all, recall
+    every address, recall every single bit; overwrite all with the bitwise
+    complement, recall both ways; overwrite with the originals, recall both ways.
+    """
+    original = [tuple(b for b in range(m) if (i + 1) >> b & 1) for i in range(n)]
+    complement = [tuple(b for b in range(m) if b not in c) for c in original]
+    ops: list[Operation] = []
+
+    def add(op: Operation) -> None:
+        ops.append(Operation(op.kind, start + slot * len(ops), op.address, op.content))
+
+    for contents in (original, complement, original):
+        for address, content in enumerate(contents):
+            add(Operation.write(address, content))
+        for address in range(n):
+            add(Operation.recall_cue(address))
+        for bit in range(m):
+            add(Operation.recall_content((bit,)))
+    return ops
+
+
+def state_map() -> list[Operation]:
+    """Experiment 3 (n = 16 cells, m = 6 states): write the map every 7 ms, then 4 content recalls every 6 ms."""
+    ops = [Operation.write(cell, (state,), t0=7 * cell) for cell, state in enumerate(s for row in STATE_MAP for s in row)]
+    fragments = ((1, 2, 4), (3,), (5,), (0,))
+    ops += [Operation.recall_content(f, t0=112 + 6 * k) for k, f in enumerate(fragments)]
+    return ops

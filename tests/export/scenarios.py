@@ -1,0 +1,143 @@
+"""Small conformance-like networks shared by the export tests (fresh objects per call)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuromem.spec import (
+    STDP,
+    AdditiveWeightDependence,
+    AllToAll,
+    FixedProbability,
+    LIFCurrExp,
+    Network,
+    OneToOne,
+    Population,
+    Probe,
+    Projection,
+    SpikePairRule,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+)
+
+DT = 0.1
+DURATION = 60.0
+
+
+def cell(**changes: float) -> LIFCurrExp:
+    """A LIF cell with time constants far from the step, so every simulator resolves it."""
+    parameters = dict(
+        cm=0.25, tau_m=10.0, tau_syn_E=2.0, tau_syn_I=3.0, tau_refrac=2.0, v_rest=-65.0, v_reset=-70.0, v_thresh=-55.0
+    )
+    parameters.update(changes)
+    return LIFCurrExp(**parameters)
+
+
+def step_current() -> Network:
+    """One neuron driven by a constant current from t = 0 (regular firing)."""
+    return Network(
+        populations=(Population("cell", cell(i_offset=1.3), size=1),),
+        probes=(Probe("cell", "spikes"),),
+        name="step_current",
+    )
+
+
+def delay_chain() -> Network:
+    """Source -> a -> b -> c with delays of 1, 2 and 0.5 ms and a source spike at t = 0."""
+    strong = 3.0
+    return Network(
+        populations=(
+            Population("src", SpikeSourceArray.from_lists([[0.0, 20.0, 41.3]])),
+            Population("a", cell(), size=1),
+            Population("b", cell(), size=1),
+            Population("c", cell(), size=1),
+        ),
+        projections=(
+            Projection("src_a", "src", "a", OneToOne(), weight=strong, delay=1.0),
+            Projection("a_b", "a", "b", OneToOne(), weight=strong, delay=2.0),
+            Projection("b_c", "b", "c", OneToOne(), weight=strong, delay=0.5),
+        ),
+        probes=tuple(Probe(name, "spikes") for name in ("a", "b", "c")),
+        name="delay_chain",
+    )
+
+
+def all_to_all_inhibition() -> Network:
+    """Five driven cells that inhibit each other (AllToAll without self-connections)."""
+    times = [[1.0 + 7.0 * k + 0.4 * i for k in range(8)] for i in range(5)]
+    return Network(
+        populations=(
+            Population("drive", SpikeSourceArray.from_lists(times)),
+            Population("cells", cell(), size=5),
+        ),
+        projections=(
+            Projection("drive_cells", "drive", "cells", OneToOne(), weight=2.5, delay=0.1),
+            Projection(
+                "inhibition", "cells", "cells", AllToAll(allow_self=False), weight=1.5, delay=0.3,
+                receptor="inhibitory",
+            ),
+        ),
+        probes=(Probe("cells", "spikes"),),
+        name="all_to_all_inhibition",
+    )
+
+
+def poisson_net() -> Network:
+    """Poisson inputs (from t = 0) to a randomly wired, recurrently connected group."""
+    recurrent = FixedProbability(0.3, allow_self=False, seed=4)
+    synapses = recurrent.pairs(10, 10, True)[0].size
+    return Network(
+        populations=(
+            Population("noise", SpikeSourcePoisson(size=20, rate=80.0, seed=7)),
+            Population("cells", cell(), size=10),
+        ),
+        projections=(
+            Projection("noise_cells", "noise", "cells", FixedProbability(0.5, seed=3), weight=0.9, delay=0.2),
+            Projection(
+                "recurrent", "cells", "cells", recurrent, weight=0.4, delay=np.round(np.linspace(0.5, 1.5, synapses), 1)
+            ),
+        ),
+        probes=(Probe("cells", "spikes"),),
+        name="poisson_net",
+    )
+
+
+#: Pairing protocol: pre emission times, post source times (ms); the last pre spike
+#: comes after the last post spike so that NEST, which updates weights on pre
+#: spikes only, has applied every pair by the end of the run.
+PRE_TIMES = [5.0, 15.0, 25.0, 35.0, 55.0]
+POST_DRIVE_TIMES = [7.0, 11.0, 27.0, 31.0]
+STDP_DELAY = 1.0
+
+
+def stdp_rule() -> STDP:
+    return STDP(
+        SpikePairRule(tau_plus=10.0, tau_minus=12.0, A_plus=0.02, A_minus=0.015),
+        AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+    )
+
+
+def stdp_pairing() -> Network:
+    """A plastic synapse whose post cell is driven by its own source (spikes independent of w)."""
+    return Network(
+        populations=(
+            Population("pre", SpikeSourceArray.from_lists([PRE_TIMES])),
+            Population("post_drive", SpikeSourceArray.from_lists([POST_DRIVE_TIMES])),
+            Population("post", cell(), size=1),
+        ),
+        projections=(
+            Projection("drive", "post_drive", "post", OneToOne(), weight=3.0, delay=0.1),
+            Projection("plastic", "pre", "post", OneToOne(), weight=0.5, delay=STDP_DELAY, plasticity=stdp_rule()),
+        ),
+        probes=(Probe("post", "spikes"), Probe("plastic", "weight")),
+        name="stdp_pairing",
+    )
+
+
+SCENARIOS = {
+    "step_current": step_current,
+    "delay_chain": delay_chain,
+    "all_to_all_inhibition": all_to_all_inhibition,
+    "poisson_net": poisson_net,
+    "stdp_pairing": stdp_pairing,
+}
