@@ -119,8 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-stdp", action="store_true", help="only the static networks")
     parser.add_argument("--batch", type=int, default=64, help="trials of the batched case (0 to skip)")
     parser.add_argument("--quick", action="store_true", help="N = 1,000, dt = 1 ms, batch 16")
-    parser.add_argument("--max-seconds", type=float, default=600.0,
-                        help="skip a simulator at larger sizes once one run took longer than this")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=600.0,
+        help="skip a simulator at larger sizes once one run took longer than this",
+    )
     parser.add_argument("--out", type=Path, default=Path("results/bench_simulators"))
     args = parser.parse_args(argv)
     if args.quick:
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     rows: list[dict[str, object]] = []
     too_slow: set[tuple[str, float, bool]] = set()
-    for stdp in ([False] if args.no_stdp else [False, True]):
+    for stdp in [False] if args.no_stdp else [False, True]:
         for dt in args.dts:
             for n in args.sizes:
                 network = recurrent_network(n, stdp=stdp)
@@ -142,15 +146,19 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     row = {"case": "single", "simulator": simulator, "n": n, "dt_ms": dt, "stdp": stdp, **result}
                     rows.append(row)
-                    print(f"N={n:>6} dt={dt:<4} stdp={stdp!s:<5} {simulator:<14} {result['seconds']:8.2f} s/sim-s"
-                          f"  rate {result['rate_exc_hz']}", flush=True)
+                    print(
+                        f"N={n:>6} dt={dt:<4} stdp={stdp!s:<5} {simulator:<14} {result['seconds']:8.2f} s/sim-s"
+                        f"  rate {result['rate_exc_hz']}",
+                        flush=True,
+                    )
                     if float(result["seconds"]) > args.max_seconds:  # type: ignore[arg-type]
                         too_slow.add((simulator, dt, stdp))
     if args.batch:
         network = recurrent_network(1000)
         batched = measure("torch", network, 1.0, batch=args.batch)
-        rows.append({"case": f"batch{args.batch}", "simulator": "torch", "n": 1000, "dt_ms": 1.0, "stdp": False,
-                     **batched})
+        rows.append(
+            {"case": f"batch{args.batch}", "simulator": "torch", "n": 1000, "dt_ms": 1.0, "stdp": False, **batched}
+        )
         if available("brian2-cython"):
             # The same trials one after another, as a Brian2 user would run them.
             one = measure("brian2-cython", network, 1.0)
@@ -158,10 +166,22 @@ def main(argv: list[str] | None = None) -> int:
             for trial in range(args.batch):
                 build(network, "brian2", dt=1.0, codegen_target="cython", seed=trial).run(1000.0)
             sequential = time.perf_counter() - start
-            rows.append({"case": f"batch{args.batch}", "simulator": "brian2-cython", "n": 1000, "dt_ms": 1.0,
-                         "stdp": False, "seconds": sequential, "rate_exc_hz": one["rate_exc_hz"]})
-        print(f"batched {args.batch} trials: " + ", ".join(
-            f"{r['simulator']} {r['seconds']:.2f} s" for r in rows if r["case"] == f"batch{args.batch}"), flush=True)
+            rows.append(
+                {
+                    "case": f"batch{args.batch}",
+                    "simulator": "brian2-cython",
+                    "n": 1000,
+                    "dt_ms": 1.0,
+                    "stdp": False,
+                    "seconds": sequential,
+                    "rate_exc_hz": one["rate_exc_hz"],
+                }
+            )
+        print(
+            f"batched {args.batch} trials: "
+            + ", ".join(f"{r['simulator']} {r['seconds']:.2f} s" for r in rows if r["case"] == f"batch{args.batch}"),
+            flush=True,
+        )
     _add_ratios(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -191,7 +211,10 @@ def _add_ratios(rows: list[dict[str, object]]) -> None:
 
 
 def _markdown(rows: list[dict[str, object]]) -> str:
-    lines = ["| case | N | dt (ms) | STDP | simulator | s per sim-s | ratio to Brian2 cython |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| case | N | dt (ms) | STDP | simulator | s per sim-s | ratio to Brian2 cython |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         ratio = r["ratio_to_brian2_cython"]
         lines.append(

@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--params", default=str(ROOT / "models" / "hlop_pmnist.toml"))
     parser.add_argument("--methods", default="finetune,ewc,svd,hlop,multitask,hlop_untrained")
     parser.add_argument("--seeds", default=None, help="comma-separated, overrides the TOML")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads; 1 is fastest on shared cores")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -42,12 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="neuromem", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="neuromem", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="simulate a model file and write its recording and a raster plot",
-                              description="Simulate MODEL and write recording.npz, raster.png and summary.json to --out.")
+    run = commands.add_parser(
+        "run",
+        help="simulate a model file and write its recording and a raster plot",
+        description="Simulate MODEL and write recording.npz, raster.png and summary.json to --out.",
+    )
     run.add_argument("model", type=Path, help="TOML model file")
     run.add_argument("--backend", default="torch", help="torch (default) or brian2")
     run.add_argument("--duration", type=float, help="simulated time in ms (default: the file's [run] duration)")
@@ -58,9 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("results/run"), help="output folder (default results/run)")
     run.set_defaults(handler=_run)
 
-    export = commands.add_parser("export", help="export a model to PyNN, SpiNNaker or NIR",
-                                 description="Export MODEL: a standalone PyNN script, a SpiNNaker resource report"
-                                             " (virtual SpiNN-5 board), or a NIR graph.")
+    export = commands.add_parser(
+        "export",
+        help="export a model to PyNN, SpiNNaker or NIR",
+        description="Export MODEL: a standalone PyNN script, a SpiNNaker resource report"
+        " (virtual SpiNN-5 board), or a NIR graph.",
+    )
     export.add_argument("model", type=Path, help="TOML model file")
     export.add_argument("--to", required=True, choices=("pynn", "spinnaker", "nir"), help="export target")
     export.add_argument("--out", type=Path, default=Path("results/export"), help="output folder")
@@ -161,8 +168,10 @@ def _validate(args: argparse.Namespace) -> int:
         network.validate(model.dt)
     synapses = sum(network.connection_list(p.name).pre.size for p in network.projections)
     neurons = sum(network.size(p.name) for p in network.populations)
-    print(f"{network.name}: {len(network.populations)} populations, {neurons} neurons,"
-          f" {len(network.projections)} projections, {synapses} synapses, scheme {network.scheme!r}: valid")
+    print(
+        f"{network.name}: {len(network.populations)} populations, {neurons} neurons,"
+        f" {len(network.projections)} projections, {synapses} synapses, scheme {network.scheme!r}: valid"
+    )
     return 0
 
 

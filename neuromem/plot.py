@@ -54,7 +54,9 @@ def raster(
     return path
 
 
-def weight_matrix(weights: np.ndarray, path: str | Path, title: str = "", xlabel: str = "post", ylabel: str = "pre") -> Path:
+def weight_matrix(
+    weights: np.ndarray, path: str | Path, title: str = "", xlabel: str = "post", ylabel: str = "pre"
+) -> Path:
     """Heat map of a (pre, post) weight matrix in nA, saved as PNG."""
     fig, ax = plt.subplots(figsize=(5, 4))
     image = ax.imshow(weights, aspect="auto", cmap="viridis", interpolation="nearest")

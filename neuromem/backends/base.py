@@ -55,8 +55,7 @@ def check_capabilities(network: Network, backend: str, capabilities: frozenset[s
     missing = sorted(required_features(network) - capabilities)
     if missing:
         raise CapabilityError(
-            f"backend {backend!r} cannot run network {network.name!r}: it does not support"
-            f" {', '.join(missing)}"
+            f"backend {backend!r} cannot run network {network.name!r}: it does not support {', '.join(missing)}"
         )
 
 

@@ -76,8 +76,7 @@ def name(owner: str, field: str, value: str) -> str:
         raise ValidationError(f"{owner}: {field} = {value!r} must be a string of 1 to 64 characters")
     if not all(c.isascii() and (c.isalnum() or c in "_-") for c in value) or value[0] == "-":
         raise ValidationError(
-            f"{owner}: {field} = {value!r} may hold only ASCII letters, digits, '_' and '-'"
-            " and may not start with '-'"
+            f"{owner}: {field} = {value!r} may hold only ASCII letters, digits, '_' and '-' and may not start with '-'"
         )
     return value
 

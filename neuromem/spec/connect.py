@@ -36,9 +36,7 @@ class OneToOne(Connector):
 
     def check_sizes(self, owner: str, n_pre: int, n_post: int) -> None:
         if n_pre != n_post:
-            raise ValidationError(
-                f"{owner}: OneToOne needs equal sizes, got pre size {n_pre} and post size {n_post}"
-            )
+            raise ValidationError(f"{owner}: OneToOne needs equal sizes, got pre size {n_pre} and post size {n_post}")
 
     def pairs(self, n_pre: int, n_post: int, same_population: bool) -> tuple[np.ndarray, np.ndarray]:
         index = np.arange(n_pre, dtype=np.int64)
@@ -65,9 +63,7 @@ class AllToAll(Connector):
 
     def check_sizes(self, owner: str, n_pre: int, n_post: int) -> None:
         if not self.allow_self and n_pre != n_post:
-            raise ValidationError(
-                f"{owner}: AllToAll(allow_self=False) needs equal sizes, got {n_pre} and {n_post}"
-            )
+            raise ValidationError(f"{owner}: AllToAll(allow_self=False) needs equal sizes, got {n_pre} and {n_post}")
 
     def pairs(self, n_pre: int, n_post: int, same_population: bool) -> tuple[np.ndarray, np.ndarray]:
         pre, post = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
@@ -140,9 +136,7 @@ class FromList(Connector):
         pre = np.asarray(self.pre)
         post = np.asarray(self.post)
         if pre.shape != post.shape or pre.ndim != 1:
-            raise ValidationError(
-                f"FromList: pre {pre.shape} and post {post.shape} must be 1-D arrays of equal length"
-            )
+            raise ValidationError(f"FromList: pre {pre.shape} and post {post.shape} must be 1-D arrays of equal length")
         for name, array in (("pre", pre), ("post", post)):
             if array.size and array.min() < 0:
                 raise ValidationError(f"FromList: {name} holds index {int(array.min())}; indices must be >= 0")
@@ -151,13 +145,9 @@ class FromList(Connector):
 
     def check_sizes(self, owner: str, n_pre: int, n_post: int) -> None:
         if self.pre.size and self.pre.max() >= n_pre:
-            raise ValidationError(
-                f"{owner}: FromList pre index {int(self.pre.max())} is outside 0..{n_pre - 1}"
-            )
+            raise ValidationError(f"{owner}: FromList pre index {int(self.pre.max())} is outside 0..{n_pre - 1}")
         if self.post.size and self.post.max() >= n_post:
-            raise ValidationError(
-                f"{owner}: FromList post index {int(self.post.max())} is outside 0..{n_post - 1}"
-            )
+            raise ValidationError(f"{owner}: FromList post index {int(self.post.max())} is outside 0..{n_post - 1}")
 
     def pairs(self, n_pre: int, n_post: int, same_population: bool) -> tuple[np.ndarray, np.ndarray]:
         return self.pre.copy(), self.post.copy()

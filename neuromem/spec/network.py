@@ -283,7 +283,7 @@ class Network(SpecObject):
         pre, post = projection.connector.pairs(n_pre, n_post, projection.pre == projection.post)
         where = f"Projection {name!r}"
         arrays = []
-        for field_name, unit in (("weight", "nA"), ("delay", "ms")):
+        for field_name in ("weight", "delay"):
             value = getattr(projection, field_name)
             if isinstance(value, np.ndarray):
                 if value.size != pre.size:
@@ -316,7 +316,8 @@ class Network(SpecObject):
         dt = checks.positive(f"Network {self.name!r}", "dt", dt, "ms")
         if self.required_dt is not None and abs(dt - self.required_dt) > 1e-9:
             raise ValidationError(
-                f"Network {self.name!r}: dt = {dt:g} ms, but this model is defined for dt = {self.required_dt:g} ms only"
+                f"Network {self.name!r}: dt = {dt:g} ms, but this model is defined for"
+                f" dt = {self.required_dt:g} ms only"
             )
         for projection in self.projections:
             delays = self.connection_list(projection.name).delay

@@ -160,9 +160,7 @@ class SpikeSourceArray(SpecObject):
         """Build from one list of spike times (ms) per neuron."""
         if len(spike_times) == 0:
             raise ValidationError("SpikeSourceArray: spike_times needs at least one neuron")
-        neuron = np.concatenate(
-            [np.full(len(times), i, dtype=np.int64) for i, times in enumerate(spike_times)]
-        )
+        neuron = np.concatenate([np.full(len(times), i, dtype=np.int64) for i, times in enumerate(spike_times)])
         times = np.concatenate([np.asarray(t, dtype=np.float64).ravel() for t in spike_times])
         return cls(size=len(spike_times), neuron=neuron, times_ms=times)
 

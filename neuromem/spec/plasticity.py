@@ -71,9 +71,7 @@ class _WeightRule(SpecObject):
         object.__setattr__(self, "w_min", checks.non_negative(owner, "w_min", self.w_min, "nA"))
         object.__setattr__(self, "w_max", checks.finite(owner, "w_max", self.w_max))
         if self.w_max < self.w_min:
-            raise ValidationError(
-                f"{owner}: w_max = {self.w_max:g} nA must be >= w_min = {self.w_min:g} nA"
-            )
+            raise ValidationError(f"{owner}: w_max = {self.w_max:g} nA must be >= w_min = {self.w_min:g} nA")
 
 
 @register

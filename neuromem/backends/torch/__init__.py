@@ -15,8 +15,7 @@ from neuromem.backends.base import ALL_FEATURES, check_capabilities
 from neuromem.backends.torch.neurons import heaviside
 from neuromem.backends.torch.simulation import TorchSimulation
 from neuromem.errors import BackendError, ValidationError
-from neuromem.spec import Network
-from neuromem.spec import checks
+from neuromem.spec import Network, checks
 
 NAME = "torch"
 PROPAGATION_MODES = ("auto", "dense", "event")

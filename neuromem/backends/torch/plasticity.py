@@ -29,8 +29,14 @@ class PlasticProjection:
     transmit_at = "arrival"
 
     def __init__(
-        self, network: Network, name: str, layout: Layout, dt: float, batch: int,
-        dtype: torch.dtype, device: torch.device,
+        self,
+        network: Network,
+        name: str,
+        layout: Layout,
+        dt: float,
+        batch: int,
+        dtype: torch.dtype,
+        device: torch.device,
     ) -> None:
         projection = network.projection(name)
         lst = network.connection_list(name)
@@ -80,9 +86,9 @@ class PlasticProjection:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _synapses_of(self, events: torch.Tensor, pointer: torch.Tensor, order: torch.Tensor) -> tuple[
-        torch.Tensor, torch.Tensor
-    ]:
+    def _synapses_of(
+        self, events: torch.Tensor, pointer: torch.Tensor, order: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(trial, synapse) pairs of every synapse in the rows that had an event."""
         trial, row = torch.nonzero(events, as_tuple=True)
         positions, counts = gather_rows(pointer, row)

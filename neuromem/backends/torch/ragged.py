@@ -27,5 +27,7 @@ def gather_rows(pointer: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor
         empty = torch.zeros(0, dtype=torch.int64, device=pointer.device)
         return empty, counts
     first_of_row = torch.cumsum(counts, 0) - counts
-    positions = torch.arange(total, device=pointer.device) + torch.repeat_interleave(starts - first_of_row, counts)
+    positions = torch.arange(total, device=pointer.device) + torch.repeat_interleave(
+        starts - first_of_row, counts, output_size=total
+    )
     return positions, counts

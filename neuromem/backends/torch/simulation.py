@@ -110,9 +110,7 @@ class TorchSimulation(Simulation):
         self.buffer.data = to(state["buffer"], self.buffer.data)
         self._tick = int(state["tick"])
         for name, projection in self.plastic.items():
-            projection.load_state(
-                {k: state[f"plastic.{name}.{k}"] for k in projection.state()}
-            )
+            projection.load_state({k: state[f"plastic.{name}.{k}"] for k in projection.state()})
 
     def memory_bytes(self) -> int:
         """Bytes held by the simulation's tensors: state, buffers, synapses and constants."""
@@ -191,7 +189,9 @@ class TorchSimulation(Simulation):
         found: list[tuple[torch.Tensor, ...]] = []
         traces = {key: [] for key in trace_probes}  # type: dict[tuple[str, str], list[torch.Tensor]]
         snapshots: dict[str, list[tuple[int, np.ndarray]]] = {p.target: [] for p in weight_probes}
-        chunk = torch.zeros(min(CHUNK_STEPS, max(steps, 1)), batch, layout.n_total, dtype=self.dtype, device=self.device)
+        chunk = torch.zeros(
+            min(CHUNK_STEPS, max(steps, 1)), batch, layout.n_total, dtype=self.dtype, device=self.device
+        )
         done = 0
         bar = _progress_bar(steps, self.progress)
         while done < steps:
@@ -260,7 +260,11 @@ class TorchSimulation(Simulation):
             keep = (neuron >= where.start) & (neuron < where.stop)
             spikes[name] = SpikeTrains.from_arrays(trial[keep], neuron[keep] - where.start, tick[keep])
         trace_arrays = {
-            key: (torch.stack(values, dim=1).cpu().numpy().astype(np.float64) if values else np.zeros((self.batch_size, 0, self.layout.sizes[key[0]])))
+            key: (
+                torch.stack(values, dim=1).cpu().numpy().astype(np.float64)
+                if values
+                else np.zeros((self.batch_size, 0, self.layout.sizes[key[0]]))
+            )
             for key, values in traces.items()
         }
         weights = {

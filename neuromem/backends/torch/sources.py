@@ -45,6 +45,8 @@ class PoissonSchedule:
 
     def fill(self, out: torch.Tensor, first_tick: int) -> None:
         steps = torch.arange(first_tick, first_tick + out.shape[0], dtype=torch.int64, device=out.device)
-        draws = uniform_torch(self.source.seed, self.streams[None, :, None], self.rows[None, None, :], steps[:, None, None])
+        draws = uniform_torch(
+            self.source.seed, self.streams[None, :, None], self.rows[None, None, :], steps[:, None, None]
+        )
         inside = ((steps >= self.first) & (steps < self.stop)).to(out.dtype)[:, None, None]
         out.copy_((draws < self.probability).to(out.dtype) * inside)
