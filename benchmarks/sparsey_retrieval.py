@@ -16,6 +16,7 @@ Writes ``results/sparsey_retrieval/{metrics.json, retrieval_time.png}``.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import sys
@@ -58,27 +59,36 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     items = random_patterns(max(checkpoints), 400, 20, gen)
     layer = MacLayer.single(400, 20, 10, params=CSAParams(sat_threshold=1.0), seed=1)
-    rows = []
+    # Snapshots of the same mac at each M are timed in interleaved rounds, so
+    # that changes in machine load hit every M alike.
+    snapshots: dict[int, MacLayer] = {}
     for i in range(max(checkpoints)):
         layer.learn(items[i])
-        M = i + 1
-        if M not in checkpoints:
-            continue
-        queries = items[torch.randint(0, M, (50,), generator=gen)]
-        stored = items[:M]
+        if i + 1 in checkpoints:
+            snapshots[i + 1] = copy.deepcopy(layer)
+    queries = {M: items[torch.randint(0, M, (50,), generator=gen)] for M in checkpoints}
+    times: dict[str, dict[int, list[float]]] = {"sparsey": {M: [] for M in checkpoints},
+                                                "knn": {M: [] for M in checkpoints}}
+    for _ in range(7 if args.quick else 15):
+        for M in checkpoints:
+            snap, stored = snapshots[M], items[:M]
 
-        def knn(q: torch.Tensor, stored: torch.Tensor = stored) -> torch.Tensor:
-            return (stored != q).sum(dim=1).argmin()
+            def knn(q: torch.Tensor, stored: torch.Tensor = stored) -> torch.Tensor:
+                return (stored != q).sum(dim=1).argmin()
 
-        def sparsey(q: torch.Tensor) -> torch.Tensor:
-            return layer.recognise(q).code
+            def sparsey(q: torch.Tensor, snap: MacLayer = snap) -> torch.Tensor:
+                return snap.recognise(q).code
 
-        t_sparsey = _time_per_call(sparsey, queries, repeats=5)
-        t_knn = _time_per_call(knn, queries, repeats=5)
-        weight_bytes = sum(w.numel() * w.element_size() for w in layer.weights.values())
-        rows.append({"M": M, "sparsey_us": 1e6 * t_sparsey, "knn_us": 1e6 * t_knn,
-                     "sparsey_state_bytes": weight_bytes, "knn_state_bytes": stored.numel() * stored.element_size()})
-        print(f"M={M}: sparsey {1e6 * t_sparsey:.0f} us, kNN {1e6 * t_knn:.0f} us")
+            times["sparsey"][M].append(_time_per_call(sparsey, queries[M], repeats=1))
+            times["knn"][M].append(_time_per_call(knn, queries[M], repeats=1))
+    rows = []
+    for M in checkpoints:
+        snap = snapshots[M]
+        t_s, t_k = statistics.median(times["sparsey"][M]), statistics.median(times["knn"][M])
+        weight_bytes = sum(w.numel() * w.element_size() for w in snap.weights.values())
+        rows.append({"M": M, "sparsey_us": 1e6 * t_s, "knn_us": 1e6 * t_k,
+                     "sparsey_state_bytes": weight_bytes, "knn_state_bytes": M * items.shape[1] * items.element_size()})
+        print(f"M={M}: sparsey {1e6 * t_s:.0f} us, kNN {1e6 * t_k:.0f} us")
     first, last = rows[0], rows[-1]
     metrics = {
         "Q": 20, "K": 10, "n_inputs": 400, "n_active": 20, "threads": 1,

@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--duration", type=float, help="simulated time in ms for the mapping/script")
     export.set_defaults(handler=_export)
 
+    demo = commands.add_parser("demo", help="the CA3 memory learns, recalls and forgets; plots in results/demo")
+    demo.add_argument("--out", type=Path, default=Path("results/demo"), help="output folder")
+    demo.set_defaults(handler=_demo)
+
     info = commands.add_parser("info", help="list backends, devices and export targets available here")
     info.set_defaults(handler=_info)
 
@@ -141,6 +145,13 @@ def _export(args: argparse.Namespace) -> int:
 
         path = to_nir_file(model.network, args.out, dt=model.dt or 0.1)
         print(f"wrote NIR graph {path}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from neuromem.demo import run_demo
+
+    run_demo(args.out)
     return 0
 
 

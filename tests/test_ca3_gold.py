@@ -87,7 +87,7 @@ def test_decoded_recorded_output_equals_ideal_answers(run_of, name):
     assert decode(run.operations, trains, run.n) == expected
 
 
-def test_brian2_gives_the_recorded_answers_at_the_stated_ticks(run_of):
+def test_brian2_gives_the_recorded_answers_at_the_stated_ticks_and_every_spike(run_of):
     pytest.importorskip("brian2")
     from neuromem.backends import BACKENDS, backend_module
     from neuromem.errors import BackendError
@@ -103,4 +103,8 @@ def test_brian2_gives_the_recorded_answers_at_the_stated_ticks(run_of):
     run = run_of("cam_exp1")
     spikes, recording = replay_cam(run, backend="brian2")
     expected, _ = ideal_answers(run.operations)
-    assert decode(run.operations, recording.spikes_of("OUT"), run.n) == expected
+    answers = decode(run.operations, recording.spikes_of("OUT"), run.n)
+    assert [a.addresses for a in answers] == [e.addresses for e in expected]
+    assert [a.content for a in answers] == [e.content for e in expected]
+    assert answers[6].forgotten == (5, 6)  # old-only bits of the overwrite at t0 = 60, on OUT at 66
+    assert compare(run, spikes).exact

@@ -92,6 +92,21 @@ def _spike_times(spikes: np.ndarray, size: int, dt: float, offset: int) -> list[
     return times
 
 
+def _brian2_source(sim: object, entry: dict, spikes: np.ndarray, dt: float) -> object:
+    """A pyNN.brian2 spike source filled through Brian2 itself.
+
+    pyNN.brian2 0.13 fails to translate per-neuron ``Sequence`` spike times
+    (one-neuron sources and lists of sequences raise inside its parameter
+    evaluation), so the population is created empty and its
+    ``SpikeGeneratorGroup`` is given the (neuron, time) arrays directly.
+    """
+    import brian2
+
+    population = sim.Population(int(entry["size"]), sim.SpikeSourceArray(), label=str(entry["label"]))  # type: ignore[attr-defined]
+    population.brian2_group.set_spikes(spikes[0], np.round(spikes[1] * dt, 9) * brian2.ms)
+    return population
+
+
 def _initial_v(entry: dict, dt: float, warmup: int) -> float:
     """Potential at the simulator's t = 0 that decays to ``v_init`` over the warm-up steps.
 
@@ -142,17 +157,19 @@ def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) 
             if entry["record"]:
                 population.record(list(entry["record"]))
         else:
-            times = _spike_times(arrays[entry["spikes"]], int(entry["size"]), dt, convention["source_offset_steps"])
-            if name != "spiNNaker":
-                # PyNN reads a plain list of lists of a one-neuron source as one shared train.
-                from pyNN.parameters import Sequence
+            spikes = arrays[entry["spikes"]]
+            if name == "brian2":
+                population = _brian2_source(sim, entry, spikes, dt)
+            else:
+                times = _spike_times(spikes, int(entry["size"]), dt, convention["source_offset_steps"])
+                if name == "nest":
+                    # PyNN reads a plain list of lists of a one-neuron source as one shared train.
+                    from pyNN.parameters import Sequence
 
-                sequences = np.empty(len(times), dtype=object)
-                sequences[:] = [Sequence(t) for t in times]
-                times = sequences
-            population = sim.Population(  # type: ignore[attr-defined]
-                int(entry["size"]), celltype(spike_times=times), label=str(entry["label"])  # type: ignore[operator]
-            )
+                    times = [Sequence(t) for t in times]
+                population = sim.Population(  # type: ignore[attr-defined]
+                    int(entry["size"]), celltype(spike_times=times), label=str(entry["label"])  # type: ignore[operator]
+                )
         populations.append(population)
     projections = []
     for entry in plan["projections"]:

@@ -296,4 +296,4 @@ def _progress_bar(steps: int, enabled: bool) -> _NoBar:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=steps, unit="step", mininterval=1.0, leave=False)  # type: ignore[return-value]
+    return tqdm(total=steps, unit="step", mininterval=1.0, delay=2.0, leave=False)  # type: ignore[return-value]

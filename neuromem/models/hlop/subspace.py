@@ -225,4 +225,4 @@ def principal_angles_deg(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     qa, _ = torch.linalg.qr(a.T.to(torch.float64))
     qb, _ = torch.linalg.qr(b.T.to(torch.float64))
     s = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)
-    return torch.rad2deg(torch.arccos(s)).flip(0)  # svdvals descend, so angles ascend after flip
+    return torch.rad2deg(torch.arccos(s))  # svdvals descend, so the angles ascend

@@ -175,7 +175,7 @@ class MacLayer:
         size = self.afferents[key].source_size
         field = {"U": "u", "H": "h", "D": "d"}[key]
         try:
-            x = torch.as_tensor(np.asarray(value.cpu() if isinstance(value, torch.Tensor) else value))
+            x = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
         except (TypeError, ValueError):
             raise ValidationError(f"{self._owner()}: input {field} is not numeric") from None
         if x.dtype == torch.bool:
@@ -184,7 +184,7 @@ class MacLayer:
             got = "a scalar" if x.ndim == 0 else f"{x.shape[-1]} features"
             raise ValidationError(f"{self._owner()}: input {field} has {got}; expected {size} (shape (..., {size}))")
         bad = x[(x != 0) & (x != 1)]
-        if bad.numel():
+        if bad.numel():  # one check for the whole batch; nothing is written before it
             raise ValidationError(
                 f"{self._owner()}: input {field} holds value {bad.flatten()[0].item():g}; only 0 and 1 are allowed"
             )
