@@ -29,7 +29,9 @@ def main() -> None:
     parser.add_argument("--params", default="spinnaker", help="parameter set models/ca3_<name>.toml")
     parser.add_argument("--out", default=str(ROOT / "results" / "ca3_functional"))
     parser.add_argument("--no-brian2", action="store_true", help="skip the Brian2 cross-check")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small tensors)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     params = load_params(args.params)

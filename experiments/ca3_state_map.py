@@ -53,7 +53,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="spinnaker", help="parameter set models/ca3_<name>.toml")
     parser.add_argument("--out", default=str(ROOT / "results" / "ca3_state_map"))
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small tensors)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     params = load_params(args.params)

@@ -47,12 +47,17 @@ def random_program(rng: np.random.Generator, n: int, m: int, count: int) -> list
     return ops
 
 
-def random_stress(params_name: str, seeds: int, count: int, spacing_ms: float | None, n: int = 5, m: int = 10) -> list[int]:
+def random_stress(
+    params_name: str, seeds: int, count: int, spacing_ms: float | None, n: int = 5, m: int = 10
+) -> list[int]:
     """Wrong answers per seed for ``count`` random operations (all seeds in one batch)."""
     params = load_params(params_name)
     programs = [random_program(np.random.default_rng(seed), n, m, count) for seed in range(seeds)]
     if spacing_ms is not None:
-        programs = [[Operation(op.kind, int(k * spacing_ms), op.address, op.content) for k, op in enumerate(p)] for p in programs]
+        programs = [
+            [Operation(op.kind, int(k * spacing_ms), op.address, op.content) for k, op in enumerate(p)]
+            for p in programs
+        ]
     else:
         programs = [place(p, 0, params.spacing_after_write_ms, params.spacing_after_recall_ms) for p in programs]
     memory = CA3Memory(n, m, batch_size=seeds, params=params)
@@ -60,7 +65,9 @@ def random_stress(params_name: str, seeds: int, count: int, spacing_ms: float | 
     wrong = []
     for program, got in zip(programs, answers, strict=True):
         expected, _ = ideal_answers(program)
-        wrong.append(int(sum((a.addresses, a.content) != (e.addresses, e.content) for a, e in zip(got, expected, strict=True))))
+        wrong.append(
+            int(sum((a.addresses, a.content) != (e.addresses, e.content) for a, e in zip(got, expected, strict=True)))
+        )
     return wrong
 
 
@@ -71,7 +78,9 @@ def main() -> None:
     parser.add_argument("--operations", type=int, default=60)
     parser.add_argument("--quick", action="store_true", help="4 seeds of 30 operations")
     parser.add_argument("--out", default=str(ROOT / "results" / "ca3_stress"))
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small tensors)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds, count = (4, 30) if args.quick else (args.seeds, args.operations)
@@ -91,7 +100,7 @@ def main() -> None:
             print(params_name, label, "wrong answers per seed:", wrong)
     metrics["random_stress"] = random
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    for k, (name, result) in enumerate(random.items()):
+    for k, result in enumerate(random.values()):
         values = result["wrong_per_seed"]
         ax.scatter(np.full(len(values), k) + np.linspace(-0.2, 0.2, len(values)), values, s=10)  # type: ignore[arg-type]
     ax.set_xticks(range(len(random)), list(random), fontsize=7, rotation=15)
@@ -101,7 +110,12 @@ def main() -> None:
     fig.savefig(out / "random.png", dpi=120)
     plt.close(fig)
     print(write_metrics(metrics, out))
-    print({k: metrics.get(k) for k in ("gold_spikes_matched", "gold_spikes_extra", "gold_spikes_missing", "answers_correct")})
+    print(
+        {
+            k: metrics.get(k)
+            for k in ("gold_spikes_matched", "gold_spikes_extra", "gold_spikes_missing", "answers_correct")
+        }
+    )
 
 
 if __name__ == "__main__":

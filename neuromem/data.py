@@ -221,9 +221,7 @@ def load_mnist10k(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarra
     """
     p = Path(path) if path is not None else _default_mnist10k()
     if not p.is_file():
-        raise FileFormatError(
-            f"MNIST-10k: '{p}' not found; set NEUROMEM_MNIST10K or pass path= to mnist10k.npz"
-        )
+        raise FileFormatError(f"MNIST-10k: '{p}' not found; set NEUROMEM_MNIST10K or pass path= to mnist10k.npz")
     try:
         with np.load(p, allow_pickle=False) as z:
             images = np.asarray(z["images"])
@@ -253,9 +251,7 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(bunch.images, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64)
 
 
-def stratified_split(
-    labels: np.ndarray, test_fraction: float = 0.2, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(labels: np.ndarray, test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Split indices into train and test sets with the same class proportions.
 
     Parameters

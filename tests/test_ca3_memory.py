@@ -61,7 +61,9 @@ def test_batch_of_independent_memories_equals_separate_single_memories():
     for trial, ops in enumerate(programs):
         single = CA3Memory(4, 6)
         assert single.execute(ops)[0] == together[trial]
-        np.testing.assert_allclose(single.weights()["cue_to_content"][0], batch.weights()["cue_to_content"][trial], atol=1e-6)
+        np.testing.assert_allclose(
+            single.weights()["cue_to_content"][0], batch.weights()["cue_to_content"][trial], atol=1e-6
+        )
 
 
 def test_many_queries_against_one_learned_state_match_sequential_recalls_and_change_nothing():

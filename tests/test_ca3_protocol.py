@@ -34,7 +34,9 @@ def test_recalls_send_one_spike_per_line():
 
 
 def test_place_uses_seven_ms_after_writes_and_six_after_recalls():
-    ops = place([Operation.write(0, (0,)), Operation.recall_cue(0), Operation.recall_content((0,)), Operation.write(1, (1,))])
+    ops = place(
+        [Operation.write(0, (0,)), Operation.recall_cue(0), Operation.recall_content((0,)), Operation.write(1, (1,))]
+    )
     assert [op.t0 for op in ops] == [0, 7, 13, 19]
     assert [op.t0 for op in place([Operation.recall_cue(0)] * 2, start=5)] == [5, 11]
 

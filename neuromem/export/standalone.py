@@ -136,6 +136,17 @@ def _synapse(sim: object, entry: dict, convention: dict) -> object:
 
 def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Build the plan on PyNN module ``sim`` (simulator ``name``), run it, return the results."""
+    populations, projections = build_network(sim, name, plan, arrays)
+    convention = plan["targets"][name]
+    warmup = int(convention.get("warmup_steps", 0))
+    sim.run(round(float(plan["duration"]) + warmup * float(plan["dt"]), 9))  # type: ignore[attr-defined]
+    results = _collect(plan, arrays, convention, populations, projections)
+    sim.end()  # type: ignore[attr-defined]
+    return results
+
+
+def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) -> tuple[list, list]:
+    """Call ``sim.setup`` and create the plan's populations and projections (None for empty ones)."""
     convention = plan["targets"][name]
     dt = float(plan["dt"])
     delays = [arrays[p["connections"]][3] for p in plan["projections"] if arrays[p["connections"]].shape[1]]
@@ -143,6 +154,11 @@ def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) 
     options = dict(convention["setup"])
     if name == "nest":
         options["max_delay"] = max_delay
+    if name == "brian2":
+        import brian2
+
+        # Brian2 would compile every object with Cython first: minutes for a small network.
+        brian2.prefs.codegen.target = "numpy"
     sim.setup(timestep=dt, min_delay=dt, **options)  # type: ignore[attr-defined]
     populations = []
     for entry in plan["populations"]:
@@ -188,11 +204,7 @@ def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) 
             label=str(entry["label"]),
         )
         projections.append(projection)
-    warmup = int(convention.get("warmup_steps", 0))
-    sim.run(round(float(plan["duration"]) + warmup * dt, 9))  # type: ignore[attr-defined]
-    results = _collect(plan, arrays, convention, populations, projections)
-    sim.end()  # type: ignore[attr-defined]
-    return results
+    return populations, projections
 
 
 def _collect(plan: dict, arrays: dict, convention: dict, populations: list, projections: list) -> dict:

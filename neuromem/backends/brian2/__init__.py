@@ -106,4 +106,5 @@ def build(
 
     return Brian2Simulation(network, dt, batch_size, seeds, codeobj_class)
 
+
 __all__ = ["NAME", "Brian2Simulation", "build", "capabilities", "is_available", "missing_reason"]

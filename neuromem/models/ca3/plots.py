@@ -56,7 +56,9 @@ def weights_before_after(
     return path
 
 
-def answers(got: Sequence[Answer], expected: Sequence[Answer], n: int, m: int, path: str | Path, title: str = "") -> Path:
+def answers(
+    got: Sequence[Answer], expected: Sequence[Answer], n: int, m: int, path: str | Path, title: str = ""
+) -> Path:
     """One row per operation, columns = addresses then bits: correct, missing and extra parts of each answer."""
     grid = np.zeros((len(expected), n + m), dtype=np.int64)
     for row, (a, e) in enumerate(zip(got, expected, strict=True)):

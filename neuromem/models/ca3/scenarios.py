@@ -63,7 +63,9 @@ def stress(n: int = 5, m: int = 10, slot: int = 14, start: int = 1) -> list[Oper
 
 def state_map() -> list[Operation]:
     """Experiment 3 (n = 16 cells, m = 6 states): write the map every 7 ms, then 4 content recalls every 6 ms."""
-    ops = [Operation.write(cell, (state,), t0=7 * cell) for cell, state in enumerate(s for row in STATE_MAP for s in row)]
+    ops = [
+        Operation.write(cell, (state,), t0=7 * cell) for cell, state in enumerate(s for row in STATE_MAP for s in row)
+    ]
     fragments = ((1, 2, 4), (3,), (5,), (0,))
     ops += [Operation.recall_content(f, t0=112 + 6 * k) for k, f in enumerate(fragments)]
     return ops

@@ -66,8 +66,12 @@ def _energy_and_spectrum(learner: HLOPLearner, tasks: list[Task], per_task: int)
         s = torch.linalg.svdvals(a)
         m = sub.n_neurons
         svd_captured = float((s[:m] ** 2).sum() / (s**2).sum())
-        out[name] = {"M": m, "hlop_energy": hlop_captured, "svd_top_M_energy": svd_captured,
-                     "singular_values": s.numpy().tolist()}
+        out[name] = {
+            "M": m,
+            "hlop_energy": hlop_captured,
+            "svd_top_M_energy": svd_captured,
+            "singular_values": s.numpy().tolist(),
+        }
     return out
 
 
@@ -76,9 +80,16 @@ def _history_json(history: list[dict[str, object]]) -> list[dict[str, object]]:
     for h in history:
         hist = h["history"]
         assert isinstance(hist, FitHistory)
-        rows.append({"task": h["task"], "layer": h["layer"], "added": h["added"],
-                     "reconstruction_error": hist.reconstruction_error,
-                     "mean_angle_deg": hist.mean_angle_deg, "max_angle_deg": hist.max_angle_deg})
+        rows.append(
+            {
+                "task": h["task"],
+                "layer": h["layer"],
+                "added": h["added"],
+                "reconstruction_error": hist.reconstruction_error,
+                "mean_angle_deg": hist.mean_angle_deg,
+                "max_angle_deg": hist.max_angle_deg,
+            }
+        )
     return rows
 
 
@@ -95,15 +106,27 @@ def run_experiment(
     """Run ``methods`` for every seed in ``data['seeds']``; write metrics.json and PNGs to ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in data.get("seeds", [0])]  # type: ignore[union-attr]
-    metrics: dict[str, object] = {"experiment": name, "methods": {}, "params": {
-        "network": params.network.__dict__, "train": params.train.__dict__, "hlop": params.hlop.__dict__,
-        "ewc_lambda": params.ewc_lambda}, "data": data, "torch_threads": torch.get_num_threads()}
+    metrics: dict[str, object] = {
+        "experiment": name,
+        "methods": {},
+        "params": {
+            "network": params.network.__dict__,
+            "train": params.train.__dict__,
+            "hlop": params.hlop.__dict__,
+            "ewc_lambda": params.ewc_lambda,
+        },
+        "data": data,
+        "torch_threads": torch.get_num_threads(),
+    }
     if extra:
         metrics.update(extra)
-    per_method: dict[str, dict[str, list]] = {m: {"acc": [], "bwt": [], "seconds": [], "R": []} for m in methods}
-    seed_seconds = []
+    per_method: dict[str, dict[str, list]] = {
+        m: {"acc": [], "bwt": [], "seconds": [], "cpu_seconds": [], "R": []} for m in methods
+    }
+    seed_seconds: list[float] = []
+    seed_cpu: list[float] = []
     for seed in seeds:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tasks = tasks_for_seed(seed, data)
         for method in methods:
             hlop_epochs = 0 if method == "hlop_untrained" else params.hlop.epochs
@@ -113,6 +136,7 @@ def run_experiment(
             rec["acc"].append(res["acc"])
             rec["bwt"].append(res["bwt"])
             rec["seconds"].append(res["seconds"])
+            rec["cpu_seconds"].append(res["cpu_seconds"])
             rec["R"].append(np.asarray(res["R"]).tolist())
             learner = res["learner"]
             if seed == seeds[0] and method in ("hlop", "hlop_untrained"):
@@ -120,21 +144,31 @@ def run_experiment(
                 key = "lateral_convergence" if method == "hlop" else "lateral_untrained"
                 metrics[key] = _history_json(learner.fit_history)
                 energy = _energy_and_spectrum(learner, tasks, 300)
-                metrics[f"{key}_energy"] = {k: {kk: vv for kk, vv in v.items() if kk != "singular_values"}
-                                            for k, v in energy.items()}
+                metrics[f"{key}_energy"] = {
+                    k: {kk: vv for kk, vv in v.items() if kk != "singular_values"} for k, v in energy.items()
+                }
                 if method == "hlop":
                     plot_convergence(learner.fit_history, out_dir / "lateral_convergence.png")
-                    plot_spectrum({k: (np.asarray(v["singular_values"]), int(v["M"]), 100 * float(v["hlop_energy"]))
-                                   for k, v in energy.items()}, out_dir / "spectrum.png")
+                    plot_spectrum(
+                        {
+                            k: (np.asarray(v["singular_values"]), int(v["M"]), 100 * float(v["hlop_energy"]))
+                            for k, v in energy.items()
+                        },
+                        out_dir / "spectrum.png",
+                    )
                     save_learner(learner, out_dir / "hlop_learner")
             if seed == seeds[0] and method != "multitask":
                 plot_accuracy_matrix(np.asarray(res["R"]), f"{name}: {method}", out_dir / f"R_{method}.png")
             _write(out_dir, metrics, per_method)
         seed_seconds.append(time.perf_counter() - t0)
+        seed_cpu.append(time.process_time() - c0)
         metrics["seconds_per_seed"] = seed_seconds
+        metrics["cpu_seconds_per_seed"] = seed_cpu
         if seed == seeds[0]:
-            plot_per_task({m: np.asarray(per_method[m]["R"][0]) for m in methods if m != "multitask"},
-                          out_dir / "accuracy_per_task.png")
+            plot_per_task(
+                {m: np.asarray(per_method[m]["R"][0]) for m in methods if m != "multitask"},
+                out_dir / "accuracy_per_task.png",
+            )
     return _write(out_dir, metrics, per_method)
 
 
@@ -144,8 +178,15 @@ def _write(out_dir: Path, metrics: dict[str, object], per_method: dict[str, dict
         if not rec["acc"]:
             continue
         a_mean, a_std = mean_std([100 * a for a in rec["acc"]])
-        entry: dict[str, object] = {"acc_mean": a_mean, "acc_std": a_std, "acc": [100 * a for a in rec["acc"]],
-                                    "seconds": rec["seconds"], "R": rec["R"], "seeds_done": len(rec["acc"])}
+        entry: dict[str, object] = {
+            "acc_mean": a_mean,
+            "acc_std": a_std,
+            "acc": [100 * a for a in rec["acc"]],
+            "seconds": rec["seconds"],
+            "cpu_seconds": rec.get("cpu_seconds", []),
+            "R": rec["R"],
+            "seeds_done": len(rec["acc"]),
+        }
         if rec["bwt"][0] is not None:
             b_mean, b_std = mean_std([100 * b for b in rec["bwt"]])
             entry.update({"bwt_mean": b_mean, "bwt_std": b_std, "bwt": [100 * b for b in rec["bwt"]]})
@@ -155,3 +196,28 @@ def _write(out_dir: Path, metrics: dict[str, object], per_method: dict[str, dict
     tmp.write_text(json.dumps(metrics, indent=1, default=str))
     tmp.replace(out_dir / "metrics.json")
     return metrics
+
+
+def merge_metrics(sources: list[Path], out_dir: Path) -> dict[str, object]:
+    """Combine ``metrics.json`` of runs on different seeds into one, recomputing mean and spread.
+
+    The first source keeps its convergence and energy records; per-method
+    seed lists, R matrices and seconds are concatenated.
+    """
+    loaded = [json.loads((Path(s) / "metrics.json").read_text()) for s in sources]
+    merged = dict(loaded[0])
+    per_method: dict[str, dict[str, list]] = {}
+    for m in loaded:
+        for name, e in m["methods"].items():
+            rec = per_method.setdefault(name, {"acc": [], "bwt": [], "seconds": [], "cpu_seconds": [], "R": []})
+            rec["acc"] += [a / 100 for a in e["acc"]]
+            rec["bwt"] += [b / 100 for b in e["bwt"]] if "bwt" in e else [None] * len(e["acc"])
+            rec["seconds"] += e["seconds"]
+            rec["cpu_seconds"] += e.get("cpu_seconds", [])
+            rec["R"] += e["R"]
+    merged["seeds"] = sum((list(m["data"].get("seeds", [])) for m in loaded), [])
+    merged["merged_from"] = [str(s) for s in sources]
+    merged["seconds_per_seed"] = sum((list(m.get("seconds_per_seed", [])) for m in loaded), [])
+    merged["cpu_seconds_per_seed"] = sum((list(m.get("cpu_seconds_per_seed", [])) for m in loaded), [])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return _write(out_dir, merged, per_method)

@@ -82,9 +82,7 @@ def build_learner(method: str, params: Params, seed: int, device: str = "cpu") -
     raise ValidationError(f"build_learner: method '{method}' is unknown; allowed: {', '.join(METHODS)}")
 
 
-def run_sequence(
-    learner: ContinualLearner, tasks: list[Task], log: Callable[[str], None] | None = None
-) -> np.ndarray:
+def run_sequence(learner: ContinualLearner, tasks: list[Task], log: Callable[[str], None] | None = None) -> np.ndarray:
     """Train ``tasks`` in order; ``R[i, j]`` for j <= i (NaN above the diagonal)."""
     T = len(tasks)
     R = np.full((T, T), np.nan)
@@ -107,6 +105,7 @@ def run_method(
 ) -> dict[str, object]:
     """Run one method on one seed: R, ACC, BWT (fractions), seconds, and the learner."""
     start = time.perf_counter()
+    cpu_start = time.process_time()
     learner = build_learner(method, params, seed, device)
     if isinstance(learner, MultitaskLearner):
         learner.train_joint([t.task_id for t in tasks], [t.x_train for t in tasks], [t.y_train for t in tasks])
@@ -117,9 +116,12 @@ def run_method(
         R = run_sequence(learner, tasks, log)
         result = {"R": R, "acc": acc(R), "bwt": bwt(R)}
     result["seconds"] = time.perf_counter() - start
+    result["cpu_seconds"] = time.process_time() - cpu_start  # this process's CPU time, all threads
     result["learner"] = learner
     if log is not None:
         b = result["bwt"]
-        log(f"{method} seed {seed}: ACC {100 * result['acc']:.2f}  BWT "
-            f"{'n/a' if b is None else f'{100 * b:.2f}'}  ({result['seconds']:.1f} s)")
+        log(
+            f"{method} seed {seed}: ACC {100 * result['acc']:.2f}  BWT "
+            f"{'n/a' if b is None else f'{100 * b:.2f}'}  ({result['seconds']:.1f} s)"
+        )
     return result

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,8 +39,7 @@ __all__ = ["SCHEMA_VERSION", "load_learner", "save_learner"]
 SCHEMA_VERSION = 1
 
 _REGISTRY: dict[str, type[ContinualLearner]] = {
-    cls.__name__: cls
-    for cls in (FineTuneLearner, EWCLearner, SVDProjectionLearner, HLOPLearner, MultitaskLearner)
+    cls.__name__: cls for cls in (FineTuneLearner, EWCLearner, SVDProjectionLearner, HLOPLearner, MultitaskLearner)
 }
 
 
@@ -66,9 +66,7 @@ def _atomic_write(target: Path, write: object) -> None:
 def save_learner(learner: ContinualLearner, path: str | os.PathLike[str]) -> Path:
     """Write ``<path>.npz`` and ``<path>.json``; returns the JSON path."""
     json_path, npz_path = _paths(path)
-    arrays: dict[str, np.ndarray] = {
-        f"net/{k}": v.detach().cpu().numpy() for k, v in learner.net.named_parameters()
-    }
+    arrays: dict[str, np.ndarray] = {f"net/{k}": v.detach().cpu().numpy() for k, v in learner.net.named_parameters()}
     arrays["generator"] = learner.generator.get_state().numpy()
     meta: dict[str, object] = {
         "schema_version": SCHEMA_VERSION,
@@ -129,7 +127,7 @@ def load_learner(path: str | os.PathLike[str], device: str = "cpu") -> Continual
     try:
         with np.load(npz_path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise FileFormatError(f"HLOP learner arrays '{npz_path}': corrupt or not an .npz ({exc})") from exc
     try:
         network = NetworkConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["network"].items()})

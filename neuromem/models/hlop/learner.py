@@ -113,9 +113,7 @@ class ContinualLearner:
             bad = f"shape {tuple(y.shape)}, dtype {y.dtype}" + (
                 f", range [{int(y.min())}, {int(y.max())}]" if y.numel() and not y.dtype.is_floating_point else ""
             )
-            raise ValidationError(
-                f"{type(self).__name__}: labels have {bad}; allowed: integer ({n},) in [0, {k - 1}]"
-            )
+            raise ValidationError(f"{type(self).__name__}: labels have {bad}; allowed: integer ({n},) in [0, {k - 1}]")
         return y.to(torch.int64).to(self.device)
 
     def _head_of(self, task_id: int, training: bool) -> int:
@@ -159,9 +157,11 @@ class ContinualLearner:
         for _ in range(steps):
             with torch.no_grad():
                 _, _, inputs = self.net.step(x, [m.detach() if m is not None else None for m in mems], head)
-                traces = [i.clone() for i in inputs] if traces is None else [
-                    beta * e + i for e, i in zip(traces, inputs, strict=True)
-                ]
+                traces = (
+                    [i.clone() for i in inputs]
+                    if traces is None
+                    else [beta * e + i for e, i in zip(traces, inputs, strict=True)]
+                )
             out, mems, _ = self.net.step(x, [m.detach() if m is not None else None for m in mems], head, traces)
             loss = F.cross_entropy(out, y) / steps
             penalty = self._penalty()

@@ -178,7 +178,8 @@ class HLOPLearner(ProjectionLearner):
             resid = a if before == 0 else project_out(a, sub.weight[:before])
             added = sub.n_neurons - before
             reference = torch.linalg.svd(resid.double(), full_matrices=False)[2][:added] if added else None
-            hist = sub.fit(a, epochs=cfg.epochs, batch_size=cfg.batch_size, generator=self.generator,
-                           reference=reference)
+            hist = sub.fit(
+                a, epochs=cfg.epochs, batch_size=cfg.batch_size, generator=self.generator, reference=reference
+            )
             sub.consolidate()
             self.fit_history.append({"task": task_id, "layer": name, "added": added, "history": hist})

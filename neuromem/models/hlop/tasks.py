@@ -65,8 +65,14 @@ def permuted_tasks(
         itr = subsample(y_train, n_train, seed * 1000 + t)
         ite = subsample(y_test, n_test, seed * 1000 + 500 + t)
         tasks.append(
-            Task(t, f"permutation {t}", xtr[itr][:, perm], np.asarray(y_train)[itr].astype(np.int64),
-                 xte[ite][:, perm], np.asarray(y_test)[ite].astype(np.int64))
+            Task(
+                t,
+                f"permutation {t}",
+                xtr[itr][:, perm],
+                np.asarray(y_train)[itr].astype(np.int64),
+                xte[ite][:, perm],
+                np.asarray(y_test)[ite].astype(np.int64),
+            )
         )
     return tasks
 
@@ -78,23 +84,27 @@ def split_tasks(
     y_test: np.ndarray,
     classes_per_task: int = 2,
     n_train: int | None = None,
+    seed: int = 0,
 ) -> list[Task]:
     """Classes 0..9 in consecutive groups; labels re-indexed 0..classes_per_task-1 per task."""
     classes = np.unique(y_train)
     if classes.size % classes_per_task:
-        raise ValidationError(
-            f"split_tasks: {classes.size} classes do not divide into groups of {classes_per_task}"
-        )
+        raise ValidationError(f"split_tasks: {classes.size} classes do not divide into groups of {classes_per_task}")
     xtr, xte = _flat(x_train), _flat(x_test)
     tasks = []
     for t in range(classes.size // classes_per_task):
         group = classes[t * classes_per_task : (t + 1) * classes_per_task]
         mtr, mte = np.isin(y_train, group), np.isin(y_test, group)
-        itr = np.flatnonzero(mtr)[subsample(y_train[mtr], n_train, t)]
+        itr = np.flatnonzero(mtr)[subsample(y_train[mtr], n_train, seed * 1000 + t)]
         remap = {int(c): i for i, c in enumerate(group)}
         tasks.append(
-            Task(t, f"classes {list(map(int, group))}", xtr[itr],
-                 np.array([remap[int(c)] for c in y_train[itr]], dtype=np.int64), xte[mte],
-                 np.array([remap[int(c)] for c in y_test[mte]], dtype=np.int64))
+            Task(
+                t,
+                f"classes {list(map(int, group))}",
+                xtr[itr],
+                np.array([remap[int(c)] for c in y_train[itr]], dtype=np.int64),
+                xte[mte],
+                np.array([remap[int(c)] for c in y_test[mte]], dtype=np.int64),
+            )
         )
     return tasks

@@ -12,7 +12,7 @@ Example
 >>> imgs = (np.random.default_rng(0).random((20, 8, 8)) > 0.7) * 255
 >>> labels = np.arange(20) % 2
 >>> net = Hierarchy((8, 8), [LevelParams(grid=(2, 2), Q=4, K=4, rf_radius=0.4)])
->>> acc = fit_and_score(net, imgs[:10], labels[:10], imgs[10:], labels[10:])["accuracy"]["L1"]
+>>> acc = fit_and_score(net, imgs[:10], labels[:10], imgs[10:], labels[10:])["accuracy"]["log"]["L1"]
 >>> 0.0 <= acc <= 1.0
 True
 """
@@ -51,12 +51,12 @@ def fit_and_score(
     test_labels: np.ndarray,
     threshold: float = 127.0,
     n_classes: int = 10,
-    weighting: str = "log",
+    weightings: tuple[str, ...] = ("log", "mean"),
 ) -> dict[str, object]:
     """Learn the training images once each, in order; classify the test images.
 
-    Returns accuracies of readouts on level 1, the top level and all levels,
-    the training time (learning pass only) and the readout time.
+    Returns accuracies (per weighting) of readouts on level 1, the top level
+    and all levels, the training time (learning pass only) and the readout time.
     """
     x_train = binarise(train_images, threshold)
     x_test = binarise(test_images, threshold)
@@ -72,12 +72,14 @@ def fit_and_score(
     Ks = [layer.K for layer in net.layers]
     top = len(net.layers) - 1
     views = {"L1": [0], f"L{top + 1}": [top], "all": list(range(top + 1))}
-    accuracy = {}
-    for name, idx in views.items():
-        readout = CodeOverlapReadout(n_classes, weighting=weighting)
-        readout.fit([train_codes[i] for i in idx], y_train, [Ks[i] for i in idx])
-        pred = readout.predict([test_codes[i] for i in idx])
-        accuracy[name] = float((pred == y_test).float().mean())
+    accuracy: dict[str, dict[str, float]] = {}
+    for weighting in weightings:
+        accuracy[weighting] = {}
+        for name, idx in views.items():
+            readout = CodeOverlapReadout(n_classes, weighting=weighting)
+            readout.fit([train_codes[i] for i in idx], y_train, [Ks[i] for i in idx])
+            pred = readout.predict([test_codes[i] for i in idx])
+            accuracy[weighting][name] = float((pred == y_test).float().mean())
     readout_s = time.perf_counter() - start
     return {
         "accuracy": accuracy,

@@ -1,0 +1,257 @@
+"""CA3 memory, capacity and scale: recall quality and run time as n (addresses) and m (bits) grow.
+
+For every (n, m) every address is written once with a random content of k = max(1, round(density m))
+bits, one batch trial per density, at the minimum spacing (7 ms after a write); then Q recalls by address
+and Q recalls by content (fragments of half a stored content) run as batched queries against the learned
+state. Quality is measured against a perfect memory: exact-answer rates, false and missed addresses per
+recall by content, wrong bits per recall by address. The largest size is repeated with 10 ms spacing to
+separate STDP cross-talk between consecutive writes from other causes. Run time per operation is
+measured on torch for n = 1,024, m = 256.
+
+Writes ``results/ca3_capacity/metrics.json`` (``results/ca3_capacity_quick`` with ``--quick``) and PNGs:
+``quality.png``, ``false_addresses.png``, ``runtime.png``, ``weights.png``, ``answers.png``, ``raster.png``.
+
+Run::
+
+    python experiments/ca3_capacity.py --quick     # n <= 64, m <= 64: about a minute
+    python experiments/ca3_capacity.py             # n up to 1,024, m up to 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from neuromem.models.ca3 import CA3Memory, Operation, ideal_answers, load_params, place, plots  # noqa: E402
+from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def contents_for(rng: np.random.Generator, n: int, m: int, density: float) -> list[list[int]]:
+    k = max(1, round(density * m))
+    return [sorted(rng.choice(m, k, replace=False).tolist()) for _ in range(n)]
+
+
+def study(
+    n: int, m: int, densities: list[float], queries: int, seed: int, spacing_ms: float | None
+) -> tuple[list[dict], tuple[CA3Memory, list, list]]:
+    """Write every address once per density trial, then query.
+
+    Returns one row of metrics per density, and the memory with the content
+    recalls of its first trial (for the example figures).
+    """
+    rng = np.random.default_rng(seed)
+    memory = CA3Memory(n, m, batch_size=len(densities))
+    contents = [contents_for(rng, n, m, d) for d in densities]
+    order = rng.permutation(n).tolist()
+    programs = []
+    for trial in range(len(densities)):
+        writes = [Operation.write(a, contents[trial][a]) for a in order]
+        if spacing_ms is None:
+            programs.append(place(writes))
+        else:
+            programs.append(
+                [Operation(op.kind, int(k * spacing_ms), op.address, op.content) for k, op in enumerate(writes)]
+            )
+    started = time.perf_counter()
+    echoes = memory.execute(programs)
+    write_seconds = time.perf_counter() - started
+    rows = []
+    for trial, density in enumerate(densities):
+        stored = {a: tuple(c) for a, c in enumerate(contents[trial])}
+        addresses = rng.choice(n, min(queries, n), replace=False).tolist()
+        fragments = []
+        for a in rng.choice(n, queries).tolist():
+            c = contents[trial][a]
+            fragments.append(sorted(rng.choice(c, max(1, len(c) // 2), replace=False).tolist()))
+        by_address = memory.recall_many_by_address(addresses, trial)
+        by_content = memory.recall_many_by_content(fragments, trial)
+        expected_a, _ = ideal_answers([a.operation for a in by_address], stored)
+        expected_c, _ = ideal_answers([a.operation for a in by_content], stored)
+        false = [len(set(g.addresses) - set(e.addresses)) for g, e in zip(by_content, expected_c, strict=True)]
+        missed = [len(set(e.addresses) - set(g.addresses)) for g, e in zip(by_content, expected_c, strict=True)]
+        wrong_bits = [len(set(g.content) ^ set(e.content)) for g, e in zip(by_address, expected_a, strict=True)]
+        w = memory.weights()
+        mask = np.zeros((n, m), dtype=bool)
+        for a, c in stored.items():
+            mask[a, list(c)] = True
+        c2c, k2c = w["cue_to_content"][trial], w["content_to_cue"][trial].T
+        rows.append(
+            {
+                "n": n,
+                "m": m,
+                "density": density,
+                "bits_per_content": len(contents[trial][0]),
+                "spacing_ms": spacing_ms if spacing_ms is not None else "minimum",
+                "write_echo_exact_rate": float(
+                    np.mean(
+                        [
+                            (e.addresses, e.content) == ((op.address,), op.content)
+                            for e, op in zip(echoes[trial], programs[trial], strict=True)
+                        ]
+                    )
+                ),
+                "address_recall_exact_rate": float(np.mean([x == 0 for x in wrong_bits])),
+                "wrong_bits_per_address_recall": float(np.mean(wrong_bits)),
+                "content_recall_exact_rate": float(
+                    np.mean([f == 0 and s == 0 for f, s in zip(false, missed, strict=True)])
+                ),
+                "false_addresses_per_content_recall": float(np.mean(false)),
+                "missed_addresses_per_content_recall": float(np.mean(missed)),
+                "expected_addresses_per_content_recall": float(np.mean([len(e.addresses) for e in expected_c])),
+                "stored_weight_min_nA": round(float(min(c2c[mask].min(), k2c[mask].min())), 4),
+                "other_weight_max_nA": round(float(max(c2c[~mask].max(), k2c[~mask].max())), 4),
+                "other_weight_mean_nA": round(float((c2c[~mask].mean() + k2c[~mask].mean()) / 2), 5),
+                "writes_seconds_all_trials": round(write_seconds, 3),
+                "ticks": memory.tick,
+                "seconds_per_tick": round(write_seconds / memory.tick, 6),
+            }
+        )
+        print(
+            {
+                k: rows[-1][k]
+                for k in (
+                    "n",
+                    "m",
+                    "density",
+                    "spacing_ms",
+                    "address_recall_exact_rate",
+                    "content_recall_exact_rate",
+                    "false_addresses_per_content_recall",
+                    "other_weight_max_nA",
+                    "seconds_per_tick",
+                )
+            }
+        )
+        if trial == 0:
+            example = (memory, by_content, expected_c)
+    return rows, example
+
+
+def timing(n: int, m: int, count: int, seed: int) -> dict[str, object]:
+    """Time per operation on torch (one memory, float32): wall-clock and process CPU time, in ms."""
+    rng = np.random.default_rng(seed)
+    memory = CA3Memory(n, m)
+    k = max(1, m // 10)
+    writes = [Operation.write(a, rng.choice(m, k, replace=False).tolist()) for a in range(count)]
+    result: dict[str, object] = {"n": n, "m": m, "threads": torch.get_num_threads(), "operations": count}
+
+    def measure(name: str, call: object, operations: int) -> None:
+        wall, cpu, tick = time.perf_counter(), time.process_time(), memory.tick
+        call()  # type: ignore[operator]
+        ticks = memory.tick - tick
+        result[f"{name}_wall_ms"] = round(1000 * (time.perf_counter() - wall) / operations, 3)
+        result[f"{name}_cpu_ms"] = round(1000 * (time.process_time() - cpu) / operations, 3)
+        if ticks:
+            result[f"{name}_wall_ms_per_tick"] = round(1000 * (time.perf_counter() - wall) / ticks, 3)
+
+    measure("write_in_sequence", lambda: memory.execute(writes), count)
+    measure(
+        "recall_by_address_in_sequence", lambda: memory.execute([Operation.recall_cue(a) for a in range(count)]), count
+    )
+    fragments = [Operation.recall_content(w.content[:1]) for w in writes]
+    measure("recall_by_content_in_sequence", lambda: memory.execute(fragments), count)
+    measure("store_call", lambda: [memory.store(count + a, writes[a].content) for a in range(8)], 8)
+    measure("recall_many_by_address_per_query", lambda: memory.recall_many_by_address(list(range(count))), count)
+    result["propagation"] = memory.simulation.static.mode  # type: ignore[attr-defined]
+    return result
+
+
+def figures(rows: list[dict], out: Path) -> None:
+    minimum = [r for r in rows if r["spacing_ms"] == "minimum"]
+    ms = sorted({r["m"] for r in minimum})
+    densities = sorted({r["density"] for r in minimum})
+    for key, name, ylabel in (
+        ("content_recall_exact_rate", "quality.png", "exact-answer rate"),
+        ("false_addresses_per_content_recall", "false_addresses.png", "false addresses per recall by content"),
+    ):
+        fig, axes = plt.subplots(1, len(ms), figsize=(4 * len(ms), 3.4), squeeze=False)
+        for ax, m in zip(axes[0], ms, strict=True):
+            for d in densities:
+                sel = sorted((r for r in minimum if r["m"] == m and r["density"] == d), key=lambda r: r["n"])
+                ax.plot([r["n"] for r in sel], [r[key] for r in sel], "o-", label=f"content recall, density {d}")
+                if key == "content_recall_exact_rate":
+                    ax.plot(
+                        [r["n"] for r in sel],
+                        [r["address_recall_exact_rate"] for r in sel],
+                        "x--",
+                        label=f"address recall, density {d}",
+                    )
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("addresses n")
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"m = {m} bits, 7 ms between writes", fontsize=9)
+        axes[0][0].legend(fontsize=6)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for m in ms:
+        sel = sorted({(r["n"], r["seconds_per_tick"]) for r in minimum if r["m"] == m})
+        ax.plot([s[0] for s in sel], [1000 * s[1] for s in sel], "o-", label=f"m = {m}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("addresses n")
+    ax.set_ylabel(f"ms per tick ({len(densities)} memories in one batch)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "runtime.png", dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="n in (16, 64), m in (16, 64), fewer queries")
+    parser.add_argument("--queries", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small tensors)"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.quick:
+        sizes, widths, densities, queries, timed = [16, 64], [16, 64], [0.05, 0.25], 16, (64, 64, 16)
+    else:
+        sizes, widths, densities, queries = [16, 64, 256, 1024], [16, 64, 256], [0.02, 0.1, 0.3], args.queries
+        timed = (1024, 256, 64)
+    out = Path(args.out) if args.out else ROOT / "results" / ("ca3_capacity_quick" if args.quick else "ca3_capacity")
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    example = None
+    for m in widths:
+        for n in sizes:
+            new, found = study(n, m, densities, queries, args.seed, None)
+            rows += new
+            example = found if (n, m) == (64, 16) else example
+    rows += study(sizes[-1], widths[-1], densities, queries, args.seed, 10.0)[0]
+    metrics = {"params": load_params().name, "rows": rows, "timing": timing(*timed, args.seed)}
+    print("timing", metrics["timing"])
+    figures(rows, out)
+    if example is not None:
+        memory, got, expected = example
+        w = memory.weights()
+        empty = {k: np.zeros_like(v[0]) for k, v in w.items()}
+        after = {k: v[0] for k, v in w.items()}
+        plots.weights_before_after(empty, after, out / "weights.png", "n = 64, m = 16: empty and after 64 writes")
+        plots.answers(got[:32], expected[:32], 64, 16, out / "answers.png")
+    demo = CA3Memory(8, 12, record_all=True)
+    ops = place(
+        [Operation.write(a, [(a + j) % 12 for j in range(3)]) for a in range(8)]
+        + [Operation.recall_content([3]), Operation.recall_cue(5)]
+    )
+    demo.execute(ops)
+    plots.raster(demo.last_recording, out / "raster.png", ops, "n = 8, m = 12: eight writes at 7 ms, two recalls")  # type: ignore[arg-type]
+    print(write_metrics(metrics, out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+r"""Static networks (and frozen plastic ones) as NIR graphs.
+
+One node per population, one ``nir.Linear`` per projection::
+
+    spike source   -> nir.Input  (one per source population)
+    LIFCurrExp     -> nir.CubaLIF
+    projection     -> nir.Linear  (weight matrix (post, pre), inhibitory weights negative)
+    every LIF population also feeds a nir.Output named "<population>_out"
+
+NIR fixes equations but no time step, and the platforms that load it (Norse,
+snnTorch) feed spikes as values of 1 per step and integrate with forward
+Euler. The conversion therefore takes the run's ``dt`` and writes every
+quantity so that these loaders reproduce neuromem's model:
+
+* times in seconds (``tau_mem = tau_m / 1000``, ``tau_syn = tau_syn_E / 1000``),
+  the unit the loaders assume;
+* voltages relative to rest (snnTorch requires ``v_leak = 0``):
+  ``v_leak = 0``, ``v_threshold = v_thresh - v_rest``, ``v_reset = v_reset - v_rest``;
+* currents in "mV per step": ``I' = I dt / cm``, so ``r = tau_mem / dt``
+  (the resistance snnTorch requires) and ``R I' = (tau_m / cm) I`` as in
+  ``cm dV/dt = cm (v_rest - V)/tau_m + I``; projection weights are
+  ``w' = w dt / cm_post`` (w in nA, dt in ms, cm in nF: mV);
+* ``w_in = tau_syn / dt``: a spike of value 1 in one Euler step raises the
+  current by its weight, ``I' += w'`` -- neuromem's jump of ``w`` nA.
+
+The graph's ``metadata`` records ``dt`` (s), ``v_rest`` per population and
+the current unit. Not expressible (CapabilityError naming feature and target
+``nir``): delays other than one step, ``i_offset``, different excitatory and
+inhibitory synaptic time constants on one population, plasticity unless
+``freeze=True`` (then the initial weights are written), and ``tau_refrac > 0``
+unless ``approximate=True`` (NIR has no refractory period).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from neuromem.errors import CapabilityError, ExportError, ValidationError
+from neuromem.export.plan import ExportWarning
+from neuromem.spec import LIFCurrExp, Network
+from neuromem.spec import checks
+
+TARGET = "nir"
+
+
+def _import_nir() -> object:
+    try:
+        import nir
+    except ImportError as error:
+        raise ExportError(f"target 'nir' is not installed ({error}); install nir (pip install nir)") from error
+    return nir
+
+
+def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None:
+    for projection in network.projections:
+        where = f"Projection {projection.name!r}"
+        if projection.plasticity is not None and not freeze:
+            raise CapabilityError(
+                f"{where}: feature plasticity:{type(projection.plasticity).__name__} cannot be expressed on target"
+                " 'nir'; pass freeze=True to export the initial weights as static"
+            )
+        steps = network.delay_steps(projection.name, dt)
+        if steps.size and np.any(steps != 1):
+            raise CapabilityError(
+                f"{where}: feature delay {network.connection_list(projection.name).delay.max():g} ms"
+                f" (more than one step of {dt:g} ms) cannot be expressed on target 'nir', which has no delays"
+            )
+    for population in network.populations:
+        cell = population.cell
+        if not isinstance(cell, LIFCurrExp):
+            continue
+        where = f"Population {population.name!r}"
+        if cell.i_offset != 0.0:
+            raise CapabilityError(f"{where}: feature i_offset = {cell.i_offset:g} nA cannot be expressed on target 'nir'")
+        receptors = {p.receptor for p in network.projections if p.post == population.name}
+        if receptors == {"excitatory", "inhibitory"} and cell.tau_syn_E != cell.tau_syn_I:
+            raise CapabilityError(
+                f"{where}: feature tau_syn_E = {cell.tau_syn_E:g} ms != tau_syn_I = {cell.tau_syn_I:g} ms cannot be"
+                " expressed on target 'nir' (one synaptic time constant per CubaLIF)"
+            )
+        if cell.tau_refrac > 0.0:
+            message = (
+                f"{where}: feature tau_refrac = {cell.tau_refrac:g} ms cannot be expressed on target 'nir'"
+                " (no refractory period)"
+            )
+            if not approximate:
+                raise CapabilityError(message + "; pass approximate=True to drop it")
+            warnings.warn(message + "; dropped (approximate=True)", ExportWarning, stacklevel=3)
+
+
+def cuba_lif_parameters(cell: LIFCurrExp, size: int, dt: float, receptor: str = "excitatory") -> dict[str, np.ndarray]:
+    """NIR CubaLIF fields of ``size`` neurons of ``cell`` for time step ``dt`` (ms); see the module docstring."""
+    tau_syn = cell.tau_syn_I if receptor == "inhibitory" else cell.tau_syn_E
+    ones = np.ones(size)
+    return {
+        "tau_mem": ones * cell.tau_m / 1000.0,
+        "tau_syn": ones * tau_syn / 1000.0,
+        "r": ones * cell.tau_m / dt,
+        "v_leak": ones * 0.0,
+        "v_threshold": ones * (cell.v_thresh - cell.v_rest),
+        "v_reset": ones * (cell.v_reset - cell.v_rest),
+        "w_in": ones * tau_syn / dt,
+    }
+
+
+def weight_matrix(network: Network, name: str, dt: float) -> np.ndarray:
+    """(post, pre) matrix of projection ``name`` in NIR current units (mV per step), signed."""
+    projection = network.projection(name)
+    lists = network.connection_list(name)
+    post_cell = network.population(projection.post).cell
+    assert isinstance(post_cell, LIFCurrExp)
+    matrix = np.zeros((network.size(projection.post), network.size(projection.pre)))
+    sign = -1.0 if projection.receptor == "inhibitory" else 1.0
+    np.add.at(matrix, (lists.post, lists.pre), sign * lists.weight * dt / post_cell.cm)
+    return matrix
+
+
+def to_nir(network: Network, dt: float | None = None, freeze: bool = False, approximate: bool = False) -> object:
+    """``network`` as a ``nir.NIRGraph`` for time step ``dt`` (ms).
+
+    Parameters
+    ----------
+    network : Network
+        Static, or plastic with ``freeze=True``.
+    dt : float or None
+        Time step (ms) the loaders will use; default ``required_dt`` or 0.1 ms.
+    freeze : bool
+        Write plastic projections with their initial weights.
+    approximate : bool
+        Drop refractory periods (with an ``ExportWarning``) instead of refusing them.
+
+    Raises
+    ------
+    ValidationError, CapabilityError, ExportError
+        Invalid network; a feature NIR cannot express; nir not installed.
+    """
+    nir = _import_nir()
+    if not isinstance(network, Network):
+        raise ValidationError(f"to_nir: network must be a Network, got {type(network).__name__}")
+    dt = checks.positive("to_nir", "dt", dt if dt is not None else (network.required_dt or 0.1), "ms")
+    network.validate(dt)
+    _check(network, dt, freeze, approximate)
+    nodes: dict[str, object] = {}
+    edges: list[tuple[str, str]] = []
+    for population in network.populations:
+        if population.is_source:
+            nodes[population.name] = nir.Input(input_type={"input": np.array([population.size])})
+            continue
+        receptors = {p.receptor for p in network.projections if p.post == population.name}
+        receptor = "inhibitory" if receptors == {"inhibitory"} else "excitatory"
+        fields = cuba_lif_parameters(population.cell, int(population.size), dt, receptor)  # type: ignore[arg-type]
+        nodes[population.name] = nir.CubaLIF(**fields)
+        output = f"{population.name}_out"
+        nodes[output] = nir.Output(output_type={"output": np.array([population.size])})
+        edges.append((population.name, output))
+    for projection in network.projections:
+        node = f"{projection.name}_w"
+        nodes[node] = nir.Linear(weight=weight_matrix(network, projection.name, dt))
+        edges.extend([(projection.pre, node), (node, projection.post)])
+    metadata = {
+        "generator": "neuromem",
+        "dt_s": dt / 1000.0,
+        "time_unit": "s",
+        "voltage": "mV relative to v_rest",
+        "current": "mV per step (I dt / cm)",
+        "v_rest": {p.name: p.cell.v_rest for p in network.populations if isinstance(p.cell, LIFCurrExp)},
+    }
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
+
+
+def write_nir(
+    network: Network,
+    path: str | os.PathLike[str],
+    dt: float | None = None,
+    freeze: bool = False,
+    approximate: bool = False,
+) -> Path:
+    """Write :func:`to_nir` of ``network`` to ``path`` (HDF5, via ``nir.write``) atomically."""
+    nir = _import_nir()
+    graph = to_nir(network, dt, freeze, approximate)
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ExportError(f"cannot write {path}: folder {path.parent} does not exist")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        nir.write(str(temporary), graph)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: {error.strerror or error}") from error
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return path

@@ -1,0 +1,264 @@
+"""PyNN export: the exported network on pyNN.nest and pyNN.brian2 against the torch backend (exact scheme).
+
+Each simulator runs in its own process (NEST and Brian2 keep global state), through
+the generated standalone ``run.py`` itself, over all scenarios at once.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scenarios import DT, DURATION, POST_DRIVE_TIMES, PRE_TIMES, SCENARIOS, STDP_DELAY, delay_chain, stdp_rule
+
+from neuromem.backends import build
+from neuromem.errors import CapabilityError, ExportError, ValidationError
+from neuromem.export import ExportWarning, standalone, to_pynn, write_pynn_script
+from neuromem.export.pynn import import_target
+from neuromem.spec import CA3PairRule, LIFCurrExp, Network, OneToOne, Population, Projection, SpikeSourceArray
+
+DRIVER = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("run", sys.argv[2])
+run = importlib.util.module_from_spec(spec); spec.loader.exec_module(run)
+for folder in sys.argv[3:]:
+    code = run.main(["--simulator", sys.argv[1], "--data", folder, "--output", folder + "/" + sys.argv[1] + ".npz"])
+    assert code == 0, folder
+"""
+
+
+def _installed(simulator: str) -> bool:
+    return importlib.util.find_spec("pyNN") is not None and importlib.util.find_spec(simulator) is not None
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every scenario written as a standalone script (data only; no simulator needed)."""
+    root = tmp_path_factory.mktemp("pynn")
+    return {name: write_pynn_script(make(), root / name, DURATION, dt=DT).parent for name, make in SCENARIOS.items()}
+
+
+def _run_all(simulator: str, folders: dict[str, Path]) -> dict[str, dict[str, np.ndarray]]:
+    paths = [str(f) for f in folders.values()]
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, simulator, str(next(iter(folders.values())) / "run.py"), *paths],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = {}
+    for name, folder in folders.items():
+        with np.load(folder / f"{simulator}.npz") as data:
+            results[name] = {key: data[key] for key in data.files}
+    return results
+
+
+@pytest.fixture(scope="module")
+def nest_results(exported: dict[str, Path]) -> dict[str, dict[str, np.ndarray]]:
+    if not _installed("nest"):
+        pytest.skip("pyNN and nest-simulator are needed (pip install pyNN nest-simulator)")
+    return _run_all("nest", exported)
+
+
+@pytest.fixture(scope="module")
+def brian2_results(exported: dict[str, Path]) -> dict[str, dict[str, np.ndarray]]:
+    if not _installed("brian2"):
+        pytest.skip("pyNN and brian2 are needed (pip install pyNN brian2)")
+    return _run_all("brian2", exported)
+
+
+def _torch_spikes(name: str) -> tuple[Network, dict[str, set[tuple[int, int]]], dict]:
+    network = SCENARIOS[name]()
+    recording = build(network, "torch", dt=DT, dtype="float64").run(DURATION)
+    return network, {p: recording.spikes[p].pairs() for p in recording.spikes}, recording.weights
+
+
+def _pairs(network: Network, results: dict[str, np.ndarray], population: str) -> set[tuple[int, int]]:
+    index = [p.name for p in network.populations].index(population)
+    found = results[f"spikes{index}"]
+    return set(zip(found[0].tolist(), found[1].tolist(), strict=True))
+
+
+SPIKE_SCENARIOS = ["step_current", "delay_chain", "all_to_all_inhibition", "poisson_net", "stdp_pairing"]
+
+
+@pytest.mark.pynn
+@pytest.mark.parametrize("name", SPIKE_SCENARIOS)
+def test_nest_gives_the_same_spike_ticks_as_torch(name: str, nest_results: dict) -> None:
+    network, expected, _ = _torch_spikes(name)
+    assert sum(len(s) for s in expected.values()) >= 3  # every scenario really spikes
+    for population, pairs in expected.items():
+        assert _pairs(network, nest_results[name], population) == pairs, population
+
+
+@pytest.mark.pynn
+@pytest.mark.parametrize("name", SPIKE_SCENARIOS)
+def test_brian2_gives_the_same_spike_ticks_as_torch(name: str, brian2_results: dict) -> None:
+    network, expected, _ = _torch_spikes(name)
+    for population, pairs in expected.items():
+        assert _pairs(network, brian2_results[name], population) == pairs, population
+
+
+def _pairing_weight(shift_ms: float) -> float:
+    """Closed-form all-to-all additive STDP weight of the pairing protocol.
+
+    neuromem pairs the pre *arrival* (emission + delay) with the post spike; a
+    dendritic-delay simulator sees every interval ``shift_ms`` = 2 x delay later.
+    """
+    rule = stdp_rule()
+    network = SCENARIOS["stdp_pairing"]()
+    recording = build(network, "torch", dt=DT, dtype="float64").run(DURATION)
+    post = recording.spike_times("post")[0]
+    assert post.size == len(POST_DRIVE_TIMES)
+    weight = 0.5
+    for emission in PRE_TIMES:
+        for t_post in post:
+            interval = t_post - (emission + STDP_DELAY) + shift_ms
+            if interval > 0:
+                weight += rule.timing.A_plus * rule.w_max * math.exp(-interval / rule.timing.tau_plus)
+            elif interval < 0:
+                weight -= rule.timing.A_minus * rule.w_max * math.exp(interval / rule.timing.tau_minus)
+    return weight
+
+
+@pytest.mark.pynn
+def test_stdp_pairing_weights_follow_each_simulators_delay_convention(nest_results: dict, brian2_results: dict) -> None:
+    _, _, weights = _torch_spikes("stdp_pairing")
+    torch_weight = float(weights["plastic"][1].ravel()[0])
+    neuromem = _pairing_weight(0.0)
+    dendritic = _pairing_weight(2 * STDP_DELAY)
+    assert torch_weight == pytest.approx(neuromem, abs=1e-12)
+    # pyNN.brian2 takes delays as axonal, like neuromem: same weight.
+    assert float(brian2_results["stdp_pairing"]["weight1"][0]) == pytest.approx(neuromem, abs=1e-9)
+    # NEST takes them as dendritic: every pair 2 ms later -> 0.49327 instead of 0.51532.
+    assert float(nest_results["stdp_pairing"]["weight1"][0]) == pytest.approx(dendritic, abs=1e-9)
+    assert neuromem - dendritic == pytest.approx(0.02205, abs=1e-5)
+
+
+@pytest.mark.pynn
+def test_to_pynn_returns_a_recording_in_neuromem_ticks() -> None:
+    if not _installed("nest"):
+        pytest.skip("pyNN and nest-simulator are needed")
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); from scenarios import delay_chain, DT;"
+        "from neuromem.export import to_pynn; r = to_pynn(delay_chain(), 'nest', duration=60.0, dt=DT);"
+        "print(json.dumps({p: sorted(r.spikes[p].pairs()) for p in r.spikes}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    _, expected, _ = _torch_spikes("delay_chain")
+    assert {p: {tuple(x) for x in v} for p, v in found.items()} == expected
+    assert expected["a"] == {(0, 22), (0, 222), (0, 435)}
+
+
+def test_generated_script_is_the_runner_verbatim_and_imports_nothing_of_neuromem(tmp_path: Path) -> None:
+    script = write_pynn_script(delay_chain(), tmp_path / "out", DURATION, dt=DT)
+    text = script.read_text()
+    assert text == Path(standalone.__file__).read_text()
+    modules = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            modules.add((node.module or "").split(".")[0])
+    assert "neuromem" not in modules
+    assert modules <= {"__future__", "argparse", "importlib", "json", "os", "sys", "tempfile", "pathlib", "numpy",
+                       "pyNN", "brian2"}
+    plan = json.loads((script.parent / "plan.json").read_text())
+    assert [p["label"] for p in plan["populations"]] == ["src", "a", "b", "c"]
+    assert sorted(p.name for p in script.parent.iterdir()) == ["arrays.npz", "plan.json", "run.py"]
+
+
+def test_connection_lists_are_written_in_connection_list_order(tmp_path: Path) -> None:
+    network = SCENARIOS["poisson_net"]()
+    folder = write_pynn_script(network, tmp_path / "out", DURATION, dt=DT).parent
+    plan, arrays = standalone.load_plan(folder)
+    table = arrays[plan["projections"][1]["connections"]]
+    lists = network.connection_list("recurrent")
+    np.testing.assert_array_equal(table[0], lists.pre)
+    np.testing.assert_array_equal(table[1], lists.post)
+    np.testing.assert_allclose(table[3], lists.delay)
+
+
+def test_unwritable_folder_gives_export_error_and_writes_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ExportError, match="cannot write"):
+        write_pynn_script(delay_chain(), blocker / "out", DURATION, dt=DT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_folder_with_foreign_files_is_not_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(ExportError, match="not empty"):
+        write_pynn_script(delay_chain(), tmp_path, DURATION, dt=DT)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_rewriting_an_export_replaces_it_whole(tmp_path: Path) -> None:
+    write_pynn_script(delay_chain(), tmp_path / "out", DURATION, dt=DT)
+    write_pynn_script(SCENARIOS["step_current"](), tmp_path / "out", DURATION, dt=DT)
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text())
+    assert plan["network"] == "step_current"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def _spinnaker_scheme_network() -> Network:
+    return Network(
+        populations=(Population("src", SpikeSourceArray.from_lists([[1.0]])), Population("c", LIFCurrExp(), size=1)),
+        projections=(Projection("p", "src", "c", OneToOne(), weight=1.0, delay=1.0),),
+        scheme="spinnaker",
+    )
+
+
+def test_spinnaker_scheme_is_refused_on_nest_naming_feature_and_target(tmp_path: Path) -> None:
+    with pytest.raises(CapabilityError, match=r"scheme:spinnaker.*'nest'"):
+        write_pynn_script(_spinnaker_scheme_network(), tmp_path / "o", 10.0, dt=1.0, targets=("nest",))
+    with pytest.warns(ExportWarning, match="scheme:spinnaker"):
+        write_pynn_script(_spinnaker_scheme_network(), tmp_path / "o", 10.0, dt=1.0, targets=("nest",),
+                          approximate=True)
+    # Without targets, only the simulator that integrates this scheme is written.
+    write_pynn_script(_spinnaker_scheme_network(), tmp_path / "p", 10.0, dt=1.0)
+    assert list(json.loads((tmp_path / "p" / "plan.json").read_text())["targets"]) == ["spiNNaker"]
+
+
+def test_ca3_rule_is_refused_or_exported_as_its_published_stdp(tmp_path: Path) -> None:
+    published = stdp_rule()
+    network = Network(
+        populations=(Population("a", LIFCurrExp(), size=2),),
+        projections=(Projection("rec", "a", "a", OneToOne(), weight=1.0, delay=1.0,
+                                plasticity=CA3PairRule(published=published)),),
+        scheme="spinnaker",
+    )
+    with pytest.raises(CapabilityError, match="CA3PairRule.*spiNNaker"):
+        write_pynn_script(network, tmp_path / "o", 10.0, dt=1.0, targets=("spiNNaker",))
+    with pytest.warns(ExportWarning, match="published STDP"):
+        write_pynn_script(network, tmp_path / "o", 10.0, dt=1.0, targets=("spiNNaker",), approximate=True)
+    rule = json.loads((tmp_path / "o" / "plan.json").read_text())["projections"][0]["plasticity"]
+    assert rule["timing_parameters"]["tau_plus"] == published.timing.tau_plus
+
+
+def test_invalid_network_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="below one time step"):
+        write_pynn_script(delay_chain(), tmp_path / "out", DURATION, dt=1.0)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_simulator_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(name: str) -> None:
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr("neuromem.export.pynn.importlib.import_module", refuse)
+    with pytest.raises(ExportError, match="install nest-simulator"):
+        import_target("nest")
+    with pytest.raises(CapabilityError, match="unknown PyNN target"):
+        to_pynn(delay_chain(), "neuron", duration=10.0)

@@ -1,0 +1,308 @@
+"""Spec validation (bad values are refused, naming the field) and save/load round trips."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from neuromem.errors import FileFormatError, ValidationError
+from neuromem.spec import (
+    STDP,
+    AdditiveWeightDependence,
+    AllToAll,
+    CA3PairRule,
+    FixedProbability,
+    FromList,
+    LIFCurrExp,
+    MultiplicativeWeightDependence,
+    Network,
+    OneToOne,
+    Population,
+    Probe,
+    Projection,
+    SpikePairRule,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+    load,
+    save,
+)
+
+# -- cells ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("cm", -1.0),
+        ("cm", 0.0),
+        ("tau_m", float("nan")),
+        ("tau_m", -20.0),
+        ("tau_syn_E", 0.0),
+        ("tau_syn_I", float("inf")),
+        ("tau_refrac", -0.1),
+        ("v_rest", float("nan")),
+        ("i_offset", float("inf")),
+        ("v_init", float("nan")),
+        ("tau_m", "fast"),
+    ],
+)
+def test_lif_refuses_bad_parameters_naming_the_field(field, value):
+    with pytest.raises(ValidationError, match=field):
+        LIFCurrExp(**{field: value})
+
+
+def test_lif_refuses_a_reset_at_or_above_threshold():
+    with pytest.raises(ValidationError, match="v_reset"):
+        LIFCurrExp(v_reset=-50.0, v_thresh=-50.0)
+
+
+def test_spike_source_array_refuses_negative_times_bad_indices_and_length_mismatch():
+    with pytest.raises(ValidationError, match="times_ms"):
+        SpikeSourceArray.from_lists([[1.0, -2.0]])
+    with pytest.raises(ValidationError, match="neuron"):
+        SpikeSourceArray(size=2, neuron=np.array([0, 2]), times_ms=np.array([1.0, 2.0]))
+    with pytest.raises(ValidationError, match="neuron"):
+        SpikeSourceArray(size=2, neuron=np.array([0, -1]), times_ms=np.array([1.0, 2.0]))
+    with pytest.raises(ValidationError, match="times_ms"):
+        SpikeSourceArray(size=2, neuron=np.array([0, 1]), times_ms=np.array([1.0]))
+    with pytest.raises(ValidationError, match="times_ms"):
+        SpikeSourceArray(size=1, neuron=np.array([0]), times_ms=np.array([float("nan")]))
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("rate", {"rate": -1.0}),
+        ("rate", {"rate": float("nan")}),
+        ("start", {"rate": 1.0, "start": -5.0}),
+        ("duration", {"rate": 1.0, "duration": 0.0}),
+        ("duration", {"rate": 1.0, "duration": float("nan")}),
+        ("seed", {"rate": 1.0, "seed": -1}),
+        ("size", {"rate": 1.0, "size": 0}),
+    ],
+)
+def test_poisson_source_refuses_bad_parameters_naming_the_field(field, kwargs):
+    arguments = {"size": 3, **kwargs}
+    with pytest.raises(ValidationError, match=field):
+        SpikeSourcePoisson(**arguments)
+
+
+# -- connectors, projections, networks ------------------------------------------------------
+
+
+def _cells(size: int = 3) -> Population:
+    return Population("cells", LIFCurrExp(), size=size)
+
+
+def _stim(size: int = 2) -> Population:
+    return Population("stim", SpikeSourceArray.from_lists([[1.0]] * size))
+
+
+def test_connectors_refuse_bad_probabilities_and_indices():
+    with pytest.raises(ValidationError, match="p = 1.5"):
+        FixedProbability(1.5)
+    with pytest.raises(ValidationError, match="pre"):
+        FromList([-1], [0])
+    with pytest.raises(ValidationError, match="pre"):
+        FromList([0, 1], [0])
+    with pytest.raises(ValidationError, match="allow_self"):
+        AllToAll(allow_self="yes")
+
+
+def test_connector_indices_out_of_range_are_refused_by_the_network_naming_the_projection():
+    projection = Projection("p", "stim", "cells", FromList([0, 5], [0, 1]), weight=1.0)
+    with pytest.raises(ValidationError, match=r"Projection 'p'.*pre index 5"):
+        Network(populations=(_stim(), _cells()), projections=(projection,))
+    projection = Projection("q", "stim", "cells", FromList([0], [3]), weight=1.0)
+    with pytest.raises(ValidationError, match=r"Projection 'q'.*post index 3"):
+        Network(populations=(_stim(), _cells()), projections=(projection,))
+    with pytest.raises(ValidationError, match="OneToOne"):
+        Network(populations=(_stim(2), _cells(3)), projections=(Projection("o", "stim", "cells", OneToOne()),))
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("weight", {"weight": -1.0}),
+        ("weight", {"weight": float("nan")}),
+        ("weight", {"weight": np.array([1.0, -0.5])}),
+        ("delay", {"delay": 0.0}),
+        ("delay", {"delay": -1.0}),
+        ("delay", {"delay": float("nan")}),
+        ("delay", {"delay": np.array([1.0, 0.0])}),
+        ("receptor", {"receptor": "modulatory"}),
+        ("plasticity", {"plasticity": "stdp"}),
+    ],
+)
+def test_projection_refuses_bad_values_naming_the_field(field, kwargs):
+    with pytest.raises(ValidationError, match=field):
+        Projection("p", "stim", "cells", AllToAll(), **kwargs)
+
+
+def test_weight_and_delay_arrays_of_the_wrong_shape_are_refused():
+    weight = Projection("p", "stim", "cells", AllToAll(), weight=np.ones(5))
+    with pytest.raises(ValidationError, match=r"'p': weight has 5 values .* 6 synapses"):
+        Network(populations=(_stim(), _cells()), projections=(weight,))
+    delay = Projection("d", "stim", "cells", AllToAll(), weight=1.0, delay=np.ones(7))
+    with pytest.raises(ValidationError, match=r"'d': delay has 7 values"):
+        Network(populations=(_stim(), _cells()), projections=(delay,))
+
+
+def test_network_refuses_dangling_references_duplicates_and_bad_probes():
+    with pytest.raises(ValidationError, match="pre = 'nowhere'"):
+        Network(populations=(_cells(),), projections=(Projection("p", "nowhere", "cells", AllToAll()),))
+    with pytest.raises(ValidationError, match="spike source"):
+        Network(populations=(_stim(), _cells()), projections=(Projection("p", "cells", "stim", AllToAll()),))
+    with pytest.raises(ValidationError, match="two populations"):
+        Network(populations=(_cells(), _cells()))
+    with pytest.raises(ValidationError, match="'ghost'"):
+        Network(populations=(_cells(),), probes=(Probe("ghost"),))
+    with pytest.raises(ValidationError, match="no v"):
+        Network(populations=(_stim(),), probes=(Probe("stim", "v"),))
+    with pytest.raises(ValidationError, match="scheme"):
+        Network(populations=(_cells(),), scheme="euler")
+    with pytest.raises(ValidationError, match="name"):
+        Population("bad name; rm", LIFCurrExp(), size=1)
+
+
+def test_delays_below_one_step_or_off_the_grid_are_refused_at_validate():
+    net = Network(
+        populations=(_stim(), _cells()),
+        projections=(Projection("p", "stim", "cells", AllToAll(), weight=1.0, delay=0.5),),
+    )
+    net.validate(0.5)
+    with pytest.raises(ValidationError, match=r"Projection 'p': delay 0.5 ms is below one time step \(1 ms\)"):
+        net.validate(1.0)
+    with pytest.raises(ValidationError, match="whole number"):
+        net.validate(0.2)
+    with pytest.raises(ValidationError, match="dt"):
+        net.validate(-0.1)
+    with pytest.raises(ValidationError, match="required_dt|defined for"):
+        net.replace(required_dt=1.0, _lists={}).validate(0.5)
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: SpikePairRule(tau_plus=-1.0), "tau_plus"),
+        (lambda: SpikePairRule(tau_minus=float("nan")), "tau_minus"),
+        (lambda: SpikePairRule(A_plus=-0.1), "A_plus"),
+        (lambda: SpikePairRule(pairing="first"), "pairing"),
+        (lambda: AdditiveWeightDependence(w_min=-1.0), "w_min"),
+        (lambda: MultiplicativeWeightDependence(w_min=2.0, w_max=1.0), "w_max"),
+        (lambda: STDP(SpikePairRule(), SpikePairRule()), "weight"),
+        (lambda: CA3PairRule(amplitude_minus=-1.0), "amplitude_minus"),
+        (lambda: CA3PairRule(w_max=float("inf")), "w_max"),
+    ],
+)
+def test_plasticity_rules_refuse_bad_values_naming_the_field(make, field):
+    with pytest.raises(ValidationError, match=field):
+        make()
+
+
+# -- save / load ----------------------------------------------------------------------------
+
+
+def _full_network() -> Network:
+    rule = STDP(SpikePairRule(tau_plus=15.0, pairing="nearest"), MultiplicativeWeightDependence(0.0, 2.0))
+    ca3 = CA3PairRule(published=STDP(SpikePairRule(3.0, 3.0, 6.0, 6.0), AdditiveWeightDependence(0.0, 6.0)))
+    return Network(
+        populations=(
+            Population("stim", SpikeSourceArray.from_lists([[1.0, 2.5], [], [4.0]])),
+            Population("noise", SpikeSourcePoisson(4, rate=20.0, start=1.0, seed=7)),
+            Population("cells", LIFCurrExp(tau_m=12.0, v_init=-70.0), size=3),
+        ),
+        projections=(
+            Projection("a", "stim", "cells", FromList([0, 2], [1, 2]), weight=np.array([0.5, 1.5]), delay=1.0),
+            Projection("b", "noise", "cells", FixedProbability(0.5, seed=3), weight=0.2, delay=2.0, plasticity=rule),
+            Projection(
+                "c", "cells", "cells", AllToAll(allow_self=False), weight=1.0, receptor="inhibitory", plasticity=ca3
+            ),
+        ),
+        probes=(Probe("cells"), Probe("cells", "v"), Probe("b", "weight", every_ms=5.0)),
+        scheme="spinnaker",
+        required_dt=1.0,
+        name="round_trip",
+    )
+
+
+def test_save_then_load_gives_an_equal_network(tmp_path):
+    net = _full_network()
+    path = save(net, tmp_path / "net")
+    assert path.suffix == ".json" and (tmp_path / "net.npz").exists()
+    loaded = load(tmp_path / "net")
+    assert isinstance(loaded, Network)
+    assert loaded == net
+    assert loaded is not net
+    for name in ("a", "b", "c"):
+        for ours, theirs in zip(net.connection_list(name), loaded.connection_list(name)):
+            np.testing.assert_array_equal(ours, theirs)
+    assert math.isinf(loaded.population("noise").cell.duration)
+    assert loaded != net.replace(scheme="exact", _lists={})
+
+
+def test_loading_a_missing_file_raises_file_format_error(tmp_path):
+    with pytest.raises(FileFormatError, match="no such file"):
+        load(tmp_path / "absent")
+
+
+def test_loading_corrupt_json_or_npz_raises_file_format_error(tmp_path):
+    save(_full_network(), tmp_path / "net")
+    (tmp_path / "net.npz").write_bytes(b"not a zip file")
+    with pytest.raises(FileFormatError, match="corrupt"):
+        load(tmp_path / "net")
+    save(_full_network(), tmp_path / "other")
+    (tmp_path / "other.json").write_text('{"schema": "neuromem.spec", "version": 1, "object": ')
+    with pytest.raises(FileFormatError, match="not valid JSON"):
+        load(tmp_path / "other")
+
+
+def test_loading_a_newer_schema_version_is_refused(tmp_path):
+    path = save(_full_network(), tmp_path / "net")
+    document = json.loads(path.read_text())
+    document["version"] = 99
+    path.write_text(json.dumps(document))
+    with pytest.raises(FileFormatError, match="version 99"):
+        load(path)
+
+
+def test_loading_never_executes_code_and_refuses_unregistered_types(tmp_path):
+    path = save(_full_network(), tmp_path / "net")
+    for type_name in ("os.system", "__import__", "eval", "Path"):
+        document = {
+            "schema": "neuromem.spec",
+            "version": 1,
+            "object": {"type": type_name, "fields": {"cmd": "touch " + str(tmp_path / "pwned")}},
+        }
+        path.write_text(json.dumps(document))
+        with pytest.raises(FileFormatError, match="unknown spec type"):
+            load(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_loading_refuses_pickled_arrays_and_unknown_fields(tmp_path):
+    path = save(_full_network(), tmp_path / "net")
+    np.savez(tmp_path / "net.npz", **{f"a{i}": np.array([object()], dtype=object) for i in range(8)})
+    with pytest.raises(FileFormatError, match="allow_pickle|corrupt"):
+        load(path)
+    path = save(LIFCurrExp(), tmp_path / "cell")
+    document = {
+        "schema": "neuromem.spec",
+        "version": 1,
+        "object": {"type": "LIFCurrExp", "fields": {"tau_m": 10.0, "shell": "rm -rf /"}},
+    }
+    path.write_text(json.dumps(document))
+    with pytest.raises(FileFormatError, match="unknown fields"):
+        load(path)
+
+
+def test_loading_revalidates_values(tmp_path):
+    path = save(LIFCurrExp(), tmp_path / "cell")
+    document = json.loads(path.read_text())
+    document["object"]["fields"]["tau_m"] = -3.0
+    path.write_text(json.dumps(document))
+    with pytest.raises(FileFormatError, match="tau_m"):
+        load(path)
