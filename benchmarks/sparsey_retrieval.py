@@ -67,8 +67,10 @@ def main() -> None:
         if i + 1 in checkpoints:
             snapshots[i + 1] = copy.deepcopy(layer)
     queries = {M: items[torch.randint(0, M, (50,), generator=gen)] for M in checkpoints}
-    times: dict[str, dict[int, list[float]]] = {"sparsey": {M: [] for M in checkpoints},
-                                                "knn": {M: [] for M in checkpoints}}
+    times: dict[str, dict[int, list[float]]] = {
+        "sparsey": {M: [] for M in checkpoints},
+        "knn": {M: [] for M in checkpoints},
+    }
     for _ in range(7 if args.quick else 15):
         for M in checkpoints:
             snap, stored = snapshots[M], items[:M]
@@ -86,12 +88,23 @@ def main() -> None:
         snap = snapshots[M]
         t_s, t_k = statistics.median(times["sparsey"][M]), statistics.median(times["knn"][M])
         weight_bytes = sum(w.numel() * w.element_size() for w in snap.weights.values())
-        rows.append({"M": M, "sparsey_us": 1e6 * t_s, "knn_us": 1e6 * t_k,
-                     "sparsey_state_bytes": weight_bytes, "knn_state_bytes": M * items.shape[1] * items.element_size()})
+        rows.append(
+            {
+                "M": M,
+                "sparsey_us": 1e6 * t_s,
+                "knn_us": 1e6 * t_k,
+                "sparsey_state_bytes": weight_bytes,
+                "knn_state_bytes": M * items.shape[1] * items.element_size(),
+            }
+        )
         print(f"M={M}: sparsey {1e6 * t_s:.0f} us, kNN {1e6 * t_k:.0f} us")
     first, last = rows[0], rows[-1]
     metrics = {
-        "Q": 20, "K": 10, "n_inputs": 400, "n_active": 20, "threads": 1,
+        "Q": 20,
+        "K": 10,
+        "n_inputs": 400,
+        "n_active": 20,
+        "threads": 1,
         "rows": rows,
         "sparsey_ratio_last_to_first": last["sparsey_us"] / first["sparsey_us"],
         "knn_ratio_last_to_first": last["knn_us"] / first["knn_us"],

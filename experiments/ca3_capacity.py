@@ -3,7 +3,7 @@
 For every (n, m) every address is written once with a random content of k = max(1, round(density m))
 bits, one batch trial per density, at the minimum spacing (7 ms after a write); then Q recalls by address
 and Q recalls by content (fragments of half a stored content) run as batched queries against the learned
-state. Quality is measured against a perfect memory: exact-answer rates, false and missed addresses per
+state, one write spacing after the last write. Quality is measured against a perfect memory: exact-answer rates, false and missed addresses per
 recall by content, wrong bits per recall by address. The largest size is repeated with 10 ms spacing to
 separate STDP cross-talk between consecutive writes from other causes. Run time per operation is
 measured on torch for n = 1,024, m = 256.
@@ -20,6 +20,8 @@ Run::
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import time
 from pathlib import Path
 
@@ -32,6 +34,7 @@ import torch  # noqa: E402
 
 from neuromem.models.ca3 import CA3Memory, Operation, ideal_answers, load_params, place, plots  # noqa: E402
 from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
+from neuromem.spec import step_coefficients  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +50,7 @@ def study(
     """Write every address once per density trial, then query.
 
     Returns one row of metrics per density, and the memory with the content
-    recalls of its first trial (for the example figures).
+    recalls of its densest trial (for the example figures).
     """
     rng = np.random.default_rng(seed)
     memory = CA3Memory(n, m, batch_size=len(densities))
@@ -65,6 +68,10 @@ def study(
     started = time.perf_counter()
     echoes = memory.execute(programs)
     write_seconds = time.perf_counter() - started
+    write_ticks = memory.tick
+    # Queries start one write spacing after the last write (the API has already run 8 ms past it).
+    last = max(op.t0 for program in programs for op in program)  # type: ignore[type-var]
+    memory.wait(max(0, last + (spacing_ms or 7.0) - memory.tick))
     rows = []
     for trial, density in enumerate(densities):
         stored = {a: tuple(c) for a, c in enumerate(contents[trial])}
@@ -112,8 +119,8 @@ def study(
                 "other_weight_max_nA": round(float(max(c2c[~mask].max(), k2c[~mask].max())), 4),
                 "other_weight_mean_nA": round(float((c2c[~mask].mean() + k2c[~mask].mean()) / 2), 5),
                 "writes_seconds_all_trials": round(write_seconds, 3),
-                "ticks": memory.tick,
-                "seconds_per_tick": round(write_seconds / memory.tick, 6),
+                "ticks": write_ticks,
+                "seconds_per_tick": round(write_seconds / write_ticks, 6),
             }
         )
         print(
@@ -132,7 +139,7 @@ def study(
                 )
             }
         )
-        if trial == 0:
+        if trial == len(densities) - 1:
             example = (memory, by_content, expected_c)
     return rows, example
 
@@ -166,31 +173,64 @@ def timing(n: int, m: int, count: int, seed: int) -> dict[str, object]:
     return result
 
 
+def limits(rows: list[dict]) -> dict[str, float]:
+    """The two failure thresholds at minimum spacing, from the parameters and the measured cross-talk.
+
+    * A recall by content returns a false address when the fragment holds enough bits whose
+      content->address weight is cross-talk (STDP tail of the write 7 ms earlier) to fire CueCont.
+    * A write of many bits leaves CueCont[i] enough current after its refractory step (t0 + 6) to
+      spike again at t0 + 7; the lengthened trace lets the next write depress shared bits.
+    """
+    params = load_params()
+    cell = params.cells["B"]
+    c = step_coefficients(cell, params.dt_ms, "spinnaker")
+    mv_per_na = cell.membrane_resistance * c.input_E * (1.0 - c.p_mm)
+    threshold_na = (cell.v_thresh - cell.v_rest) / mv_per_na
+    crosstalk = max(r["other_weight_max_nA"] for r in rows if r["spacing_ms"] == "minimum")
+    w_max = params.rule.w_max
+    late_mv_per_bit = cell.membrane_resistance * w_max * c.input_E * c.decay_E * (1.0 - c.p_mm)
+    return {
+        "cuecont_single_input_threshold_nA": round(threshold_na, 4),
+        "crosstalk_weight_max_nA": crosstalk,
+        "fragment_bits_for_a_false_address": math.ceil(threshold_na / crosstalk),
+        "late_cuecont_spike_mV_per_content_bit": round(late_mv_per_bit, 4),
+        "content_bits_for_a_late_cuecont_spike": math.ceil((cell.v_thresh - cell.v_rest) / late_mv_per_bit),
+    }
+
+
 def figures(rows: list[dict], out: Path) -> None:
+    """Quality and errors against n, one panel per m, one line per content density; run time per tick."""
     minimum = [r for r in rows if r["spacing_ms"] == "minimum"]
     ms = sorted({r["m"] for r in minimum})
     densities = sorted({r["density"] for r in minimum})
-    for key, name, ylabel in (
-        ("content_recall_exact_rate", "quality.png", "exact-answer rate"),
-        ("false_addresses_per_content_recall", "false_addresses.png", "false addresses per recall by content"),
-    ):
-        fig, axes = plt.subplots(1, len(ms), figsize=(4 * len(ms), 3.4), squeeze=False)
+    quality = (("content_recall_exact_rate", "o-", "by content"), ("address_recall_exact_rate", "x--", "by address"))
+    errors = (
+        ("false_addresses_per_content_recall", "o-", "false"),
+        ("missed_addresses_per_content_recall", "x--", "missed"),
+    )
+    panels = (
+        ("quality.png", "exact-answer rate", quality),
+        ("false_addresses.png", "addresses per recall by content", errors),
+    )
+    for name, ylabel, series in panels:
+        fig, axes = plt.subplots(1, len(ms), figsize=(4.2 * len(ms), 3.6), squeeze=False)
         for ax, m in zip(axes[0], ms, strict=True):
             for d in densities:
                 sel = sorted((r for r in minimum if r["m"] == m and r["density"] == d), key=lambda r: r["n"])
-                ax.plot([r["n"] for r in sel], [r[key] for r in sel], "o-", label=f"content recall, density {d}")
-                if key == "content_recall_exact_rate":
+                for key, style, what in series:
                     ax.plot(
                         [r["n"] for r in sel],
-                        [r["address_recall_exact_rate"] for r in sel],
-                        "x--",
-                        label=f"address recall, density {d}",
+                        [r[key] for r in sel],
+                        style,
+                        label=f"{what}, {sel[0]['bits_per_content']} bits",
                     )
             ax.set_xscale("log", base=2)
+            if name == "quality.png":
+                ax.set_ylim(-0.05, 1.05)
             ax.set_xlabel("addresses n")
             ax.set_ylabel(ylabel)
             ax.set_title(f"m = {m} bits, 7 ms between writes", fontsize=9)
-        axes[0][0].legend(fontsize=6)
+            ax.legend(fontsize=6)
         fig.tight_layout()
         fig.savefig(out / name, dpi=120)
         plt.close(fig)
@@ -200,7 +240,7 @@ def figures(rows: list[dict], out: Path) -> None:
         ax.plot([s[0] for s in sel], [1000 * s[1] for s in sel], "o-", label=f"m = {m}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("addresses n")
-    ax.set_ylabel(f"ms per tick ({len(densities)} memories in one batch)")
+    ax.set_ylabel(f"wall ms per tick ({len(densities)} memories in one batch)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "runtime.png", dpi=120)
@@ -213,6 +253,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--replot", action="store_true", help="reuse the rows of metrics.json; redo timing and figures")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small tensors)"
     )
@@ -225,24 +266,31 @@ def main() -> None:
         timed = (1024, 256, 64)
     out = Path(args.out) if args.out else ROOT / "results" / ("ca3_capacity_quick" if args.quick else "ca3_capacity")
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[dict] = []
     example = None
-    for m in widths:
-        for n in sizes:
-            new, found = study(n, m, densities, queries, args.seed, None)
-            rows += new
-            example = found if (n, m) == (64, 16) else example
-    rows += study(sizes[-1], widths[-1], densities, queries, args.seed, 10.0)[0]
-    metrics = {"params": load_params().name, "rows": rows, "timing": timing(*timed, args.seed)}
+    if args.replot:
+        rows = json.loads((out / "metrics.json").read_text())["rows"]
+        example = study(64, 64, densities, queries, args.seed, None)[1]
+    else:
+        for m in widths:
+            for n in sizes:
+                new, found = study(n, m, densities, queries, args.seed, None)
+                rows += new
+                example = found if (n, m) == (64, 64) else example
+        rows += study(sizes[-1], widths[-1], densities, queries, args.seed, 10.0)[0]
+    metrics = {"params": load_params().name, "limits": limits(rows), "rows": rows, "timing": timing(*timed, args.seed)}
+    print("limits", metrics["limits"])
     print("timing", metrics["timing"])
     figures(rows, out)
     if example is not None:
         memory, got, expected = example
         w = memory.weights()
-        empty = {k: np.zeros_like(v[0]) for k, v in w.items()}
-        after = {k: v[0] for k, v in w.items()}
-        plots.weights_before_after(empty, after, out / "weights.png", "n = 64, m = 16: empty and after 64 writes")
-        plots.answers(got[:32], expected[:32], 64, 16, out / "answers.png")
+        empty = {k: np.zeros_like(v[-1]) for k, v in w.items()}
+        after = {k: v[-1] for k, v in w.items()}
+        bits = max(1, round(densities[-1] * 64))
+        title = f"n = 64, m = 64, {bits}-bit contents: empty and after 64 writes at 7 ms"
+        plots.weights_before_after(empty, after, out / "weights.png", title)
+        plots.answers(got[:32], expected[:32], 64, 64, out / "answers.png")
     demo = CA3Memory(8, 12, record_all=True)
     ops = place(
         [Operation.write(a, [(a + j) % 12 for j in range(3)]) for a in range(8)]

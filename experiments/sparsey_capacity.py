@@ -63,20 +63,34 @@ def main() -> None:
         below = [m for m, r in zip(curve["M"], curve["exact_recall"], strict=True) if r < 0.1]
         sharp = bool(above and below and min(below) <= 2 * max(above))
         entry = {
-            "Q": Q, "K": K, "N": N, "s": s, **curve,
+            "Q": Q,
+            "K": K,
+            "N": N,
+            "s": s,
+            **curve,
             "analytic": [analytic_exact_recall(m, Q, K, N, s) for m in curve["M"]],
-            "M90_empirical": m90_e, "M90_analytic": m90_a, "ratio": m90_e / m90_a,
-            "within_25pct": abs(m90_e / m90_a - 1) <= 0.25, "sharp_collapse": sharp,
+            "M90_empirical": m90_e,
+            "M90_analytic": m90_a,
+            "ratio": m90_e / m90_a,
+            "within_25pct": abs(m90_e / m90_a - 1) <= 0.25,
+            "sharp_collapse": sharp,
             "bits_per_synapse_at_M90": m90_e * Q * np.log2(K) / (N * Q * K),
             "seconds": time.perf_counter() - start,
         }
         metrics["settings"].append(entry)  # type: ignore[union-attr]
-        print(f"Q={Q} K={K} N={N} s={s}: M90 empirical {m90_e:.0f}, analytic {m90_a:.0f}, "
-              f"ratio {m90_e / m90_a:.2f}, sharp {sharp}, {entry['seconds']:.1f} s")
+        print(
+            f"Q={Q} K={K} N={N} s={s}: M90 empirical {m90_e:.0f}, analytic {m90_a:.0f}, "
+            f"ratio {m90_e / m90_a:.2f}, sharp {sharp}, {entry['seconds']:.1f} s"
+        )
         line = ax.plot(curve["M"], curve["exact_recall"], "o", ms=3)[0]
         grid = np.linspace(1, max(curve["M"]), 200)
-        ax.plot(grid, [analytic_exact_recall(m, Q, K, N, s) for m in grid], "-", color=line.get_color(),
-                label=f"Q={Q} K={K} N={N}")
+        ax.plot(
+            grid,
+            [analytic_exact_recall(m, Q, K, N, s) for m in grid],
+            "-",
+            color=line.get_color(),
+            label=f"Q={Q} K={K} N={N}",
+        )
     by = {(e["Q"], e["K"], e["N"]): e["M90_empirical"] for e in metrics["settings"]}  # type: ignore[union-attr]
     growth = {}
     if (20, 20, 400) in by:

@@ -42,8 +42,9 @@ def corruption_curve(params: CSAParams, n_items: int, replicas: int, seed: int =
         layer.learn(items[:, i])
     noise, g = [], []
     for m in range(0, 21, 2):
-        probes = torch.stack([torch.stack([move_bits(items[r, i], m, gen) for i in range(n_items)])
-                              for r in range(replicas)])
+        probes = torch.stack(
+            [torch.stack([move_bits(items[r, i], m, gen) for i in range(n_items)]) for r in range(replicas)]
+        )
         noise.append(m / 20)
         g.append(float(layer.recognise(probes).G.mean()))
     return {"moved_fraction": noise, "G": g}
@@ -60,24 +61,36 @@ def main() -> None:
     m90 = analytic_m90(20, 10, 400, 20)
     checkpoints = (1, 25, 62, 125, 187, 250) if args.quick else (1, 10, 25, 50, 75, 100, 125, 150, 187, 225, 250, 300)
     replicas = 1 if args.quick else 3
-    res = familiarity_protocol(params, Q=20, K=10, n_inputs=400, n_active=20, n_items=max(checkpoints),
-                               checkpoints=checkpoints, replicas=replicas)
+    res = familiarity_protocol(
+        params,
+        Q=20,
+        K=10,
+        n_inputs=400,
+        n_active=20,
+        n_items=max(checkpoints),
+        checkpoints=checkpoints,
+        replicas=replicas,
+    )
     half = [i for i, m in enumerate(res["M"]) if m <= m90 / 2]
     gap = [res["G_stored"][i] - res["G_novel"][i] for i in half]
-    res.update({
-        "analytic_m90": m90,
-        "params": params.to_dict(),
-        "replicas": replicas,
-        "min_gap_up_to_half_capacity": min(gap),
-        "corruption": corruption_curve(params, 100, replicas),
-    })
+    res.update(
+        {
+            "analytic_m90": m90,
+            "params": params.to_dict(),
+            "replicas": replicas,
+            "min_gap_up_to_half_capacity": min(gap),
+            "corruption": corruption_curve(params, 100, replicas),
+        }
+    )
     res["checks"] = {
         "G_stored_is_1": res["G_stored_min"] >= 1.0 - 1e-6,
         "gap_ge_0.5_up_to_half_capacity": min(gap) >= 0.5,
         "recognition_changed_no_weight": res["recognition_changed_no_weight"],
     }
-    print(f"G stored min {res['G_stored_min']:.4f}; G novel {res['G_novel']}; min gap up to M={m90 / 2:.0f}: "
-          f"{min(gap):.3f}; checks {res['checks']}")
+    print(
+        f"G stored min {res['G_stored_min']:.4f}; G novel {res['G_novel']}; min gap up to M={m90 / 2:.0f}: "
+        f"{min(gap):.3f}; checks {res['checks']}"
+    )
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
     ax1.plot(res["M"], res["G_stored"], "o-", label="G stored")
     ax1.plot(res["M"], res["G_novel"], "s-", label="G novel")

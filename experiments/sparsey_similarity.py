@@ -42,8 +42,11 @@ def main() -> None:
     torch.set_num_threads(2)
     out_dir = ROOT / "results" / "sparsey_similarity"
     out_dir.mkdir(parents=True, exist_ok=True)
-    sizes = {"n_prototypes": 20, "n_variants": 2, "replicas": 2} if args.quick else {
-        "n_prototypes": 50, "n_variants": 4, "replicas": 3}
+    sizes = (
+        {"n_prototypes": 20, "n_variants": 2, "replicas": 2}
+        if args.quick
+        else {"n_prototypes": 50, "n_variants": 4, "replicas": 3}
+    )
     metrics: dict[str, object] = {"Q": 20, "K": 10, "n_inputs": 400, "n_active": 20, **sizes, "presets": {}}
     fig, ax = plt.subplots(figsize=(5, 4))
     for preset in ("sisc", "capacity"):
@@ -60,10 +63,18 @@ def main() -> None:
             "repeat_maxv_ge_0.99": res["repeat_overlap_maxv"] >= 0.99,
         }
         metrics["presets"][preset] = res  # type: ignore[index]
-        ax.errorbar(res["input_overlap"], means, yerr=res["code_overlap_sd"], marker="o", capsize=2,
-                    label=f"{preset} (Spearman {res['spearman']:.2f})")
-        print(f"{preset}: spearman {res['spearman']:.3f}, overlap at 0 {means[0]:.3f}, "
-              f"repeat (max-V) {res['repeat_overlap_maxv']:.3f}, checks {res['checks']}")
+        ax.errorbar(
+            res["input_overlap"],
+            means,
+            yerr=res["code_overlap_sd"],
+            marker="o",
+            capsize=2,
+            label=f"{preset} (Spearman {res['spearman']:.2f})",
+        )
+        print(
+            f"{preset}: spearman {res['spearman']:.3f}, overlap at 0 {means[0]:.3f}, "
+            f"repeat (max-V) {res['repeat_overlap_maxv']:.3f}, checks {res['checks']}"
+        )
     ax.axhline(0.1, color="grey", ls=":", label="chance 1/K")
     ax.set_xlabel("input overlap")
     ax.set_ylabel("code overlap (fraction of Q)")

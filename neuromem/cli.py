@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", required=True, choices=("pynn", "spinnaker", "nir"), help="export target")
     export.add_argument("--out", type=Path, default=Path("results/export"), help="output folder")
     export.add_argument("--duration", type=float, help="simulated time in ms for the mapping/script")
+    export.add_argument("--dt", type=float, help="time step in ms (default: the file's)")
+    export.add_argument("--approximate", action="store_true",
+                        help="export features the target cannot express exactly (with a warning) instead of refusing")
+    export.add_argument("--freeze", action="store_true", help="NIR: export plastic projections with frozen weights")
     export.set_defaults(handler=_export)
 
     demo = commands.add_parser("demo", help="the CA3 memory learns, recalls and forgets; plots in results/demo")
@@ -130,20 +134,23 @@ def _export(args: argparse.Namespace) -> int:
 
     model = read_model(args.model)
     duration = args.duration or model.duration or 1000.0
+    dt = args.dt or model.dt
     if args.to == "pynn":
-        from neuromem.export.pynn import write_pynn_script
+        from neuromem.export.pynn_script import write_pynn_script
 
-        folder = write_pynn_script(model.network, args.out, duration=duration, dt=model.dt or 0.1)
-        print(f"wrote a standalone PyNN script to {folder}; run it with: python {folder}/run.py --simulator nest")
+        script = write_pynn_script(model.network, args.out, duration=duration, dt=dt, approximate=args.approximate)
+        print(f"wrote a standalone PyNN script {script} with its data beside it")
+        print(f"run it with: python {script} --simulator nest|brian2|spiNNaker --output spikes.npz")
     elif args.to == "spinnaker":
         from neuromem.export.spinnaker import check_spinnaker, format_spinnaker_report
 
-        report = check_spinnaker(model.network, dt=model.dt or 1.0, duration=duration)
-        print(format_spinnaker_report(report))
+        print(format_spinnaker_report(check_spinnaker(model.network, dt=dt, duration=duration)))
     else:
-        from neuromem.export.nir import to_nir_file
+        from neuromem.export.nir import write_nir
 
-        path = to_nir_file(model.network, args.out, dt=model.dt or 0.1)
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = write_nir(model.network, args.out / f"{model.network.name}.nir", dt=dt, freeze=args.freeze,
+                         approximate=args.approximate)
         print(f"wrote NIR graph {path}")
     return 0
 

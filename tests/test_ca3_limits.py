@@ -58,3 +58,16 @@ def test_random_contents_at_relaxed_spacing_are_recalled_exactly():
     got = mem.recall_many_by_content([[b] for b in range(m)])
     expected, _ = ideal_answers([a.operation for a in got], contents)
     assert [a.addresses for a in got] == [e.addresses for e in expected]
+
+
+@pytest.mark.parametrize(("m", "gap_ms", "recalled"), [(64, 0.0, (1,)), (256, 0.0, ()), (256, 2.0, (1,))])
+def test_lateral_inhibition_after_a_late_spike_hides_other_addresses_in_wide_memories(m, gap_ms, recalled):
+    # The late CueCont spike of a 20-bit write (t0+7) sends the 6 m nA lateral inhibition at t0+9. In a
+    # 256-bit memory the other CueCont neurons are still millivolts below rest when a recall by content
+    # starts 8 ms after the write (one step after the minimum spacing), so a single-bit match is lost;
+    # 2 ms more, or a narrower memory (inhibition scales with m), and it is found.
+    mem = CA3Memory(3, m)
+    mem.store(1, [m - 1])
+    mem.store(0, list(range(20)))
+    mem.wait(gap_ms)
+    assert mem.recall_by_content([m - 1])[0].addresses == recalled

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,7 @@ from neuromem.models.ca3 import (
 )
 from neuromem.models.ca3.params import PROJECTION_NAMES
 from neuromem.spec import CA3PairRule, SpikeSourceArray, step_coefficients
+from neuromem.spec.toml import read_model
 
 
 @pytest.mark.parametrize(("n", "m"), [(5, 10), (16, 6), (32, 16), (1, 1)])
@@ -143,3 +146,10 @@ def test_parameter_set_missing_a_projection_is_refused(tmp_path):
     (tmp_path / "ca3_broken.toml").write_text(text.replace("ContCue-ContCond = { weight = 9.0, delay = 1.0 }\n", ""))
     with pytest.raises(ValidationError, match="ContCue-ContCond"):
         load_params("broken", tmp_path)
+
+
+def test_model_file_builds_the_memory_network_for_the_command_line():
+    model = read_model(Path(__file__).resolve().parents[1] / "models" / "ca3_model.toml")
+    assert model.dt == 1.0 and model.duration == 90.0
+    assert tuple(p.name for p in model.network.projections) == PROJECTION_NAMES
+    assert sum(p.size for p in model.network.populations) == 86

@@ -89,3 +89,12 @@ def test_per_synapse_weights_from_toml_lists(tmp_path: Path) -> None:
     model = write(tmp_path, SMALL_MODEL.replace("weight = 60.0", "weight = [60.0, 1.0]"))
     network = read_model(model).network
     assert np.array_equal(network.connection_list("drive").weight, [60.0, 1.0])
+
+
+def test_export_to_pynn_writes_a_standalone_script(tmp_path: Path) -> None:
+    model = write(tmp_path, SMALL_MODEL)
+    out = tmp_path / "exported"
+    assert main(["export", str(model), "--to", "pynn", "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} >= {"run.py", "plan.json", "arrays.npz"}
+    script = (out / "run.py").read_text()
+    assert "import neuromem" not in script and "from neuromem" not in script

@@ -87,10 +87,11 @@ def _separable_tasks(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
     return x0, y0, x1, y1
 
 
-def test_hlop_learner_training_a_new_task_keeps_old_task_logits_nearly_unchanged() -> None:
+@pytest.mark.parametrize("rule", ["bptt", "online"])
+def test_hlop_learner_training_a_new_task_keeps_old_task_logits_nearly_unchanged(rule: str) -> None:
     x0, y0, x1, y1 = _separable_tasks(5)
     net = NetworkConfig(input_shape=(64,), hidden=(32,), n_classes=4, num_steps=3, threshold=0.5)
-    train = TrainConfig(epochs=3, batch_size=32, lr=0.05, seed=6)
+    train = TrainConfig(epochs=3, batch_size=32, lr=0.05, seed=6, rule=rule)
     hlop = HLOPConfig(first=(30, 20), per_task=(4,), decrease=(0,), epochs=15, samples=400)
     learner = HLOPLearner(net, train, hlop)
     learner.train_task(0, x0, y0)

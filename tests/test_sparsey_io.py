@@ -45,8 +45,11 @@ def test_layer_round_trip_keeps_weights_frozen_flags_parameters_and_codes(tmp_pa
 
 
 def test_hierarchy_round_trip_gives_same_codes(tmp_path):
-    net = Hierarchy((6, 6), [LevelParams(grid=(2, 2), Q=3, K=3, rf_radius=0.4),
-                             LevelParams(grid=(1, 1), Q=4, K=3, rf_radius=1.0)], seed=2)
+    net = Hierarchy(
+        (6, 6),
+        [LevelParams(grid=(2, 2), Q=3, K=3, rf_radius=0.4), LevelParams(grid=(1, 1), Q=4, K=3, rf_radius=1.0)],
+        seed=2,
+    )
     x = random_patterns(8, 36, 6, torch.Generator().manual_seed(1))
     for i in range(8):
         net.learn(x[i])

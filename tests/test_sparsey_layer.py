@@ -7,8 +7,7 @@ import math
 import pytest
 import torch
 
-from neuromem.models.sparsey import CSAParams, MacLayer
-from neuromem.models.sparsey import csa
+from neuromem.models.sparsey import CSAParams, MacLayer, csa
 from neuromem.models.sparsey.analysis import random_patterns
 
 
@@ -134,8 +133,10 @@ def test_replicas_are_independent_and_match_single_runs():
     assert not torch.equal(codes[:, 0], codes[:, 1])
 
 
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="no CUDA device"))])
+@pytest.mark.parametrize(
+    "device",
+    ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"))],
+)
 def test_layer_runs_on_device_and_recalls_stored_codes(device):
     layer = MacLayer.single(100, 8, 6, seed=1, device=device)
     x = _items(15)

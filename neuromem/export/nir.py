@@ -23,6 +23,15 @@ quantity so that these loaders reproduce neuromem's model:
 * ``w_in = tau_syn / dt``: a spike of value 1 in one Euler step raises the
   current by its weight, ``I' += w'`` -- neuromem's jump of ``w`` nA.
 
+Loading (measured with Norse 1.1 and snnTorch 1.0, see ``tests/export``): the
+graph holds no delay, so a source spike that neuromem emits at tick ``k``
+(arriving at ``k + 1``, moving V from ``k + 2`` under the exact scheme) is fed
+to the loaded model at step ``k + 2``. Both loaders reset to the relative
+potential 0 whatever ``v_reset`` says, so they follow neuromem only when
+``v_reset = v_rest``; snnTorch also fixes ``dt = 0.1 ms`` (it checks
+``r = tau_mem / 1e-4``). Their forward-Euler step fires 0 to 8 steps early
+against neuromem's exact solution on the test network (same spike counts).
+
 The graph's ``metadata`` records ``dt`` (s), ``v_rest`` per population and
 the current unit. Not expressible (CapabilityError naming feature and target
 ``nir``): delays other than one step, ``i_offset``, different excitatory and
@@ -41,8 +50,7 @@ import numpy as np
 
 from neuromem.errors import CapabilityError, ExportError, ValidationError
 from neuromem.export.plan import ExportWarning
-from neuromem.spec import LIFCurrExp, Network
-from neuromem.spec import checks
+from neuromem.spec import LIFCurrExp, Network, checks
 
 TARGET = "nir"
 
@@ -75,7 +83,9 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
             continue
         where = f"Population {population.name!r}"
         if cell.i_offset != 0.0:
-            raise CapabilityError(f"{where}: feature i_offset = {cell.i_offset:g} nA cannot be expressed on target 'nir'")
+            raise CapabilityError(
+                f"{where}: feature i_offset = {cell.i_offset:g} nA cannot be expressed on target 'nir'"
+            )
         receptors = {p.receptor for p in network.projections if p.post == population.name}
         if receptors == {"excitatory", "inhibitory"} and cell.tau_syn_E != cell.tau_syn_I:
             raise CapabilityError(

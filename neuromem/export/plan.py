@@ -55,6 +55,11 @@ def check_target(network: Network, target: Target, approximate: bool = False) ->
             raise CapabilityError(message + "; pass approximate=True to export it anyway")
         notes.append(message + "; exported anyway (approximate=True): spike times will differ")
     for probe in network.probes:
+        if probe.variable in ("i_exc", "i_inh"):
+            raise CapabilityError(
+                f"Probe of {probe.target!r}: feature probe:{probe.variable} cannot be expressed on target"
+                f" {target.name!r}; PyNN's IF_curr_exp records {' and '.join(RECORDABLES)} only"
+            )
         if probe.variable == "weight" and probe.every_ms is not None:
             raise CapabilityError(
                 f"Probe of {probe.target!r}: feature probe:weight with every_ms = {probe.every_ms:g} ms cannot be"
@@ -70,6 +75,11 @@ def check_target(network: Network, target: Target, approximate: bool = False) ->
             raise CapabilityError(
                 f"{owner}: feature plasticity:STDP:{rule.timing.pairing} cannot be expressed on target"
                 f" {target.name!r}; it runs {', '.join(target.timing_rules)} pairing only"
+            )
+        if type(rule.weight).__name__ not in target.weight_rules:
+            raise CapabilityError(
+                f"{owner}: feature plasticity:STDP:{type(rule.weight).__name__} cannot be expressed on target"
+                f" {target.name!r}, which runs {', '.join(target.weight_rules)} only"
             )
         if projection.receptor == "inhibitory" and target.inhibitory_sign < 0:
             raise CapabilityError(

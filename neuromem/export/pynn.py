@@ -44,8 +44,9 @@ def import_target(name: str) -> ModuleType:
     try:
         return importlib.import_module(entry.module)
     except ImportError as error:
-        raise ExportError(f"target {entry.name!r} is not installed: {entry.module} fails to import ({error});"
-                          f" install {entry.package}") from error
+        raise ExportError(
+            f"target {entry.name!r} is not installed: {entry.module} fails to import ({error}); install {entry.package}"
+        ) from error
 
 
 def to_pynn(
@@ -106,6 +107,10 @@ def to_pynn(
         results = standalone.run_plan(module, name, plan, arrays)
     except standalone.PlanError as error:
         raise ExportError(f"target {name!r}: {error}") from error
+    except Exception as error:  # noqa: BLE001 - any simulator failure becomes one clear error
+        raise ExportError(
+            f"target {name!r} failed to build or run network {network.name!r}: {type(error).__name__}: {error}"
+        ) from error
     return recording_from_results(network, plan, results)
 
 
@@ -127,8 +132,7 @@ def recording_from_results(network: Network, plan: dict, results: dict[str, np.n
             j = [p.name for p in network.projections].index(probe.target)
             weights[probe.target] = (np.array([steps]), results[f"weight{j}"][None, None, :])
         else:
-            recordable = {"v": "v", "i_exc": "isyn_exc", "i_inh": "isyn_inh"}[probe.variable]
-            trace = results.get(f"{recordable}{index[probe.target]}")
+            trace = results.get(f"{probe.variable}{index[probe.target]}")
             if trace is not None:
                 traces[(probe.target, probe.variable)] = trace[None]
     return Recording(

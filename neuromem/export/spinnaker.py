@@ -165,7 +165,11 @@ def check_spinnaker(
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "neuromem.export.spinnaker_map", str(root)],
-                cwd=root, env=env, capture_output=True, text=True, timeout=timeout_s,
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
             )
         except subprocess.TimeoutExpired as error:
             raise ExportError(f"sPyNNaker mapping of {network.name!r} took more than {timeout_s:g} s") from error
@@ -282,7 +286,10 @@ def format_spinnaker_report(report: SpinnakerReport) -> str:
             f"{'-' if events is None else f'{events:.1f}':>12}{'-' if load is None else f'{load:.0%}':>10}"
         )
     if report.weights:
-        lines += ["", f"{'projection':<24}{'weight scale':>13}{'lost':>9}{'distorted':>11}{'clipped':>9}{'post/pre':>10}"]
+        lines += [
+            "",
+            f"{'projection':<24}{'weight scale':>13}{'lost':>9}{'distorted':>11}{'clipped':>9}{'post/pre':>10}",
+        ]
         for name, entry in report.weights.items():
             history = report.post_history.get(name)
             lines.append(

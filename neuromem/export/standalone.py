@@ -167,7 +167,9 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
             parameters = dict(entry["parameters"])
             parameters["tau_refrac"] = round(parameters["tau_refrac"] + convention["refractory_extra_steps"] * dt, 9)
             population = sim.Population(  # type: ignore[attr-defined]
-                int(entry["size"]), celltype(**parameters), label=str(entry["label"])  # type: ignore[operator]
+                int(entry["size"]),
+                celltype(**parameters),
+                label=str(entry["label"]),  # type: ignore[operator]
             )
             population.initialize(v=_initial_v(entry, dt, int(convention.get("warmup_steps", 0))))
             if entry["record"]:
@@ -183,8 +185,13 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
                     from pyNN.parameters import Sequence
 
                     times = [Sequence(t) for t in times]
+                elif spikes.shape[1] == 0:
+                    # sPyNNaker's spike-density check fails on a list of empty lists.
+                    times = []
                 population = sim.Population(  # type: ignore[attr-defined]
-                    int(entry["size"]), celltype(spike_times=times), label=str(entry["label"])  # type: ignore[operator]
+                    int(entry["size"]),
+                    celltype(spike_times=times),
+                    label=str(entry["label"]),  # type: ignore[operator]
                 )
         populations.append(population)
     projections = []
@@ -245,8 +252,7 @@ def _collect(plan: dict, arrays: dict, convention: dict, populations: list, proj
         if projection is None:
             results[f"weight{j}"] = np.zeros(0)
             continue
-        found = np.asarray(projection.get("weight", format="list", with_address=True), dtype=np.float64)
-        found = found.reshape(-1, 3)
+        found = _weights_with_addresses(projection)
         # Match PyNN's (pre, post) order to the connection-list order; equal pairs keep their order.
         wanted = np.lexsort((table[1], table[0]))
         got = np.lexsort((found[:, 1], found[:, 0]))
@@ -254,6 +260,18 @@ def _collect(plan: dict, arrays: dict, convention: dict, populations: list, proj
         weights[wanted] = np.abs(found[got, 2])
         results[f"weight{j}"] = weights
     return results
+
+
+def _weights_with_addresses(projection: object) -> np.ndarray:
+    """(S, 3) array of (pre, post, weight) of a live PyNN projection (weights in nA, signed)."""
+    synapses = getattr(projection, "_brian2_synapses", None)
+    if synapses is not None:
+        # pyNN.brian2 0.13 fails to stack weights with units in Projection.get; read Brian2 directly.
+        group = synapses[0][0]
+        weight = np.asarray(group.weight_[:], dtype=np.float64) / 1e-9  # A -> nA (current synapses)
+        return np.column_stack([group.i[:], group.j[:], weight])
+    found = projection.get("weight", format="list", with_address=True)  # type: ignore[attr-defined]
+    return np.asarray(found, dtype=np.float64).reshape(-1, 3)
 
 
 def save_results(results: dict[str, np.ndarray], path: str | os.PathLike[str]) -> Path:

@@ -16,6 +16,7 @@ source time offset (steps)  +2             0              0
 spike label offset (steps)  +2             0              0
 STDP pre event at           emission       arrival        emission
 STDP weight delivered       before update  after update   before update
+STDP weight rules           add., mult.    additive only  add., mult.
 ==========================  =============  =============  ====================
 
 Time labels, in numbers (``dt`` the time step, tick ``n`` the step from
@@ -83,8 +84,8 @@ CELL_TYPES = {
     SpikeSourcePoisson.__name__: "SpikeSourceArray",
 }
 
-#: neuromem probe variable -> PyNN recordable.
-RECORDABLES = {"spikes": "spikes", "v": "v", "i_exc": "isyn_exc", "i_inh": "isyn_inh"}
+#: neuromem probe variable -> PyNN recordable (PyNN's IF_curr_exp records spikes and v only).
+RECORDABLES = {"spikes": "spikes", "v": "v"}
 
 #: neuromem weight rule -> PyNN weight dependence.
 WEIGHT_RULES = {
@@ -143,6 +144,7 @@ class Target:
     setup: dict[str, object]
     warmup_steps: int = 0
     refractory_extra_steps: int = 0
+    weight_rules: tuple[str, ...] = ("AdditiveWeightDependence", "MultiplicativeWeightDependence")
 
     def as_data(self) -> dict[str, object]:
         """JSON-ready form, written into exported scripts' data."""
@@ -179,6 +181,8 @@ TARGETS = {
         weight_before_update=False,
         setup={},
         refractory_extra_steps=1,
+        # pyNN.brian2 0.13 hard-codes the additive update whatever the weight dependence.
+        weight_rules=("AdditiveWeightDependence",),
     ),
     "spiNNaker": Target(
         name="spiNNaker",

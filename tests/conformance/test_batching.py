@@ -64,11 +64,11 @@ def test_batch_of_trials_equals_single_runs_with_the_same_trial_seeds(config):
     net = _poisson_network()
     seeds = [5, 9, 2]
     batch = config.build(net, DT, batch_size=3, trial_seeds=seeds)
-    together = batch.run(60.0)
+    together = batch.run(40.0)
     assert together.batch_size == 3
     for b, seed in enumerate(seeds):
         single = config.build(net, DT, trial_seeds=[seed])
-        alone = single.run(60.0)
+        alone = single.run(40.0)
         for population in ("cells", "noise"):
             assert together.spikes[population].pairs(b) == alone.spikes[population].pairs(0)
         np.testing.assert_allclose(

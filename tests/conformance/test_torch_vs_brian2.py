@@ -35,7 +35,7 @@ def _random_network(scheme: str, seed: int = 7) -> Network:
     rng = np.random.default_rng(seed)
     times = [np.unique(np.round(rng.uniform(0.0, 60.0, 8), 1)).tolist() for _ in range(20)]
     fast = LIFCurrExp(cm=0.25, tau_m=10.0, tau_syn_E=2.0, tau_syn_I=4.0, tau_refrac=1.0, v_thresh=-58.0)
-    equal = LIFCurrExp(cm=0.5, tau_m=8.0, tau_syn_E=8.0, tau_syn_I=8.0, tau_refrac=0.5, v_thresh=-60.0)
+    equal = LIFCurrExp(cm=0.5, tau_m=8.0, tau_syn_E=8.0, tau_syn_I=8.0, tau_refrac=2.0, v_thresh=-55.0)
 
     def wiring(name: str, pre: str, post: str, p: float, scale: float, receptor: str, **extra: object) -> Projection:
         connector = FixedProbability(p, allow_self=False, seed=int(rng.integers(1 << 30)))
@@ -57,7 +57,7 @@ def _random_network(scheme: str, seed: int = 7) -> Network:
         ),
         projections=(
             wiring("stim_a", "stim", "a", 0.3, 3.0, "excitatory"),
-            wiring("stim_b", "stim", "b", 0.3, 2.0, "excitatory"),
+            wiring("stim_b", "stim", "b", 0.3, 1.0, "excitatory"),
             wiring("a_a", "a", "a", 0.1, 1.5, "excitatory"),
             wiring("a_b", "a", "b", 0.2, 1.5, "excitatory", delay=0.3, plasticity=rule),
             wiring("b_a", "b", "a", 0.2, 2.0, "inhibitory"),

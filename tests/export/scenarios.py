@@ -10,6 +10,7 @@ from neuromem.spec import (
     AllToAll,
     FixedProbability,
     LIFCurrExp,
+    MultiplicativeWeightDependence,
     Network,
     OneToOne,
     Population,
@@ -57,7 +58,7 @@ def delay_chain() -> Network:
             Projection("a_b", "a", "b", OneToOne(), weight=strong, delay=2.0),
             Projection("b_c", "b", "c", OneToOne(), weight=strong, delay=0.5),
         ),
-        probes=tuple(Probe(name, "spikes") for name in ("a", "b", "c")),
+        probes=(*(Probe(name, "spikes") for name in ("a", "b", "c")), Probe("a", "v")),
         name="delay_chain",
     )
 
@@ -73,7 +74,12 @@ def all_to_all_inhibition() -> Network:
         projections=(
             Projection("drive_cells", "drive", "cells", OneToOne(), weight=2.5, delay=0.1),
             Projection(
-                "inhibition", "cells", "cells", AllToAll(allow_self=False), weight=1.5, delay=0.3,
+                "inhibition",
+                "cells",
+                "cells",
+                AllToAll(allow_self=False),
+                weight=1.5,
+                delay=0.3,
                 receptor="inhibitory",
             ),
         ),
@@ -134,10 +140,30 @@ def stdp_pairing() -> Network:
     )
 
 
+def stdp_multiplicative() -> Network:
+    """The pairing protocol with a strong multiplicative rule (runs on NEST; pyNN.brian2 refuses it)."""
+    network = stdp_pairing()
+    rule = STDP(
+        SpikePairRule(tau_plus=10.0, tau_minus=12.0, A_plus=0.2, A_minus=0.15),
+        MultiplicativeWeightDependence(w_min=0.0, w_max=1.0),
+    )
+    drive, plastic = network.projections
+    return Network(
+        populations=network.populations,
+        projections=(
+            drive,
+            Projection("plastic", "pre", "post", OneToOne(), weight=0.5, delay=STDP_DELAY, plasticity=rule),
+        ),
+        probes=network.probes,
+        name="stdp_multiplicative",
+    )
+
+
 SCENARIOS = {
     "step_current": step_current,
     "delay_chain": delay_chain,
     "all_to_all_inhibition": all_to_all_inhibition,
     "poisson_net": poisson_net,
     "stdp_pairing": stdp_pairing,
+    "stdp_multiplicative": stdp_multiplicative,
 }

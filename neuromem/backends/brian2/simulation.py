@@ -66,7 +66,7 @@ class Brian2Simulation(Simulation):
             )
             for p in net.projections
         }
-        objects.extend(self.synapses.values())
+        objects.extend(synapses for synapses in self.synapses.values() if synapses is not None)
         self.spike_monitors = {
             probe.target: brian2.SpikeMonitor(self.groups[probe.target], codeobj_class=cls, name="spikes*")
             for probe in net.probes
@@ -109,8 +109,10 @@ class Brian2Simulation(Simulation):
 
     def get_weights(self, projection: str) -> np.ndarray:
         self.network.projection(projection)
-        weights = np.asarray(self.synapses[projection].w[:], dtype=np.float64)
-        return weights.reshape(self.batch_size, -1).copy()
+        synapses = self.synapses[projection]
+        if synapses is None:
+            return np.zeros((self.batch_size, 0))
+        return np.asarray(synapses.w[:], dtype=np.float64).reshape(self.batch_size, -1).copy()
 
     def set_weights(self, projection: str, weights: np.ndarray | float) -> None:
         if not self.network.projection(projection).is_plastic:
@@ -128,43 +130,43 @@ class Brian2Simulation(Simulation):
             ) from None
         if not np.all(np.isfinite(array)):
             raise ValidationError(f"set_weights({projection!r}): weights must be finite")
-        self.synapses[projection].w = array.ravel().copy()
+        if self.synapses[projection] is not None:
+            self.synapses[projection].w = array.ravel().copy()
 
     # -- running -----------------------------------------------------------------------
 
     def _set_sources(self, inputs: Mapping[str, RunInput] | None, first: int, stop: int) -> None:
-        """Give every source group its spikes of ticks ``first .. stop - 1``."""
+        """Give every source group its spikes of ticks ``first .. stop - 1``, all trials."""
         overrides = normalise_inputs(self.network, inputs, self.batch_size)
         for population in self.network.populations:
             if not population.is_source:
                 continue
-            size, cell = self.sizes[population.name], population.cell
+            size = self.sizes[population.name]
             indices, ticks = [], []
             for b in range(self.batch_size):
-                if population.name in overrides or isinstance(cell, SpikeSourceArray):
-                    source = overrides[population.name][b] if population.name in overrides else cell
-                    assert isinstance(source, SpikeSourceArray)
-                    neuron, tick = source.neuron, source.ticks(self.dt)
-                    keep = (tick >= first) & (tick < stop)
-                    neuron, tick = neuron[keep], tick[keep]
-                else:
-                    assert isinstance(cell, SpikeSourcePoisson)
-                    lo = max(first, int(round(cell.start / self.dt)))
-                    hi = (
-                        stop
-                        if np.isinf(cell.duration)
-                        else min(stop, int(round((cell.start + cell.duration) / self.dt)))
-                    )
-                    neuron, tick = poisson_ticks(
-                        cell.seed, self.trial_seeds[b], size, cell.probability(self.dt), lo, hi
-                    )
+                given = overrides[population.name][b] if population.name in overrides else population.cell
+                neuron, tick = self._source_ticks(given, b, first, stop)
                 indices.append(neuron + b * size)
                 ticks.append(tick)
             index, tick = np.concatenate(indices), np.concatenate(ticks)
             # Two spikes of one neuron on one tick are one spike, as in the torch backend.
             unique = np.unique(np.stack([tick, index]), axis=1) if index.size else np.zeros((2, 0), dtype=np.int64)
-            group = self.groups[population.name]
-            group.set_spikes(unique[1], unique[0] * self.dt * ms)
+            self.groups[population.name].set_spikes(unique[1], unique[0] * self.dt * ms)
+
+    def _source_ticks(
+        self, source: SpikeSourceArray | SpikeSourcePoisson, trial: int, first: int, stop: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(neuron, tick) of the spikes of one source in trial ``trial`` and ticks ``first .. stop - 1``."""
+        if isinstance(source, SpikeSourceArray):
+            neuron, tick = source.neuron, source.ticks(self.dt)
+            keep = (tick >= first) & (tick < stop)
+            return neuron[keep], tick[keep]
+        lo = max(first, int(round(source.start / self.dt)))
+        hi = stop
+        if not np.isinf(source.duration):
+            hi = min(stop, int(round((source.start + source.duration) / self.dt)))
+        probability = source.probability(self.dt)
+        return poisson_ticks(source.seed, self.trial_seeds[trial], source.size, probability, lo, hi)
 
     def _snapshot_ticks(self, every: float, start: int, stop: int) -> set[int]:
         """Ticks (steps done) of a run whose weights a periodic probe records, as on torch."""

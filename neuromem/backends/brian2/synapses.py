@@ -124,10 +124,12 @@ def projection_synapses(
     dt: float,
     clock: brian2.Clock,
     codeobj_class: type,
-) -> brian2.Synapses:
-    """The Synapses object of projection ``name`` for ``batch`` trials."""
+) -> brian2.Synapses | None:
+    """The Synapses object of projection ``name`` for ``batch`` trials (None if it has no synapse)."""
     projection = network.projection(name)
     lst = network.connection_list(name)
+    if lst.pre.size == 0:
+        return None  # Brian2 cannot connect an empty list; nothing would be sent anyway
     n_pre, n_post = network.size(projection.pre), network.size(projection.post)
     delay = network.delay_steps(name, dt)
     scheme, rule = network.scheme, projection.plasticity

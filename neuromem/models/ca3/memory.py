@@ -87,6 +87,7 @@ class CA3Memory:
         self.network = build_network(self.n, self.m, self.params, probes=None if record_all else ("OUT",))
         self.simulation = self._build(self.batch_size)
         self.last_recording: Recording | None = None
+        self._query_simulations: dict[int, Simulation] = {}
 
     def _build(self, batch_size: int) -> Simulation:
         options = dict(self.options)
@@ -152,6 +153,12 @@ class CA3Memory:
         out = recording.spikes_of("OUT")
         return [decode(ops, out, self.n, trial) for trial, ops in enumerate(scheduled)]
 
+    def wait(self, duration_ms: float) -> None:
+        """Let ``duration_ms`` pass without input (every memory of the batch), e.g. to space operations further."""
+        steps = self.simulation.duration_steps(duration_ms)
+        if steps:
+            self.last_recording = self.simulation.run(steps * self.params.dt_ms)
+
     def recall_many_by_address(self, addresses: Sequence[int], trial: int = 0) -> list[Answer]:
         """Q recalls by address against memory ``trial``, in one batched pass; the memory is unchanged."""
         return self._queries([[Operation.recall_cue(a)] for a in addresses], trial)
@@ -167,10 +174,13 @@ class CA3Memory:
             raise ValidationError(f"recall_many: trial = {trial} is outside 0..{self.batch_size - 1}")
         for ops in programs:
             check_schedule(place(ops, self.tick), self.n, self.m, start=self.tick)
+        size = len(programs)
+        if size not in self._query_simulations:  # building is the slow part for big n: keep one per size
+            self._query_simulations[size] = self._build(size)
         twin = CA3Memory.__new__(CA3Memory)
         twin.__dict__.update(self.__dict__)
-        twin.batch_size = len(programs)
-        twin.simulation = self._build(len(programs))
+        twin.batch_size = size
+        twin.simulation = self._query_simulations[size]
         _copy_state(self.simulation, twin.simulation, trial)
         return [answers[0] for answers in twin.execute(programs)]
 

@@ -5,7 +5,8 @@ Sequential fine-tuning is :class:`~neuromem.models.hlop.learner.FineTuneLearner`
 * **EWC** (Kirkpatrick et al. 2017), online form: after each task the diagonal
   empirical Fisher ``F_i = < (d log p(y|x) / d theta_i)^2 >`` is added to the
   running sum and ``theta*`` is stored; later tasks minimise
-  ``L + (lambda / 2) sum_i F_i (theta_i - theta*_i)^2``.
+  ``L + (lambda / 2) sum_i F_i (theta_i - theta*_i)^2``, with ``lambda F_i``
+  capped at ``1 / lr`` so that SGD on the penalty stays stable.
 * **SVD projection** (Saha et al. 2021, GPM): after each task the presynaptic
   activity's residual off the stored basis is decomposed by SVD and its top
   k left singular vectors join the basis; k is the same per layer and task as
@@ -69,8 +70,14 @@ class EWCLearner(ContinualLearner):
                     fisher[n] += p.grad.detach() ** 2 * sel.numel()
             n_chunks += 1
         self.net.zero_grad(set_to_none=True)
+        # The summed Fisher grows with every task; once lr * lambda * F_i exceeds the
+        # heavy-ball stability bound 2 (1 + momentum), SGD on the penalty diverges
+        # (seen at task 10 of permuted Fashion-MNIST). Capping the stiffness
+        # lambda * F_i at 1 / lr keeps each step stable and the parameter as anchored
+        # as the optimiser allows.
+        cap = 1.0 / (self.ewc_lambda * self.train_config.lr)
         for n, p in self.net.named_parameters():
-            self.fisher[n] += fisher[n] / max(n_chunks, 1)
+            self.fisher[n] = (self.fisher[n] + fisher[n] / max(n_chunks, 1)).clamp_(max=cap)
             self.anchor[n] = p.detach().clone()
 
 

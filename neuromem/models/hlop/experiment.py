@@ -42,7 +42,13 @@ def load_experiment(path: str | Path, quick: bool) -> tuple[Params, dict[str, ob
             params,
             network=net,
             train=replace(params.train, epochs=int(q.get("epochs", params.train.epochs))),
-            hlop=replace(params.hlop, epochs=int(q.get("hlop_epochs", params.hlop.epochs))),
+            hlop=replace(
+                params.hlop,
+                epochs=int(q.get("hlop_epochs", params.hlop.epochs)),
+                first=tuple(q.get("hlop_first", params.hlop.first)),
+                per_task=tuple(q.get("hlop_per_task", params.hlop.per_task)),
+                decrease=tuple(q.get("hlop_decrease", params.hlop.decrease)),
+            ),
         )
     return params, data
 
@@ -121,7 +127,7 @@ def run_experiment(
     if extra:
         metrics.update(extra)
     per_method: dict[str, dict[str, list]] = {
-        m: {"acc": [], "bwt": [], "seconds": [], "cpu_seconds": [], "R": []} for m in methods
+        m: {"seeds": [], "acc": [], "bwt": [], "seconds": [], "cpu_seconds": [], "R": []} for m in methods
     }
     seed_seconds: list[float] = []
     seed_cpu: list[float] = []
@@ -133,6 +139,7 @@ def run_experiment(
             p = replace(params, hlop=replace(params.hlop, epochs=hlop_epochs))
             res = run_method("hlop" if method == "hlop_untrained" else method, tasks, p, seed, log=log)
             rec = per_method[method]
+            rec["seeds"].append(seed)
             rec["acc"].append(res["acc"])
             rec["bwt"].append(res["bwt"])
             rec["seconds"].append(res["seconds"])
@@ -179,6 +186,7 @@ def _write(out_dir: Path, metrics: dict[str, object], per_method: dict[str, dict
             continue
         a_mean, a_std = mean_std([100 * a for a in rec["acc"]])
         entry: dict[str, object] = {
+            "seeds": rec.get("seeds", []),
             "acc_mean": a_mean,
             "acc_std": a_std,
             "acc": [100 * a for a in rec["acc"]],
@@ -199,25 +207,40 @@ def _write(out_dir: Path, metrics: dict[str, object], per_method: dict[str, dict
 
 
 def merge_metrics(sources: list[Path], out_dir: Path) -> dict[str, object]:
-    """Combine ``metrics.json`` of runs on different seeds into one, recomputing mean and spread.
+    """Combine ``metrics.json`` of runs on different seeds or methods into one.
 
-    The first source keeps its convergence and energy records; per-method
-    seed lists, R matrices and seconds are concatenated.
+    Entries are keyed by (method, seed); a later source replaces an earlier
+    one's entry for the same key (a method re-run with a fix). The first source
+    keeps its convergence and energy records. Mean and spread are recomputed,
+    and the accuracy-matrix and per-task plots are redrawn from the lowest seed.
     """
     loaded = [json.loads((Path(s) / "metrics.json").read_text()) for s in sources]
-    merged = dict(loaded[0])
-    per_method: dict[str, dict[str, list]] = {}
+    entries: dict[str, dict[int, dict[str, object]]] = {}
     for m in loaded:
+        run_seeds = list(m["data"].get("seeds", [0]))
         for name, e in m["methods"].items():
-            rec = per_method.setdefault(name, {"acc": [], "bwt": [], "seconds": [], "cpu_seconds": [], "R": []})
-            rec["acc"] += [a / 100 for a in e["acc"]]
-            rec["bwt"] += [b / 100 for b in e["bwt"]] if "bwt" in e else [None] * len(e["acc"])
-            rec["seconds"] += e["seconds"]
-            rec["cpu_seconds"] += e.get("cpu_seconds", [])
-            rec["R"] += e["R"]
-    merged["seeds"] = sum((list(m["data"].get("seeds", [])) for m in loaded), [])
+            seeds = e.get("seeds") or run_seeds[: e["seeds_done"]]
+            for i, seed in enumerate(seeds):
+                entries.setdefault(name, {})[int(seed)] = {
+                    "acc": e["acc"][i] / 100,
+                    "bwt": e["bwt"][i] / 100 if "bwt" in e else None,
+                    "seconds": e["seconds"][i],
+                    "cpu_seconds": (e.get("cpu_seconds") or [None] * len(seeds))[i],
+                    "R": e["R"][i],
+                }
+    per_method: dict[str, dict[str, list]] = {}
+    for name, by_seed in entries.items():
+        rec = per_method.setdefault(name, {k: [] for k in ("seeds", "acc", "bwt", "seconds", "cpu_seconds", "R")})
+        for seed in sorted(by_seed):
+            rec["seeds"].append(seed)
+            for key in ("acc", "bwt", "seconds", "cpu_seconds", "R"):
+                rec[key].append(by_seed[seed][key])
+    merged = dict(loaded[0])
     merged["merged_from"] = [str(s) for s in sources]
-    merged["seconds_per_seed"] = sum((list(m.get("seconds_per_seed", [])) for m in loaded), [])
-    merged["cpu_seconds_per_seed"] = sum((list(m.get("cpu_seconds_per_seed", [])) for m in loaded), [])
     out_dir.mkdir(parents=True, exist_ok=True)
+    name = str(merged.get("experiment", "hlop"))
+    first_R = {m: np.asarray(rec["R"][0], dtype=float) for m, rec in per_method.items() if m != "multitask"}
+    for m, R in first_R.items():
+        plot_accuracy_matrix(R, f"{name}: {m} (seed {per_method[m]['seeds'][0]})", out_dir / f"R_{m}.png")
+    plot_per_task(first_R, out_dir / "accuracy_per_task.png")
     return _write(out_dir, merged, per_method)

@@ -101,10 +101,9 @@ class ContinualLearner:
                 f"{type(self).__name__}: images have shape {tuple(x.shape)}; allowed: (N, ...) with N >= 1 and "
                 f"{math.prod(shape)} values per sample, e.g. (N, {', '.join(map(str, shape))})"
             )
+        grey_levels = x.dtype == torch.uint8
         x = x.reshape(x.shape[0], *shape).to(torch.float32)
-        if x.max() > 1.0 + 1e-6:
-            x = x / 255.0  # uint8 grey levels
-        return x.to(self.device)
+        return (x / 255.0 if grey_levels else x).to(self.device)
 
     def _check_labels(self, labels: np.ndarray | torch.Tensor, n: int) -> torch.Tensor:
         y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)

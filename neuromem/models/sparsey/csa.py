@@ -17,9 +17,8 @@ Steps
 Example
 -------
 >>> import torch
->>> from neuromem.models.sparsey.params import CSAParams
 >>> V = torch.tensor([[[1.0, 0.0], [0.2, 0.1]]])  # one mac, Q=2, K=2
->>> familiarity(V).item()
+>>> round(familiarity(V).item(), 4)
 0.6
 >>> max_v_winners(V, "lowest").tolist()
 [[0, 0]]

@@ -130,22 +130,38 @@ class Hierarchy:
             above = positions[i + 2]
             ups = _within(here, above, lv.d_radius)
             cells_up = up.Q * up.K
-            fields = [np.concatenate([np.arange(j * cells_up, (j + 1) * cells_up) for j in f]) if f.size
-                      else np.zeros(0, dtype=np.int64) for f in ups]
+            fields = [
+                np.concatenate([np.arange(j * cells_up, (j + 1) * cells_up) for j in f])
+                if f.size
+                else np.zeros(0, dtype=np.int64)
+                for f in ups
+            ]
             d = Afferent.from_lists(fields, above.shape[0] * cells_up, np.array([len(f) * up.Q for f in ups]))
         return MacLayer(
-            lv.Q, lv.K, u, h=h, d=d, params=params, band=lv.band, replicas=self.replicas,
-            device=self.device, seed=self.seed + i + 1, name=name,
+            lv.Q,
+            lv.K,
+            u,
+            h=h,
+            d=d,
+            params=params,
+            band=lv.band,
+            replicas=self.replicas,
+            device=self.device,
+            seed=self.seed + i + 1,
+            name=name,
         )
 
     # ------------------------------------------------------------------ state
     def reset(self, batch: int = 1) -> None:
         """Start a new episode: no previous codes (no H or D on the next frame), no persistence."""
         R = self.replicas
-        self._prev = [torch.full((R, batch, layer.n_macs, layer.Q), -1, dtype=torch.int64, device=self.device)
-                      for layer in self.layers]
-        self._age = [torch.zeros((R, batch, layer.n_macs), dtype=torch.int64, device=self.device)
-                     for layer in self.layers]
+        self._prev = [
+            torch.full((R, batch, layer.n_macs, layer.Q), -1, dtype=torch.int64, device=self.device)
+            for layer in self.layers
+        ]
+        self._age = [
+            torch.zeros((R, batch, layer.n_macs), dtype=torch.int64, device=self.device) for layer in self.layers
+        ]
         self._first = True
 
     def _cells(self, i: int) -> torch.Tensor:
@@ -187,7 +203,9 @@ class Hierarchy:
             code = res.code[:, None] if learn else res.code
             persist = self.levels[i].persistence
             chose = (~held) & (code[..., 0] >= 0)
-            self._age[i] = torch.where(chose, torch.full_like(self._age[i], persist - 1), (self._age[i] - 1).clamp(min=0))
+            self._age[i] = torch.where(
+                chose, torch.full_like(self._age[i], persist - 1), (self._age[i] - 1).clamp(min=0)
+            )
             self._prev[i] = code
             results.append(res)
             source = code_to_cells(res.code, layer.K)

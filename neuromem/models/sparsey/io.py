@@ -105,8 +105,10 @@ def layer_from_payload(
         W = arrays[f"{prefix}{key}_weights"]
         frozen = arrays[f"{prefix}{key}_frozen"]
         if W.shape != tuple(layer.weights[key].shape) or frozen.shape != tuple(layer.frozen[key].shape):
-            raise FileFormatError(f"Sparsey layer '{layer.name}': {key} arrays have shape {W.shape}; expected "
-                                  f"{tuple(layer.weights[key].shape)}")
+            raise FileFormatError(
+                f"Sparsey layer '{layer.name}': {key} arrays have shape {W.shape}; expected "
+                f"{tuple(layer.weights[key].shape)}"
+            )
         if not np.isin(W, (0, 1)).all():
             raise FileFormatError(f"Sparsey layer '{layer.name}': {key} weights are not binary")
         layer.weights[key] = torch.tensor(W, dtype=torch.float32, device=layer.device)
@@ -117,7 +119,9 @@ def layer_from_payload(
     return layer
 
 
-def write_files(path: str | os.PathLike[str], type_name: str, meta: dict[str, object], arrays: dict[str, np.ndarray]) -> None:
+def write_files(
+    path: str | os.PathLike[str], type_name: str, meta: dict[str, object], arrays: dict[str, np.ndarray]
+) -> None:
     """Write ``<stem>.npz`` then ``<stem>.json``, each atomically."""
     json_path, npz_path = _paths(path)
     _atomic_write(npz_path, lambda handle: np.savez_compressed(handle, **arrays))

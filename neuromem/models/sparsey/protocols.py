@@ -51,10 +51,12 @@ def sisc_protocol(
     xs, ys = [], []
     levels = list(range(0, n_active + 1, step))
     for m in levels:
-        variants = torch.stack([
-            torch.stack([move_bits(protos[r, i], m, gen) for i in range(n_prototypes) for _ in range(n_variants)])
-            for r in range(replicas)
-        ])
+        variants = torch.stack(
+            [
+                torch.stack([move_bits(protos[r, i], m, gen) for i in range(n_prototypes) for _ in range(n_variants)])
+                for r in range(replicas)
+            ]
+        )
         got = layer.assign(variants).code[:, :, 0].cpu().view(replicas, n_prototypes, n_variants, Q)
         overlap = code_overlap(got, codes[:, :, None]).flatten().numpy()
         xs.append(np.full(overlap.size, (n_active - m) / n_active))

@@ -77,8 +77,9 @@ class CodeOverlapReadout:
         onehot = torch.nn.functional.one_hot(labels, self.n_classes).to(states.dtype)
         counts = onehot.T @ states
         n_class = onehot.sum(dim=0)[:, None]
-        n_states = torch.cat([torch.full((c.shape[1] * c.shape[2] * (K + 1),), K + 1.0)
-                              for c, K in zip(codes, self.Ks, strict=True)]).to(states.device)
+        n_states = torch.cat(
+            [torch.full((c.shape[1] * c.shape[2] * (K + 1),), K + 1.0) for c, K in zip(codes, self.Ks, strict=True)]
+        ).to(states.device)
         p = (counts + self.alpha) / (n_class + self.alpha * n_states[None, :])
         self.weights = p.log() if self.weighting == "log" else p
         return self

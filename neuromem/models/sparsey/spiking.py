@@ -77,7 +77,6 @@ def to_network(
     max_active: int,
     replica: int = 0,
     dt: float = 0.05,
-    t_input_ms: float = 1.0,
     margin_steps: int = 4,
     name: str = "sparsey_recognition",
 ) -> Network:
@@ -93,8 +92,6 @@ def to_network(
         Which replica's weights to use.
     dt : float
         Time step (ms) the network is built for (the run must use it).
-    t_input_ms : float
-        When input spikes are emitted (ms).
     margin_steps : int
         Minimum separation, in steps, of first spikes of cells whose input
         counts differ by one.
@@ -119,15 +116,30 @@ def to_network(
     same = cm_of[:, None] == cm_of[None, :]
     np.fill_diagonal(same, False)
     inh_pre, inh_post = np.nonzero(same)
-    cell = LIFCurrExp(cm=1.0, tau_m=LONG_TAU_MS, tau_refrac=LONG_TAU_MS, tau_syn_E=LONG_TAU_MS,
-                      tau_syn_I=LONG_TAU_MS, v_rest=-65.0, v_reset=-65.0, v_thresh=-65.0 + THRESHOLD_GAP_MV)
+    cell = LIFCurrExp(
+        cm=1.0,
+        tau_m=LONG_TAU_MS,
+        tau_refrac=LONG_TAU_MS,
+        tau_syn_E=LONG_TAU_MS,
+        tau_syn_I=LONG_TAU_MS,
+        v_rest=-65.0,
+        v_reset=-65.0,
+        v_thresh=-65.0 + THRESHOLD_GAP_MV,
+    )
     empty = SpikeSourceArray(size=aff.source_size)
     return Network(
         populations=(Population("input", empty), Population("cells", cell, size=n_cells)),
         projections=(
             Projection("u_weights", "input", "cells", FromList(pre, post), weight=timing["w_u"], delay=dt),
-            Projection("cm_inhibition", "cells", "cells", FromList(inh_pre, inh_post), weight=timing["w_inh"],
-                       delay=dt, receptor="inhibitory"),
+            Projection(
+                "cm_inhibition",
+                "cells",
+                "cells",
+                FromList(inh_pre, inh_post),
+                weight=timing["w_inh"],
+                delay=dt,
+                receptor="inhibitory",
+            ),
         ),
         probes=(Probe("cells", "spikes"),),
         scheme="exact",
@@ -149,8 +161,9 @@ def query_sources(queries: np.ndarray | torch.Tensor, t_input_ms: float = 1.0) -
 
 def decode_winners(recording: Recording, layer: MacLayer, queries: np.ndarray | torch.Tensor) -> torch.Tensor:
     """Winners (B, M, Q) from first spikes per CM (lowest index on same-step ties); -1 where none or inactive."""
-    x = torch.as_tensor(np.asarray(queries.cpu() if isinstance(queries, torch.Tensor) else queries),
-                        dtype=torch.float32)
+    x = torch.as_tensor(
+        np.asarray(queries.cpu() if isinstance(queries, torch.Tensor) else queries), dtype=torch.float32
+    )
     if x.ndim == 1:
         x = x[None]
     B, M, Q, K = x.shape[0], layer.n_macs, layer.Q, layer.K
