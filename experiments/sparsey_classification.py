@@ -165,7 +165,7 @@ def main() -> None:
         metrics["data"][name] = row  # type: ignore[index]
         print(
             f"{name}: Sparsey {res['accuracy']}, train {res['train_s']:.1f} s wall ({res['train_cpu_s']:.1f} s CPU)"
-            f" + readout {res['readout_s']:.1f} s; "
+            f" + readout {res['readout_s']:.1f} s; nearest stored code {res['nearest_code_accuracy']:.3f}; "
             f"pixel 1-NN {baseline['accuracy']:.3f} in {baseline['seconds']:.2f} s "
             f"(binarised pixels {baseline_binary['accuracy']:.3f})"
         )

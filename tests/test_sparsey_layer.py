@@ -144,3 +144,16 @@ def test_layer_runs_on_device_and_recalls_stored_codes(device):
     got = layer.recognise(x).code[0, :, 0]
     assert got.device.type == device
     assert torch.equal(got.cpu(), stored.cpu())
+
+
+def test_recognition_between_learning_frames_does_not_change_later_codes():
+    x = _items(12)
+    plain = MacLayer.single(100, 8, 6, seed=11)
+    probed = MacLayer.single(100, 8, 6, seed=11)
+    codes_plain, codes_probed = [], []
+    for i in range(12):
+        codes_plain.append(plain.learn(x[i]).code)
+        codes_probed.append(probed.learn(x[i]).code)
+        probed.recognise(x[: i + 1])
+    assert torch.equal(torch.stack(codes_plain), torch.stack(codes_probed))
+    assert plain.weight_checksum() == probed.weight_checksum()

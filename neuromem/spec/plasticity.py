@@ -7,7 +7,10 @@ Conventions shared by all rules here (the backends implement exactly these):
   at the post neuron's spike tick.
 * Traces are evaluated "just before" tick t (``x(t-)``): they hold the events
   of ticks < t, decayed to t. So pairs with equal ticks (dt = 0) change nothing.
-* Weights are clipped to ``[w_min, w_max]`` after every tick's update.
+* Within a tick, depression (pre events against the post trace) is applied
+  before potentiation (post events against the pre trace); STDP weights are
+  clipped to ``[w_min, w_max]`` after each of the two, the CA3 rule once
+  after both.
 """
 
 from __future__ import annotations

@@ -9,13 +9,20 @@ Brian2's own scheduling (``when``/``order`` slots) realises the step order of
 of the torch backend. Runs use Brian2's runtime mode; tests use the ``numpy``
 code target, which compiles nothing.
 
+Trials of a batch are replicated groups inside one Brian2 network; Poisson
+sources draw the shared counter-based trains, so a batch, single runs and the
+torch backend all see the same input.
+
 >>> from neuromem.backends import brian2 as backend
 >>> "scheme:exact" in backend.capabilities()
 True
+>>> sim = backend.build(network, dt=0.1, batch_size=4)      # doctest: +SKIP
+>>> recording = sim.run(100.0)                              # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -40,6 +47,12 @@ def missing_reason() -> str:
     """Why the backend cannot run here ("" when it can)."""
     if importlib.util.find_spec("brian2") is None:
         return "the brian2 package is not installed (pip install brian2==2.9.0)"
+    import numpy
+
+    brian2_version = importlib.metadata.version("brian2")
+    old_brian2 = tuple(int(part) for part in brian2_version.split(".")[:2]) <= (2, 9)
+    if old_brian2 and tuple(int(part) for part in numpy.__version__.split(".")[:2]) >= (2, 4):
+        return f"brian2 {brian2_version} does not work with numpy {numpy.__version__}; install numpy<2.4"
     try:
         import brian2  # noqa: F401
     except Exception as error:  # a broken install can fail in many ways

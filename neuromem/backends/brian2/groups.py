@@ -67,9 +67,9 @@ def _equations(cell: LIFCurrExp, scheme: str) -> str:
 
 
 def lif_group(
-    cell: LIFCurrExp, size: int, dt: float, scheme: str, clock: brian2.Clock, codeobj_class: type
+    cell: LIFCurrExp, size: int, dt: float, scheme: str, clock: brian2.Clock, codeobj_class: type, name: str
 ) -> tuple[brian2.NeuronGroup, list[brian2.BrianObject]]:
-    """A NeuronGroup of ``size`` cells (all trials) and its helper operations.
+    """A NeuronGroup ``name`` of ``size`` cells (all trials) and its helper operations.
 
     Returns the group and the objects to add to the network with it.
     """
@@ -99,7 +99,7 @@ def lif_group(
         namespace=namespace,
         clock=clock,
         codeobj_class=codeobj_class,
-        name="lif*",
+        name=name,
     )
     group.v = cell.initial_v
     operations = [
@@ -108,7 +108,7 @@ def lif_group(
             when="groups",
             order=1,
             codeobj_class=codeobj_class,
-            name=f"{group.name}_hold*",
+            name=f"{name}_hold",
         )
     ]
     if scheme == "spinnaker":
@@ -117,7 +117,7 @@ def lif_group(
                 "I_E = I_E + k_E*I_E_in\nI_I = I_I + k_I*I_I_in\nI_E_in = 0\nI_I_in = 0",
                 when="before_groups",
                 codeobj_class=codeobj_class,
-                name=f"{group.name}_arrive*",
+                name=f"{name}_arrive",
             )
         )
         operations.append(
@@ -125,13 +125,13 @@ def lif_group(
                 "I_E = I_E*decay_E\nI_I = I_I*decay_I",
                 when="after_resets",
                 codeobj_class=codeobj_class,
-                name=f"{group.name}_decay*",
+                name=f"{name}_decay",
             )
         )
     return group, operations
 
 
-def source_group(size: int, clock: brian2.Clock, codeobj_class: type) -> brian2.SpikeGeneratorGroup:
+def source_group(size: int, clock: brian2.Clock, codeobj_class: type, name: str) -> brian2.SpikeGeneratorGroup:
     """An empty SpikeGeneratorGroup; its spikes are set before every run."""
     return brian2.SpikeGeneratorGroup(
         size,
@@ -139,5 +139,5 @@ def source_group(size: int, clock: brian2.Clock, codeobj_class: type) -> brian2.
         np.zeros(0) * ms,
         clock=clock,
         codeobj_class=codeobj_class,
-        name="source*",
+        name=name,
     )

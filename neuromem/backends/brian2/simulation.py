@@ -1,5 +1,10 @@
 """The Brian2 Simulation: the spec built as one Brian2 ``Network`` per build.
 
+Brian2 objects get names from their position in the spec (``pop0``, ``proj1``,
+...), not from global counters: the generated code then depends on the
+network's structure only, so the ``cython`` target reuses its compiled
+extensions across builds. Names need only be unique within one Network.
+
 Trials are replicated groups: population P of size N becomes one group of
 ``B N`` neurons, neuron i of trial b at index ``b N + i``, and every projection
 connects the copies of each trial. Each build owns its ``Clock`` and its
@@ -48,28 +53,28 @@ class Brian2Simulation(Simulation):
     def reset(self) -> None:
         """Rebuild every Brian2 object: t = 0, initial state and weights."""
         net, batch, cls = self.network, self.batch_size, self.codeobj_class
-        self.clock = brian2.Clock(dt=self.dt * ms, name="clock*")
+        self.clock = brian2.Clock(dt=self.dt * ms, name="clock")
         objects: list[brian2.BrianObject] = []
         self.groups: dict[str, brian2.Group] = {}
-        for population in net.populations:
+        for k, population in enumerate(net.populations):
             size = self.sizes[population.name] * batch
             if isinstance(population.cell, LIFCurrExp):
-                group, helpers = lif_group(population.cell, size, self.dt, net.scheme, self.clock, cls)
+                group, helpers = lif_group(population.cell, size, self.dt, net.scheme, self.clock, cls, f"pop{k}")
                 objects.extend(helpers)
             else:
-                group = source_group(size, self.clock, cls)
+                group = source_group(size, self.clock, cls, f"pop{k}")
             self.groups[population.name] = group
             objects.append(group)
         self.synapses = {
             p.name: projection_synapses(
-                net, p.name, self.groups[p.pre], self.groups[p.post], batch, self.dt, self.clock, cls
+                net, p.name, self.groups[p.pre], self.groups[p.post], batch, self.dt, self.clock, cls, f"proj{k}"
             )
-            for p in net.projections
+            for k, p in enumerate(net.projections)
         }
         objects.extend(synapses for synapses in self.synapses.values() if synapses is not None)
         self.spike_monitors = {
-            probe.target: brian2.SpikeMonitor(self.groups[probe.target], codeobj_class=cls, name="spikes*")
-            for probe in net.probes
+            probe.target: brian2.SpikeMonitor(self.groups[probe.target], codeobj_class=cls, name=f"spikes{k}")
+            for k, probe in enumerate(net.probes)
             if probe.variable == "spikes"
         }
         self.trace_monitors = {
@@ -81,9 +86,9 @@ class Brian2Simulation(Simulation):
                 order=10,
                 clock=self.clock,
                 codeobj_class=cls,
-                name="trace*",
+                name=f"trace{k}",
             )
-            for probe in net.probes
+            for k, probe in enumerate(net.probes)
             if probe.variable in TRACE_VARIABLES
         }
         objects.extend(self.spike_monitors.values())
@@ -94,9 +99,9 @@ class Brian2Simulation(Simulation):
             # Runs after every other operation of a tick: the weights after step n
             # are labelled n + 1, the number of steps done, as on the torch backend.
             objects.append(
-                brian2.NetworkOperation(self._snapshot, when="end", order=20, clock=self.clock, name="snapshot*")
+                brian2.NetworkOperation(self._snapshot, when="end", order=20, clock=self.clock, name="snapshot")
             )
-        self.brian_network = brian2.Network(*objects, name="neuromem*")
+        self.brian_network = brian2.Network(*objects, name="neuromem")
         self._tick = 0
 
     def _snapshot(self, t: brian2.Quantity) -> None:

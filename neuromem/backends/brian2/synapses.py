@@ -124,8 +124,9 @@ def projection_synapses(
     dt: float,
     clock: brian2.Clock,
     codeobj_class: type,
+    label: str,
 ) -> brian2.Synapses | None:
-    """The Synapses object of projection ``name`` for ``batch`` trials (None if it has no synapse)."""
+    """The Synapses object ``label`` of projection ``name`` for ``batch`` trials (None if it has no synapse)."""
     projection = network.projection(name)
     lst = network.connection_list(name)
     if lst.pre.size == 0:
@@ -162,7 +163,7 @@ def projection_synapses(
         namespace=namespace,
         clock=clock,
         codeobj_class=codeobj_class,
-        name="projection*",
+        name=label,
     )
     trials = np.arange(batch, dtype=np.int64)[:, None]
     synapses.connect(i=(lst.pre[None, :] + trials * n_pre).ravel(), j=(lst.post[None, :] + trials * n_post).ravel())

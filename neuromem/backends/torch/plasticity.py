@@ -92,7 +92,7 @@ class PlasticProjection:
         """(trial, synapse) pairs of every synapse in the rows that had an event."""
         trial, row = torch.nonzero(events, as_tuple=True)
         positions, counts = gather_rows(pointer, row)
-        return torch.repeat_interleave(trial, counts), order[positions]
+        return torch.repeat_interleave(trial, counts, output_size=positions.numel()), order[positions]
 
     def _deliver(self, buffer: InputBuffer, arrival_tick: int, spikes: torch.Tensor) -> None:
         """Add the weights of synapses whose pre neuron spiked into the buffer."""

@@ -124,7 +124,7 @@ class StaticSynapses:
             target = channel[positions]
             values = weight[positions]
             if buffer.data.shape[1] > 1:
-                target = target + torch.repeat_interleave(trial, counts) * width
+                target = target + torch.repeat_interleave(trial, counts, output_size=positions.numel()) * width
             if spikes.requires_grad:
-                values = values * spikes[trial, neuron].repeat_interleave(counts)
+                values = values * spikes[trial, neuron].repeat_interleave(counts, output_size=positions.numel())
             buffer.data[(tick + d) % buffer.slots].view(-1).index_add_(0, target, values)

@@ -126,9 +126,14 @@ def csa_winners(
 
     ``sample`` is a bool tensor of the shape of ``G``.
     """
+    best = max_v_winners(V, params.tie, generator if params.tie == "random" else None)
+    if not bool(sample.any()):
+        # With the "lowest" tie rule, recognition (and frames where no mac may
+        # learn) leave the generator untouched, so reading the memory never
+        # changes what is learned next.
+        return best
     K = V.shape[-1]
     eta = expansivity(G, K, params)
     rho = selection_probabilities(selection_weights(V, eta, params))
     sampled = sample_winners(rho, generator)
-    best = max_v_winners(V, params.tie, generator if params.tie == "random" else None)
     return torch.where(sample[..., None], sampled, best)
