@@ -102,9 +102,8 @@ def check_target(network: Network, target: Target, approximate: bool = False) ->
 def source_spikes(cell: SpikeSourceArray | SpikeSourcePoisson, dt: float, steps: int, trial_seed: int) -> np.ndarray:
     """(2, k) array of (neuron, emission tick) of a source over ticks ``0 .. steps-1``.
 
-    Poisson trains are the torch backend's: step ``s`` of neuron ``i`` spikes iff
-    ``uniform(seed, trial_seed, i, s) < rate dt / 1000`` for ``s`` in
-    ``[round(start/dt), round((start + duration)/dt))``.
+    Poisson trains are every backend's: :class:`neuromem.spec.random.PoissonTrains`
+    keyed by (seed, trial_seed), on steps ``[round(start/dt), round((start + duration)/dt))``.
     """
     if isinstance(cell, SpikeSourceArray):
         ticks = cell.ticks(dt)

@@ -171,7 +171,8 @@ class Brian2Simulation(Simulation):
         if not np.isinf(source.duration):
             hi = min(stop, int(round((source.start + source.duration) / self.dt)))
         probability = source.probability(self.dt)
-        return poisson_ticks(source.seed, self.trial_seeds[trial], source.size, probability, lo, hi)
+        origin = int(round(source.start / self.dt))
+        return poisson_ticks(source.seed, self.trial_seeds[trial], source.size, probability, lo, hi, origin=origin)
 
     def _snapshot_ticks(self, every: float, start: int, stop: int) -> set[int]:
         """Ticks (steps done) of a run whose weights a periodic probe records, as on torch."""

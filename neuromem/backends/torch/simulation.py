@@ -83,6 +83,7 @@ class TorchSimulation(Simulation):
         self.buffer = InputBuffer(self.buffer_slots, self.batch_size, self.layout.n_lif, self.dtype, self.device)
         for projection in self.plastic.values():
             projection.reset()
+        self._poisson: dict[str, PoissonSchedule] = {}
         self._tick = 0
 
     def state_dict(self) -> dict[str, torch.Tensor]:
@@ -174,7 +175,9 @@ class TorchSimulation(Simulation):
                 schedules[name] = ArraySchedule([cell] * self.batch_size, self.dt, self.device)
             else:
                 assert isinstance(cell, SpikeSourcePoisson)
-                schedules[name] = PoissonSchedule(cell, self.trial_seeds, self.dt, self.device)
+                if name not in self._poisson:
+                    self._poisson[name] = PoissonSchedule(cell, self.trial_seeds, self.dt, self.device)
+                schedules[name] = self._poisson[name]
         return schedules
 
     def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from neuromem.spec import SpikeSourceArray, SpikeSourcePoisson
-from neuromem.spec.random import uniform_torch
+from neuromem.spec.random import PoissonTrains
 
 
 class ArraySchedule:
@@ -33,20 +33,23 @@ class ArraySchedule:
 
 
 class PoissonSchedule:
-    """Poisson trains from the shared counter-based generator."""
+    """Poisson trains of one source population, drawn by the shared numpy generator.
+
+    The trains continue across runs (the object lives as long as the simulation
+    state); spikes are drawn per chunk, one random number per spike.
+    """
 
     def __init__(self, source: SpikeSourcePoisson, trial_seeds: list[int], dt: float, device: torch.device) -> None:
-        self.source = source
-        self.probability = source.probability(dt)
-        self.first = int(round(source.start / dt))
-        self.stop = np.inf if np.isinf(source.duration) else int(round((source.start + source.duration) / dt))
-        self.streams = torch.as_tensor(trial_seeds, dtype=torch.int64, device=device)
-        self.rows = torch.arange(source.size, dtype=torch.int64, device=device)
+        first = int(round(source.start / dt))
+        end = np.inf if np.isinf(source.duration) else int(round((source.start + source.duration) / dt))
+        self.trains = PoissonTrains(
+            source.seed, np.asarray(trial_seeds), source.size, source.probability(dt), first, end
+        )
+        self.device = device
 
     def fill(self, out: torch.Tensor, first_tick: int) -> None:
-        steps = torch.arange(first_tick, first_tick + out.shape[0], dtype=torch.int64, device=out.device)
-        draws = uniform_torch(
-            self.source.seed, self.streams[None, :, None], self.rows[None, None, :], steps[:, None, None]
-        )
-        inside = ((steps >= self.first) & (steps < self.stop)).to(out.dtype)[:, None, None]
-        out.copy_((draws < self.probability).to(out.dtype) * inside)
+        trial, neuron, step = self.trains.advance(first_tick + out.shape[0])
+        keep = step >= first_tick
+        if keep.any():
+            index = [torch.as_tensor(a[keep], device=self.device) for a in (step - first_tick, trial, neuron)]
+            out[index[0], index[1], index[2]] = 1

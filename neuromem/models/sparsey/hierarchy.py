@@ -197,8 +197,6 @@ class Hierarchy:
             keep = torch.where(held[..., None], self._prev[i], torch.full_like(self._prev[i], -1))
             if learn:
                 keep = keep[:, 0]
-            if i > 0 and not learn and isinstance(source, torch.Tensor) and source.ndim == 2:
-                source = source[None]
             res = layer.frame(source, h, d, mode=mode, keep=keep if bool(held.any()) else None)
             code = res.code[:, None] if learn else res.code
             persist = self.levels[i].persistence
