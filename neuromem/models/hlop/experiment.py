@@ -99,6 +99,17 @@ def _history_json(history: list[dict[str, object]]) -> list[dict[str, object]]:
     return rows
 
 
+def _variant(method: str, params: Params) -> tuple[str, Params]:
+    """Method variants: ``hlop_untrained`` (lateral neurons never trained, epochs 0) and
+    ``multitask_<k>x`` (joint training with k times the epochs of one task)."""
+    if method == "hlop_untrained":
+        return "hlop", replace(params, hlop=replace(params.hlop, epochs=0))
+    if method.startswith("multitask_") and method.endswith("x"):
+        factor = int(method[len("multitask_") : -1])
+        return "multitask", replace(params, train=replace(params.train, epochs=params.train.epochs * factor))
+    return method, params
+
+
 def run_experiment(
     name: str,
     tasks_for_seed: Callable[[int, dict[str, object]], list[Task]],
@@ -135,9 +146,8 @@ def run_experiment(
         t0, c0 = time.perf_counter(), time.process_time()
         tasks = tasks_for_seed(seed, data)
         for method in methods:
-            hlop_epochs = 0 if method == "hlop_untrained" else params.hlop.epochs
-            p = replace(params, hlop=replace(params.hlop, epochs=hlop_epochs))
-            res = run_method("hlop" if method == "hlop_untrained" else method, tasks, p, seed, log=log)
+            base, p = _variant(method, params)
+            res = run_method(base, tasks, p, seed, log=log)
             rec = per_method[method]
             rec["seeds"].append(seed)
             rec["acc"].append(res["acc"])
@@ -164,7 +174,7 @@ def run_experiment(
                         out_dir / "spectrum.png",
                     )
                     save_learner(learner, out_dir / "hlop_learner")
-            if seed == seeds[0] and method != "multitask":
+            if seed == seeds[0] and not method.startswith("multitask"):
                 plot_accuracy_matrix(np.asarray(res["R"]), f"{name}: {method}", out_dir / f"R_{method}.png")
             _write(out_dir, metrics, per_method)
         seed_seconds.append(time.perf_counter() - t0)
@@ -173,7 +183,7 @@ def run_experiment(
         metrics["cpu_seconds_per_seed"] = seed_cpu
         if seed == seeds[0]:
             plot_per_task(
-                {m: np.asarray(per_method[m]["R"][0]) for m in methods if m != "multitask"},
+                {m: np.asarray(per_method[m]["R"][0]) for m in methods if not m.startswith("multitask")},
                 out_dir / "accuracy_per_task.png",
             )
     return _write(out_dir, metrics, per_method)
@@ -239,7 +249,8 @@ def merge_metrics(sources: list[Path], out_dir: Path) -> dict[str, object]:
     merged["merged_from"] = [str(s) for s in sources]
     out_dir.mkdir(parents=True, exist_ok=True)
     name = str(merged.get("experiment", "hlop"))
-    first_R = {m: np.asarray(rec["R"][0], dtype=float) for m, rec in per_method.items() if m != "multitask"}
+    sequential = [m for m in per_method if not m.startswith("multitask")]
+    first_R = {m: np.asarray(per_method[m]["R"][0], dtype=float) for m in sequential}
     for m, R in first_R.items():
         plot_accuracy_matrix(R, f"{name}: {m} (seed {per_method[m]['seeds'][0]})", out_dir / f"R_{m}.png")
     plot_per_task(first_R, out_dir / "accuracy_per_task.png")
