@@ -39,6 +39,8 @@ def plot_accuracy_matrix(R: np.ndarray, title: str, path: str | Path) -> None:
 def plot_per_task(results: dict[str, np.ndarray], path: str | Path) -> None:
     """Accuracy of each task over training, one panel per method."""
     methods = [m for m, R in results.items() if not np.isnan(np.diag(R)).all()]
+    if not methods:
+        return
     fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3), sharey=True, squeeze=False)
     for ax, m in zip(axes[0], methods, strict=True):
         R = results[m]
