@@ -83,12 +83,21 @@ def _lookup(sim: object, name: str, allowed: tuple[str, ...]) -> object:
     raise PlanError(f"{sim.__name__} has no {name}")  # type: ignore[attr-defined]
 
 
-def _spike_times(spikes: np.ndarray, size: int, dt: float, offset: int) -> list[list[float]]:
-    """Per-neuron PyNN spike times (ms) of emission ticks, shifted by the target's offset."""
+#: NEST's time resolution (ms): one tic.
+NEST_TIC_MS = 0.001
+
+
+def _spike_times(spikes: np.ndarray, size: int, dt: float, offset: int, early_ms: float = 0.0) -> list[list[float]]:
+    """Per-neuron PyNN spike times (ms) of emission ticks, shifted by the target's offset.
+
+    ``early_ms`` moves every time a little before its grid point. pyNN.nest
+    subtracts ``min_delay`` from source times in floating point, and a result a
+    hair above the grid (4.4 - 0.1 = 4.300000000000001) is rounded up by NEST to
+    the next step; a quarter tic early rounds to the intended step either way.
+    """
     times: list[list[float]] = [[] for _ in range(size)]
     for neuron, tick in zip(spikes[0].tolist(), spikes[1].tolist(), strict=True):
-        # Rounded so that NEST's on-grid check never sees 0.30000000000000004.
-        times[int(neuron)].append(round((tick + offset) * dt, 9))
+        times[int(neuron)].append(round((tick + offset) * dt - early_ms, 9))
     return times
 
 
@@ -179,7 +188,8 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
             if name == "brian2":
                 population = _brian2_source(sim, entry, spikes, dt)
             else:
-                times = _spike_times(spikes, int(entry["size"]), dt, convention["source_offset_steps"])
+                early = 0.25 * NEST_TIC_MS if name == "nest" else 0.0
+                times = _spike_times(spikes, int(entry["size"]), dt, convention["source_offset_steps"], early)
                 if name == "nest":
                     # PyNN reads a plain list of lists of a one-neuron source as one shared train.
                     from pyNN.parameters import Sequence

@@ -116,6 +116,25 @@ POST_DRIVE_TIMES = [7.0, 11.0, 27.0, 31.0]
 STDP_DELAY = 1.0
 
 
+def source_times_on_float_edges() -> Network:
+    """Lone source spikes at times whose PyNN arithmetic lands a hair off the grid.
+
+    pyNN.nest subtracts min_delay from source times: 4.4 - 0.1 = 4.300000000000001,
+    which NEST once rounded up to the next step. One spike per source neuron, each
+    strong enough to fire its cell, so an arrival one step late moves a spike.
+    """
+    times = [[4.2], [0.7], [1.3], [3.6], [5.8], [7.1]]
+    return Network(
+        populations=(
+            Population("sources", SpikeSourceArray.from_lists(times)),
+            Population("cells", cell(), size=len(times)),
+        ),
+        projections=(Projection("drive", "sources", "cells", OneToOne(), weight=6.0, delay=0.2),),
+        probes=(Probe("cells", "spikes"),),
+        name="float_edges",
+    )
+
+
 def stdp_rule() -> STDP:
     return STDP(
         SpikePairRule(tau_plus=10.0, tau_minus=12.0, A_plus=0.02, A_minus=0.015),
@@ -161,6 +180,7 @@ def stdp_multiplicative() -> Network:
 
 SCENARIOS = {
     "step_current": step_current,
+    "float_edges": source_times_on_float_edges,
     "delay_chain": delay_chain,
     "all_to_all_inhibition": all_to_all_inhibition,
     "poisson_net": poisson_net,

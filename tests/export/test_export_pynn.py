@@ -99,7 +99,7 @@ def _pairs(network: Network, results: dict[str, np.ndarray], population: str) ->
     return set(zip(found[0].tolist(), found[1].tolist(), strict=True))
 
 
-SPIKE_SCENARIOS = ["step_current", "delay_chain", "all_to_all_inhibition", "poisson_net", "stdp_pairing"]
+SPIKE_SCENARIOS = ["step_current", "float_edges", "delay_chain", "all_to_all_inhibition", "poisson_net", "stdp_pairing"]
 
 
 @pytest.mark.pynn
