@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
@@ -33,6 +32,7 @@ from neuromem.models.hlop.baselines import EWCLearner, MultitaskLearner, SVDProj
 from neuromem.models.hlop.learner import ContinualLearner, FineTuneLearner, TrainConfig
 from neuromem.models.hlop.network import NetworkConfig
 from neuromem.models.hlop.projection import HLOPConfig, HLOPLearner
+from neuromem.spec.io import atomic_write
 
 __all__ = ["SCHEMA_VERSION", "load_learner", "save_learner"]
 
@@ -50,17 +50,9 @@ def _paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
 
 
 def _atomic_write(target: Path, write: object) -> None:
+    """Write through a temporary file in ``target``'s folder, then rename (creates the folder)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)  # type: ignore[operator]
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, write)
 
 
 def save_learner(learner: ContinualLearner, path: str | os.PathLike[str]) -> Path:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from neuromem.models.sparsey.afferent import Afferent
 from neuromem.models.sparsey.hierarchy import Hierarchy
 from neuromem.models.sparsey.layer import MacLayer
 from neuromem.models.sparsey.params import CSAParams, LevelParams
+from neuromem.spec.io import atomic_write
 
 SCHEMA_VERSION = 1
 LAYER_TYPE = "sparsey.MacLayer"
@@ -44,19 +44,9 @@ def _paths(path: str | os.PathLike[str]) -> tuple[Path, Path]:
 
 
 def _atomic_write(target: Path, write: object) -> None:
-    """Write through a temporary file in ``target``'s folder, then os.replace."""
+    """Write through a temporary file in ``target``'s folder, then rename (creates the folder)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)  # type: ignore[operator]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(target, write)
 
 
 def layer_payload(layer: MacLayer, prefix: str = "") -> tuple[dict[str, object], dict[str, np.ndarray]]:
