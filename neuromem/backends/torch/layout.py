@@ -64,6 +64,7 @@ class NeuronConstants:
     gain_E: torch.Tensor
     gain_I: torch.Tensor
     refractory_steps: torch.Tensor
+    v_drive: torch.Tensor
 
     @classmethod
     def of(
@@ -90,6 +91,8 @@ class NeuronConstants:
                 "gain_E": c.v_gain_E,
                 "gain_I": c.v_gain_I,
                 "refractory_steps": c.refractory_steps,
+                # Resting drive of the exact scheme: (v_rest + R i_offset)(1 - P_mm), mV.
+                "v_drive": (cell.v_rest + cell.membrane_resistance * cell.i_offset) * (1.0 - c.p_mm),
             }
             for key, value in values.items():
                 columns[key].append(np.full(n, value, dtype=np.float64))

@@ -35,6 +35,13 @@ def _fire(
     v_new: torch.Tensor, state: NeuronState, k: NeuronConstants, spike_fn: SpikeFunction
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Refractory hold, threshold and reset shared by both schemes."""
+    if spike_fn is heaviside:
+        # No gradient wanted: boolean masks instead of blends, fewer passes over the state.
+        active = state.refractory <= 0
+        fired = active & (v_new >= k.v_thresh)
+        v = torch.where(fired, k.v_reset, torch.where(active, v_new, state.v))
+        refractory = torch.where(fired, k.refractory_steps, (state.refractory - 1).clamp_(min=0))
+        return fired.to(v_new.dtype), v, refractory
     active = state.refractory <= 0
     v = torch.where(active, v_new, state.v)
     refractory = torch.where(active, state.refractory, state.refractory - 1)
@@ -78,16 +85,12 @@ def exact_step(
     ``V = v_rest + (V - v_rest) P_mm + R i_offset (1 - P_mm) + I_E P_E - I_I P_I``;
     ``I *= exp(-dt/tau_syn)``; threshold, reset; then ``I += w`` for the arrivals.
     """
-    v_new = (
-        k.v_rest
-        + (state.v - k.v_rest) * k.p_mm
-        + k.resistance * k.i_offset * (1.0 - k.p_mm)
-        + state.i_exc * k.gain_E
-        - state.i_inh * k.gain_I
-    )
+    # v_drive = (v_rest + R i_offset)(1 - P_mm): the constant part, precomputed.
+    v_new = torch.addcmul(k.v_drive, state.v, k.p_mm)
+    v_new.addcmul_(state.i_exc, k.gain_E).addcmul_(state.i_inh, k.gain_I, value=-1.0)
     spikes, v, refractory = _fire(v_new, state, k, spike_fn)
-    i_exc = state.i_exc * k.decay_E + input_exc
-    i_inh = state.i_inh * k.decay_I + input_inh
+    i_exc = torch.addcmul(input_exc, state.i_exc, k.decay_E)
+    i_inh = torch.addcmul(input_inh, state.i_inh, k.decay_I)
     return spikes, NeuronState(v, i_exc, i_inh, refractory)
 
 
