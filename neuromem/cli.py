@@ -73,8 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, default=Path("results/export"), help="output folder")
     export.add_argument("--duration", type=float, help="simulated time in ms for the mapping/script")
     export.add_argument("--dt", type=float, help="time step in ms (default: the file's)")
-    export.add_argument("--approximate", action="store_true",
-                        help="export features the target cannot express exactly (with a warning) instead of refusing")
+    export.add_argument(
+        "--approximate",
+        action="store_true",
+        help="export features the target cannot express exactly (with a warning) instead of refusing",
+    )
     export.add_argument("--freeze", action="store_true", help="NIR: export plastic projections with frozen weights")
     export.set_defaults(handler=_export)
 
@@ -149,8 +152,13 @@ def _export(args: argparse.Namespace) -> int:
         from neuromem.export.nir import write_nir
 
         args.out.mkdir(parents=True, exist_ok=True)
-        path = write_nir(model.network, args.out / f"{model.network.name}.nir", dt=dt, freeze=args.freeze,
-                         approximate=args.approximate)
+        path = write_nir(
+            model.network,
+            args.out / f"{model.network.name}.nir",
+            dt=dt,
+            freeze=args.freeze,
+            approximate=args.approximate,
+        )
         print(f"wrote NIR graph {path}")
     return 0
 

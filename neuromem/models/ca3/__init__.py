@@ -15,7 +15,7 @@ Modules, one job each:
 - :mod:`~neuromem.models.ca3.sibling`   the CA3 core of the sibling DG-CA3-CA1 model
 - :mod:`~neuromem.models.ca3.gold`      loaders of the recorded SpiNNaker runs, spike comparison
 - :mod:`~neuromem.models.ca3.replay`    replays of the recorded runs on a backend
-- :mod:`~neuromem.models.ca3.export`    the model through PyNN (NEST, Brian2) and the virtual SpiNNaker mapping, against the gold
+- :mod:`~neuromem.models.ca3.export`    the model through PyNN and the virtual SpiNNaker mapping, against the gold
 - :mod:`~neuromem.models.ca3.scenarios` operation lists of the three published experiments
 - :mod:`~neuromem.models.ca3.experiment` one published experiment: replay, gold comparison, metrics
 - :mod:`~neuromem.models.ca3.plots`     rasters with operations, weight matrices, answers
