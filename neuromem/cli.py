@@ -24,6 +24,13 @@ neuromem: spiking memory models defined once, run on torch or Brian2, exported t
 A MODEL is a TOML file describing a network (see models/ for examples):
 populations of LIF neurons or spike sources, projections with connectors,
 weights (nA), delays (ms) and optional plasticity, and what to record.
+
+examples:
+  neuromem demo                                              the CA3 memory, plots in results/demo
+  neuromem run models/demo_recurrent.toml --duration 500     simulate on torch (add --backend brian2)
+  neuromem export models/ca3_model.toml --to spinnaker       map onto a virtual SpiNN-5 board
+  neuromem export models/demo_recurrent.toml --to pynn --out exported/
+  neuromem COMMAND --help                                    the options of one command
 """
 
 
