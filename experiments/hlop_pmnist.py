@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from neuromem.data import load_fashion_mnist, load_mnist, load_mnist10k, stratified_split
-from neuromem.models.hlop.experiment import load_experiment, merge_metrics, run_experiment
+from neuromem.models.hlop.experiment import load_experiment, merge_metrics, print_summary, run_experiment
 from neuromem.models.hlop.tasks import Task, permuted_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.merge:
         merged = merge_metrics([Path(p) for p in args.merge], Path(args.out or ROOT / "results" / "hlop_pmnist"))
-        _print_summary(merged)
+        print_summary(merged)
         return
     torch.set_num_threads(args.threads)
     params, data = load_experiment(args.params, args.quick)
@@ -75,13 +75,7 @@ def main() -> None:
         extra={"dataset": args.data, "train_size": int(np.asarray(ytr).size)},
     )
     print(f"total {time.perf_counter() - t0:.1f} s; results in {out}")
-    _print_summary(metrics)
-
-
-def _print_summary(metrics: dict[str, object]) -> None:
-    for m, e in metrics["methods"].items():  # type: ignore[union-attr]
-        bwt = f"{e['bwt_mean']:.2f} +- {e['bwt_std']:.2f}" if "bwt_mean" in e else "n/a"
-        print(f"{m:15s} ACC {e['acc_mean']:.2f} +- {e['acc_std']:.2f}   BWT {bwt}   seeds {e['seeds_done']}")
+    print_summary(metrics)
 
 
 if __name__ == "__main__":

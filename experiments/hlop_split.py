@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from neuromem.data import load_fashion_mnist
-from neuromem.models.hlop.experiment import load_experiment, merge_metrics, run_experiment
+from neuromem.models.hlop.experiment import load_experiment, merge_metrics, print_summary, run_experiment
 from neuromem.models.hlop.tasks import Task, split_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--merge", nargs="+", default=None, help="result folders of other runs to merge into --out")
     args = parser.parse_args()
     if args.merge:
-        _print_summary(merge_metrics([Path(p) for p in args.merge], Path(args.out or ROOT / "results" / "hlop_split")))
+        print_summary(merge_metrics([Path(p) for p in args.merge], Path(args.out or ROOT / "results" / "hlop_split")))
         return
     torch.set_num_threads(args.threads)
     params, data = load_experiment(args.params, args.quick)
@@ -57,13 +57,7 @@ def main() -> None:
         name, tasks_for_seed, params, data, args.methods.split(","), out, extra={"dataset": "fashion-mnist split 5x2"}
     )
     print(f"total {time.perf_counter() - t0:.1f} s; results in {out}")
-    _print_summary(metrics)
-
-
-def _print_summary(metrics: dict[str, object]) -> None:
-    for m, e in metrics["methods"].items():  # type: ignore[union-attr]
-        bwt = f"{e['bwt_mean']:.2f} +- {e['bwt_std']:.2f}" if "bwt_mean" in e else "n/a"
-        print(f"{m:15s} ACC {e['acc_mean']:.2f} +- {e['acc_std']:.2f}   BWT {bwt}   seeds {e['seeds_done']}")
+    print_summary(metrics)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,14 @@ class SpikeTrains:
         )
 
 
+def stack_snapshots(snapshots: dict[str, list[tuple[int, np.ndarray]]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Weight snapshots [(tick, (trials, synapses)), ...] as (ticks, (snapshots, trials, synapses)) per projection."""
+    return {
+        name: (np.array([t for t, _ in shots], dtype=np.int64), np.stack([w for _, w in shots]))
+        for name, shots in snapshots.items()
+    }
+
+
 @dataclass
 class Recording:
     """What a run recorded.

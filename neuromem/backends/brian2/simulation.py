@@ -29,7 +29,7 @@ from neuromem.backends.base import RunInput, Simulation, normalise_inputs
 from neuromem.backends.brian2.groups import TRACE_VARIABLES, lif_group, source_group
 from neuromem.backends.brian2.synapses import projection_synapses
 from neuromem.errors import ValidationError
-from neuromem.record import Recording, SpikeTrains
+from neuromem.record import Recording, SpikeTrains, stack_snapshots
 from neuromem.spec import LIFCurrExp, Network, SpikeSourceArray, SpikeSourcePoisson
 from neuromem.spec.random import poisson_ticks
 
@@ -219,10 +219,7 @@ class Brian2Simulation(Simulation):
             values = np.asarray(getattr(monitor, TRACE_VARIABLES[key[1]])[:], dtype=np.float64)[:, trace_marks[key] :]
             size = self.sizes[key[0]]
             traces[key] = values.reshape(self.batch_size, size, -1).transpose(0, 2, 1).copy()
-        weights = {
-            name: (np.array([t for t, _ in shots], dtype=np.int64), np.stack([w for _, w in shots]))
-            for name, shots in snapshots.items()
-        }
+        weights = stack_snapshots(snapshots)
         return Recording(
             dt=self.dt,
             start_tick=start,

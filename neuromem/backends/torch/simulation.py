@@ -21,7 +21,7 @@ from neuromem.backends.torch.plasticity import RULES, PlasticProjection
 from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
 from neuromem.backends.torch.synapses import InputBuffer, StaticSynapses
 from neuromem.errors import FileFormatError, ValidationError
-from neuromem.record import Recording, SpikeTrains
+from neuromem.record import Recording, SpikeTrains, stack_snapshots
 from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson
 
 CHUNK_STEPS = 256
@@ -270,10 +270,7 @@ class TorchSimulation(Simulation):
             )
             for key, values in traces.items()
         }
-        weights = {
-            name: (np.array([t for t, _ in shots], dtype=np.int64), np.stack([w for _, w in shots]))
-            for name, shots in snapshots.items()
-        }
+        weights = stack_snapshots(snapshots)
         return Recording(
             dt=self.dt,
             start_tick=start,

@@ -255,3 +255,10 @@ def merge_metrics(sources: list[Path], out_dir: Path) -> dict[str, object]:
         plot_accuracy_matrix(R, f"{name}: {m} (seed {per_method[m]['seeds'][0]})", out_dir / f"R_{m}.png")
     plot_per_task(first_R, out_dir / "accuracy_per_task.png")
     return _write(out_dir, merged, per_method)
+
+
+def print_summary(metrics: dict[str, object]) -> None:
+    """One line per method: ACC and BWT (mean +- sd over seeds, percentage points)."""
+    for m, e in metrics["methods"].items():  # type: ignore[union-attr]
+        bwt = f"{e['bwt_mean']:.2f} +- {e['bwt_std']:.2f}" if "bwt_mean" in e else "n/a"
+        print(f"{m:15s} ACC {e['acc_mean']:.2f} +- {e['acc_std']:.2f}   BWT {bwt}   seeds {e['seeds_done']}")
