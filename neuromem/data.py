@@ -2,7 +2,7 @@
 
 Nothing here downloads. Loaders read standard files from a folder the user
 names (MNIST / Fashion-MNIST IDX files), from Debian's ``dataset-fashion-mnist``
-package, from the 10,000 real MNIST digits of the shared folder, or from
+package, from the 10,000 real MNIST digits bundled with neuromem, or from
 scikit-learn's bundled 8x8 digits. A missing or malformed file raises
 :class:`neuromem.errors.FileFormatError` naming the path and what to install or
 set.
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from neuromem.errors import FileFormatError, ValidationError
+from neuromem.resources import resource_path
 
 __all__ = [
     "FASHION_MNIST_ROOT",
@@ -197,12 +198,11 @@ def _default_mnist10k() -> Path:
     env = os.environ.get("NEUROMEM_MNIST10K")
     if env:
         return Path(env)
-    # The repository sits next to the shared folder: <work>/main and <work>/shared.
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist10k" / "mnist10k.npz"
+    return resource_path("mnist10k") / "mnist10k.npz"
 
 
 def load_mnist10k(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Load the 10,000 real MNIST digits of the shared data folder.
+    """Load the 10,000 real MNIST digits bundled with the package.
 
     The file is ordered by class and has no train/test split; use
     :func:`stratified_split` and say so.
@@ -211,8 +211,8 @@ def load_mnist10k(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarra
     ----------
     path
         ``.npz`` with ``images`` (N, 28, 28) uint8 and ``labels`` (N,). Default:
-        ``$NEUROMEM_MNIST10K`` or ``../shared/data/mnist10k/mnist10k.npz``
-        relative to the repository.
+        ``$NEUROMEM_MNIST10K`` or the copy bundled with the package
+        (:func:`neuromem.resources.resource_path`).
 
     Returns
     -------

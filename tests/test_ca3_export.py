@@ -27,7 +27,6 @@ import pytest
 from neuromem.errors import CapabilityError
 from neuromem.export import to_pynn
 from neuromem.models.ca3.export import experiment_setup, mapping_report
-from neuromem.models.ca3.gold import data_folder
 from neuromem.models.ca3.params import load_params
 
 SPIKE_TOLERANCE = 4
@@ -46,8 +45,6 @@ def _exported_exp1(target: str, folder: Path) -> dict:
     """Experiment 1 exported to ``target`` and scored, in a fresh process."""
     if importlib.util.find_spec("pyNN") is None or importlib.util.find_spec(target) is None:
         pytest.skip(f"pyNN and {target} are needed")
-    if data_folder() is None:
-        pytest.skip("the recorded CA3 data (shared/data/ca3_spinnaker) is absent")
     path = folder / f"{target}.json"
     done = subprocess.run([sys.executable, "-c", CHILD, target, str(path)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neuromem.models.ca3.gold import CAM_POPULATIONS, SIBLING_RUNS, compare, data_folder, load_run
+from neuromem.models.ca3.gold import CAM_POPULATIONS, SIBLING_RUNS, compare, load_run
 from neuromem.models.ca3.params import load_params
 from neuromem.models.ca3.protocol import decode, ideal_answers
 from neuromem.models.ca3.replay import replay_cam, replay_sibling
@@ -18,8 +18,6 @@ RECORDED_COUNTS = {"cam_exp1": 262, "cam_exp2": 1567, "cam_exp3": 402}
 
 @pytest.fixture
 def run_of():
-    if data_folder() is None:
-        pytest.skip("recorded CA3 data (shared/data/ca3_spinnaker) not found; set NEUROMEM_SHARED")
     return load_run
 
 

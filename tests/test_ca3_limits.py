@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from neuromem.models.ca3 import CA3Memory, Operation, ideal_answers, place, scenarios
-from neuromem.models.ca3.gold import data_folder, load_run
+from neuromem.models.ca3.gold import load_run
 
 
 @pytest.mark.parametrize(
@@ -14,8 +14,6 @@ from neuromem.models.ca3.gold import data_folder, load_run
     [(scenarios.functional, "cam_exp1"), (scenarios.stress, "cam_exp2"), (scenarios.state_map, "cam_exp3")],
 )
 def test_spec_scenarios_equal_the_recorded_operation_lists(scenario, run):
-    if data_folder() is None:
-        pytest.skip("recorded CA3 data (shared/data/ca3_spinnaker) not found; set NEUROMEM_SHARED")
     recorded = load_run(run)
     assert scenario() == list(recorded.operations)
     n, m, sim_time = scenarios.SIZES[scenario.__name__]

@@ -7,7 +7,7 @@ import pytest
 
 from neuromem.errors import FileFormatError
 from neuromem.models.ca3 import CA3Memory, Operation, ideal_answers, place
-from neuromem.models.ca3.gold import data_folder, load_run
+from neuromem.models.ca3.gold import load_run
 
 FUNCTIONAL = [  # spec 3.1, experiment 1, without times
     Operation.write(0, (0, 1, 8, 9)), Operation.write(4, (1, 5, 6)), Operation.write(3, (4, 5, 6)),
@@ -119,8 +119,6 @@ def test_dense_and_event_propagation_give_identical_answers_and_weights():
 
 
 def test_recorded_functional_run_through_the_api_reproduces_the_recorded_output():
-    if data_folder() is None:
-        pytest.skip("recorded CA3 data (shared/data/ca3_spinnaker) not found; set NEUROMEM_SHARED")
     run = load_run("cam_exp1")
     mem = CA3Memory(run.n, run.m)
     mem.execute(list(run.operations))

@@ -54,7 +54,7 @@ from neuromem.errors import ValidationError
 from neuromem.export import ExportWarning, to_pynn
 from neuromem.export.spinnaker import check_spinnaker
 from neuromem.models.ca3 import scenarios
-from neuromem.models.ca3.gold import CAM_POPULATIONS, RecordedRun, compare, data_folder, load_run
+from neuromem.models.ca3.gold import CAM_POPULATIONS, RecordedRun, compare, load_run
 from neuromem.models.ca3.network import (
     CONTENT_TO_CUE,
     CUE_TO_CONTENT,
@@ -124,7 +124,7 @@ def experiment_setup(experiment: str = "cam_exp1") -> ExperimentSetup:
         raise ValidationError(f"CA3 export: experiment = {experiment!r}; known: {', '.join(EXPERIMENTS)}")
     scenario = EXPERIMENTS[experiment]
     n, m, sim_time = scenarios.SIZES[scenario]
-    run = load_run(experiment) if data_folder() is not None else None
+    run = load_run(experiment)
     operations = run.operations if run is not None else tuple(getattr(scenarios, scenario)())
     return ExperimentSetup(experiment, n, m, sim_time, tuple(operations), run)
 

@@ -5,8 +5,8 @@ The CAM runs ``cam_exp1..3`` hold every spike of the ten recorded populations
 ``sib_run1..4`` hold the DG-CA3-CA1 model's spikes, of which ``CA3cont`` is the
 CA3 core replayed here. Files: ``<run>_spikes.csv`` (population, neuron, tick),
 ``<run>_inputs.csv`` (line, tick), ``<run>_protocol.json`` (sizes, simTime,
-operations). The folder is found through ``NEUROMEM_SHARED`` or next to the
-repository (``../shared``).
+operations). The recordings ship with the package
+(:func:`neuromem.resources.resource_path`).
 
 Example
 -------
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import numpy as np
 
 from neuromem.errors import FileFormatError, ValidationError
 from neuromem.models.ca3.protocol import Operation
+from neuromem.resources import resource_path
 from neuromem.spec import SpikeSourceArray
 
 CAM_RUNS = ("cam_exp1", "cam_exp2", "cam_exp3")
@@ -37,12 +37,9 @@ CAM_POPULATIONS = (
 )  # fmt: skip
 
 
-def data_folder() -> Path | None:
-    """``<shared>/data/ca3_spinnaker`` if it exists, else None."""
-    root = os.environ.get("NEUROMEM_SHARED")
-    shared = Path(root) if root else Path(__file__).resolve().parents[3] / ".." / "shared"
-    folder = shared / "data" / "ca3_spinnaker"
-    return folder if folder.is_dir() else None
+def data_folder() -> Path:
+    """The folder of the recorded runs (bundled with the package); raises FileFormatError if missing."""
+    return resource_path("ca3_spinnaker")
 
 
 @dataclass(frozen=True)
@@ -96,8 +93,6 @@ def load_run(name: str, folder: str | Path | None = None) -> RecordedRun:
     if name not in CAM_RUNS + SIBLING_RUNS:
         raise ValidationError(f"load_run: unknown run {name!r}; known: {', '.join(CAM_RUNS + SIBLING_RUNS)}")
     base = Path(folder) if folder is not None else data_folder()
-    if base is None:
-        raise FileFormatError("the recorded CA3 data folder data/ca3_spinnaker was not found; set NEUROMEM_SHARED")
     try:
         protocol = json.loads((base / f"{name}_protocol.json").read_text())
         spike_rows = _rows(base / f"{name}_spikes.csv", ("population", "neuron", "tick"))
