@@ -1,4 +1,4 @@
-"""Save/load of a trained continual learner: JSON + .npz, atomic, resumable, strict on bad files."""
+"""Save/load of a trained continual learner: one file, atomic, resumable, strict on bad files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 
 from neuromem.errors import FileFormatError
 from neuromem.models.hlop.baselines import EWCLearner, SVDProjectionLearner
-from neuromem.models.hlop.io import SCHEMA_VERSION, load_learner, save_learner
+from neuromem.models.hlop.io import SCHEMA, SCHEMA_VERSION, load_learner, save_learner
 from neuromem.models.hlop.learner import ContinualLearner, TrainConfig
 from neuromem.models.hlop.network import NetworkConfig
 from neuromem.models.hlop.projection import HLOPConfig, HLOPLearner
@@ -50,9 +50,9 @@ def test_round_trip_keeps_weights_subspaces_heads_and_predictions(tmp_path: Path
         assert again.subspaces[name].n_fixed == sub.n_fixed
     x, _ = _task(0)
     np.testing.assert_array_equal(again.predict(0, x), learner.predict(0, x))
-    meta = json.loads((tmp_path / "hlop.json").read_text())
-    assert meta["schema_version"] == SCHEMA_VERSION and meta["type"] == "HLOPLearner"
-    assert not list(tmp_path.glob("*.tmp"))
+    header = _header(tmp_path / "hlop.npz")
+    assert header["schema"] == SCHEMA and header["version"] == SCHEMA_VERSION and header["type"] == "HLOPLearner"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hlop.npz"]
 
 
 def test_training_resumes_after_a_load_exactly_as_without_it(tmp_path: Path) -> None:
@@ -78,26 +78,70 @@ def test_baselines_round_trip_their_own_state(tmp_path: Path, cls: type[Continua
         torch.testing.assert_close(again.fisher["layers.0.weight"], learner.fisher["layers.0.weight"])
 
 
+def _header(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        return json.loads(data["header"].tobytes().decode())
+
+
+def _rewrite(path: Path, target: Path, change_header=None, change_arrays=None) -> Path:
+    """Copy a saved learner to ``target`` with its header and arrays changed."""
+    with np.load(path, allow_pickle=False) as data:
+        members = {key: data[key] for key in data.files}
+    header = json.loads(members.pop("header").tobytes().decode())
+    if change_header:
+        change_header(header)
+    if change_arrays:
+        change_arrays(members)
+    np.savez(target, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **members)
+    return target
+
+
 def test_missing_corrupt_and_newer_schema_files_raise_file_format_error(tmp_path: Path) -> None:
-    with pytest.raises(FileFormatError, match="not found"):
+    with pytest.raises(FileFormatError, match="no such file"):
         load_learner(tmp_path / "absent")
     learner = HLOPLearner(NET, TRAIN, HLOP)
     learner.train_task(0, *_task(0))
-    json_path = save_learner(learner, tmp_path / "m")
-    meta = json.loads(json_path.read_text())
-    (tmp_path / "newer.json").write_text(json.dumps({**meta, "schema_version": SCHEMA_VERSION + 1}))
-    (tmp_path / "newer.npz").write_bytes((tmp_path / "m.npz").read_bytes())
+    path = save_learner(learner, tmp_path / "m")
+    newer = _rewrite(path, tmp_path / "newer.npz", lambda h: h.update(version=SCHEMA_VERSION + 1))
     with pytest.raises(FileFormatError, match="newer"):
-        load_learner(tmp_path / "newer")
-    (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(FileFormatError, match="not valid JSON"):
-        load_learner(tmp_path / "bad")
-    (tmp_path / "m.npz").write_bytes((tmp_path / "m.npz").read_bytes()[:100])
+        load_learner(newer)
+    (tmp_path / "bad.npz").write_bytes(b"{not a zip")
     with pytest.raises(FileFormatError, match="corrupt"):
-        load_learner(tmp_path / "m")
-    (tmp_path / "m.npz").unlink()
-    with pytest.raises(FileFormatError, match="not found"):
-        load_learner(tmp_path / "m")
-    (tmp_path / "alien.json").write_text(json.dumps({**meta, "type": "os.system"}))
-    with pytest.raises(FileFormatError, match="unknown"):
-        load_learner(tmp_path / "alien")
+        load_learner(tmp_path / "bad")
+    alien = _rewrite(path, tmp_path / "alien.npz", lambda h: h.update(type="os.system"))
+    with pytest.raises(FileFormatError, match="'type' is 'os.system'"):
+        load_learner(alien)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(FileFormatError, match="corrupt"):
+        load_learner(path)
+
+
+def test_loaded_arrays_must_have_the_exact_shape_and_finite_values(tmp_path: Path) -> None:
+    learner = HLOPLearner(NET, TRAIN, HLOP)
+    learner.train_task(0, *_task(0))
+    path = save_learner(learner, tmp_path / "m")
+    small = _rewrite(
+        path, tmp_path / "small.npz", change_arrays=lambda a: a.update({"net/layers.0.weight": np.ones(1)})
+    )
+    with pytest.raises(FileFormatError, match=r"'net/layers.0.weight' has shape \(1,\); allowed: exactly \(12, 20\)"):
+        load_learner(small)
+
+    def poison(arrays: dict) -> None:
+        arrays["net/layers.0.weight"] = arrays["net/layers.0.weight"].copy()
+        arrays["net/layers.0.weight"][0, 0] = np.nan
+
+    nan = _rewrite(path, tmp_path / "nan.npz", change_arrays=poison)
+    with pytest.raises(FileFormatError, match="NaN"):
+        load_learner(nan)
+    extra = _rewrite(path, tmp_path / "extra.npz", change_arrays=lambda a: a.update(stray=np.ones(3)))
+    with pytest.raises(FileFormatError, match="'stray' is not part"):
+        load_learner(extra)
+    heads = _rewrite(path, tmp_path / "heads.npz", lambda h: h["metadata"]["task_heads"].update({"0": 7}))
+    with pytest.raises(FileFormatError, match="allowed: >= 0 and <= 2"):
+        load_learner(heads)
+    wide = _rewrite(path, tmp_path / "wide.npz", lambda h: h["metadata"]["network"].update(hidden=[10**9]))
+    with pytest.raises(FileFormatError, match="more than the limit"):
+        load_learner(wide)
+    typed = _rewrite(path, tmp_path / "typed.npz", lambda h: h["metadata"]["train"].update(seed="x"))
+    with pytest.raises(FileFormatError, match=r"entry 'train.seed' is 'x'"):
+        load_learner(typed)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from neuromem.errors import ValidationError
 from neuromem.models.hlop.learner import ContinualLearner, TrainConfig
 from neuromem.models.hlop.network import NetworkConfig
 from neuromem.models.hlop.projection import HLOPConfig, ProjectionLearner, project_out
@@ -119,14 +120,42 @@ class MultitaskLearner(ContinualLearner):
     def train_joint(
         self, task_ids: Sequence[int], images: Sequence[np.ndarray | torch.Tensor], labels: Sequence[np.ndarray]
     ) -> None:
-        """Interleave batches of every task (one batch per task in turn) for ``epochs`` epochs."""
+        """Interleave batches of every task (one batch per task in turn) for ``epochs`` epochs.
+
+        All-or-nothing, as :meth:`train_task`: inputs are checked first and a
+        failed training restores the learner.
+        """
         data = []
-        for task_id, xi, yi in zip(task_ids, images, labels, strict=True):
+        ids = [self._check_task_id(t) for t in task_ids]
+        heads: dict[int, int] = {}
+        for task_id, xi, yi in zip(ids, images, labels, strict=True):
             x = self._check_images(xi)
             y = self._check_labels(yi, x.shape[0])
-            head = self._head_of(int(task_id), training=True)
-            self.task_heads[int(task_id)] = head
+            if task_id not in heads:
+                heads[task_id] = self.task_heads[task_id] if task_id in self.task_heads else self._next_head(heads)
+            head = heads[task_id]
             data.append((x, y, head))
+        saved = self._capture()
+        try:
+            self.task_heads.update(heads)
+            self._train_joint(data)
+            self._check_finite_state()
+        except BaseException:
+            self._restore(saved)
+            raise
+        self.tasks_trained = ids
+
+    def _next_head(self, pending: dict[int, int]) -> int:
+        if self.single_head:
+            return 0
+        used = len(set(self.task_heads) | set(pending))
+        if used >= self.network_config.n_heads:
+            raise ValidationError(
+                f"{type(self).__name__}: a new task needs a head but all {self.network_config.n_heads} heads are used"
+            )
+        return used
+
+    def _train_joint(self, data: list[tuple[torch.Tensor, torch.Tensor, int]]) -> None:
         cfg = self.train_config
         opt = torch.optim.SGD(self.net.parameters(), lr=cfg.lr, momentum=cfg.momentum)
         self.net.train()
@@ -141,4 +170,3 @@ class MultitaskLearner(ContinualLearner):
                     opt.zero_grad(set_to_none=True)
                     F.cross_entropy(self.net(x[idx], head=head), y[idx]).backward()
                     opt.step()
-        self.tasks_trained = [int(t) for t in task_ids]

@@ -21,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ from neuromem.errors import BackendError, ValidationError
 from neuromem.models.hlop.network import NetworkConfig, SpikingNet
 
 __all__ = ["ContinualLearner", "FineTuneLearner", "TrainConfig"]
+
+_INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,18 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.rule not in ("bptt", "online"):
             raise ValidationError(f"TrainConfig: rule '{self.rule}' is unknown; allowed: 'bptt', 'online'")
-        if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
-            raise ValidationError(
-                f"TrainConfig: epochs {self.epochs}, batch_size {self.batch_size}, lr {self.lr}; "
-                "allowed: epochs >= 0, batch_size >= 1, lr > 0"
-            )
+        for name, minimum in (("epochs", 0), ("batch_size", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+                raise ValidationError(f"TrainConfig: {name} = {value!r}; allowed: an integer >= {minimum}")
+        for name in ("lr", "momentum"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+                raise ValidationError(f"TrainConfig: {name} = {value!r}; allowed: a number")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValidationError(f"TrainConfig: lr = {self.lr!r}; allowed: a finite number > 0")
+        if not 0 <= self.momentum < 1:
+            raise ValidationError(f"TrainConfig: momentum = {self.momentum!r}; allowed: a number in [0, 1)")
 
 
 def _device(device: str | torch.device) -> torch.device:
@@ -94,20 +104,51 @@ class ContinualLearner:
 
     # ----- validation --------------------------------------------------------------
     def _check_images(self, images: np.ndarray | torch.Tensor) -> torch.Tensor:
-        x = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
+        """Images as float32 (N, *input_shape) in [0, 1] on the device; uint8 grey levels are divided by 255."""
+        name = type(self).__name__
+        try:
+            x = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValidationError(f"{name}: images of type {type(images).__name__} are not a numeric array") from None
         shape = self.network_config.input_shape
-        if x.ndim < 2 or x[0].numel() != math.prod(shape) or x.shape[0] == 0:
+        if x.ndim < 2 or x.shape[0] == 0 or x[0].numel() != math.prod(shape):
             raise ValidationError(
-                f"{type(self).__name__}: images have shape {tuple(x.shape)}; allowed: (N, ...) with N >= 1 and "
+                f"{name}: images have shape {tuple(x.shape)}; allowed: (N, ...) with N >= 1 and "
                 f"{math.prod(shape)} values per sample, e.g. (N, {', '.join(map(str, shape))})"
+            )
+        if x.dtype.is_complex or not (x.dtype.is_floating_point or x.dtype in _INTEGER_DTYPES):
+            raise ValidationError(
+                f"{name}: images have dtype {x.dtype}; allowed: uint8 grey levels or floats in [0, 1]"
             )
         grey_levels = x.dtype == torch.uint8
         x = x.reshape(x.shape[0], *shape).to(torch.float32)
-        return (x / 255.0 if grey_levels else x).to(self.device)
+        x = x / 255.0 if grey_levels else x
+        if not bool(torch.isfinite(x).all()):
+            raise ValidationError(f"{name}: images hold NaN or infinity; allowed: finite values in [0, 1]")
+        low, high = float(x.min()), float(x.max())
+        if low < 0.0 or high > 1.0:
+            raise ValidationError(
+                f"{name}: images hold values in [{low:g}, {high:g}]; allowed: [0, 1] (or uint8 grey levels 0..255)"
+            )
+        return x.to(self.device)
+
+    def _check_task_id(self, task_id: object) -> int:
+        if isinstance(task_id, bool) or not isinstance(task_id, (int, np.integer)) or task_id < 0:
+            raise ValidationError(f"{type(self).__name__}: task_id = {task_id!r}; allowed: an integer >= 0")
+        return int(task_id)
 
     def _check_labels(self, labels: np.ndarray | torch.Tensor, n: int) -> torch.Tensor:
-        y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
+        try:
+            y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValidationError(
+                f"{type(self).__name__}: labels of type {type(labels).__name__} are not an integer array"
+            ) from None
         k = self.network_config.n_classes
+        if y.dtype == torch.bool or y.dtype.is_complex:
+            raise ValidationError(
+                f"{type(self).__name__}: labels have dtype {y.dtype}; allowed: integer ({n},) in [0, {k - 1}]"
+            )
         if y.shape != (n,) or y.dtype.is_floating_point or (y.numel() and (int(y.min()) < 0 or int(y.max()) >= k)):
             bad = f"shape {tuple(y.shape)}, dtype {y.dtype}" + (
                 f", range [{int(y.min())}, {int(y.max())}]" if y.numel() and not y.dtype.is_floating_point else ""
@@ -168,12 +209,55 @@ class ContinualLearner:
                 loss = loss + penalty / steps
             loss.backward()
 
+    # ----- transactions ------------------------------------------------------------
+    def _capture(self) -> dict[str, object]:
+        """Everything training may change: network, generator, and every other attribute (copied)."""
+        skip = {"net", "generator", "protected"}
+        return {
+            "net": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
+            "generator": self.generator.get_state(),
+            "attributes": {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in skip},
+        }
+
+    def _restore(self, saved: dict[str, object]) -> None:
+        """Put back what :meth:`_capture` took; the network's tensors are restored in place."""
+        self.net.load_state_dict(saved["net"])  # type: ignore[arg-type]
+        self.generator.set_state(saved["generator"])  # type: ignore[arg-type]
+        for key in [k for k in vars(self) if k not in ("net", "generator", "protected")]:
+            if key not in saved["attributes"]:  # type: ignore[operator]
+                delattr(self, key)
+        for key, value in saved["attributes"].items():  # type: ignore[attr-defined]
+            setattr(self, key, value)
+
+    def _check_finite_state(self) -> None:
+        for name, param in self.net.named_parameters():
+            if not bool(torch.isfinite(param).all()):
+                raise ValidationError(
+                    f"{type(self).__name__}: training made parameter {name!r} non-finite (diverged); the learner"
+                    " was restored to its state before this task; allowed: a smaller lr"
+                )
+
     def train_task(self, task_id: int, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> None:
-        """Train on one task (``images`` (N, ...) in [0, 1] or uint8, integer ``labels``)."""
+        """Train on one task (``images`` (N, ...) in [0, 1] or uint8, integer ``labels``).
+
+        All-or-nothing: inputs are checked before anything changes, and if
+        training fails (an error, ``KeyboardInterrupt``, or parameters that
+        turn non-finite) the learner is restored exactly to its state before
+        the call.
+        """
+        task_id = self._check_task_id(task_id)
         x = self._check_images(images)
         y = self._check_labels(labels, x.shape[0])
-        task_id = int(task_id)
         head = self._head_of(task_id, training=True)
+        saved = self._capture()
+        try:
+            self._train_task(task_id, x, y, head)
+            self._check_finite_state()
+        except BaseException:
+            self._restore(saved)
+            raise
+
+    def _train_task(self, task_id: int, x: torch.Tensor, y: torch.Tensor, head: int) -> None:
         self.task_heads[task_id] = head
         self._before_task(task_id)
         cfg = self.train_config
@@ -199,7 +283,7 @@ class ContinualLearner:
     # ----- inference ---------------------------------------------------------------
     def predict(self, task_id: int, images: np.ndarray | torch.Tensor, batch_size: int = 1000) -> np.ndarray:
         """Predicted labels (N,) of ``images`` for a task trained before."""
-        head = self._head_of(int(task_id), training=False)
+        head = self._head_of(self._check_task_id(task_id), training=False)
         x = self._check_images(images)
         self.net.eval()
         out = []

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from neuromem.errors import ValidationError
+from neuromem.limits import check_memory
 from neuromem.models.hlop.layers import Readout, SpikingConv2d, SpikingLinear
 
 __all__ = ["NetworkConfig", "SpikingNet"]
@@ -60,6 +61,20 @@ class NetworkConfig:
     slope: float = 5.0
 
     def __post_init__(self) -> None:
+        for name in ("input_shape", "hidden", "conv_channels"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value
+            ):
+                raise ValidationError(f"NetworkConfig: {name} = {value!r} is not allowed (a tuple of integers >= 1)")
+        for name in ("n_classes", "n_heads", "num_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValidationError(f"NetworkConfig: {name} = {value!r} is not allowed (an integer)")
+        for name in ("tau_m", "dt", "threshold", "slope"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValidationError(f"NetworkConfig: {name} = {value!r} is not allowed (a finite number)")
         checks = {
             "hidden": all(h >= 1 for h in self.hidden) and len(self.hidden) >= 1,
             "n_classes": self.n_classes >= 2,
@@ -78,11 +93,24 @@ class NetworkConfig:
                     "input_shape (N,) or (C, H, W); conv layers need (C, H, W))"
                 )
 
+    def parameter_count(self) -> int:
+        """Number of weights of the :class:`SpikingNet` this configuration builds (its layers have no bias)."""
+        total, shape = 0, self.input_shape
+        for channels in self.conv_channels:
+            total += channels * shape[0] * 9
+            shape = (channels, (shape[1] + 1) // 2, (shape[2] + 1) // 2)
+        width = math.prod(shape)
+        for size in self.hidden:
+            total += width * size
+            width = size
+        return total + self.n_heads * width * self.n_classes
+
 
 class SpikingNet(nn.Module):
     """Feed-forward spiking network; ``layers`` are the shared (protected) layers."""
 
     def __init__(self, config: NetworkConfig) -> None:
+        check_memory("SpikingNet", f"{config.parameter_count():,} parameters", 4.0 * config.parameter_count())
         super().__init__()
         self.config = config
         neuron = {"tau_m": config.tau_m, "dt": config.dt, "threshold": config.threshold, "slope": config.slope}
