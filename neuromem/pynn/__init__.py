@@ -77,7 +77,10 @@ hook.install()
 def list_standard_models() -> list[str]:
     """Names of the standard cell types this simulator runs."""
     return [
-        obj.__name__
-        for obj in globals().values()
-        if isinstance(obj, type) and issubclass(obj, _StandardCellType) and not issubclass(obj, ModelNotAvailable)
+        name
+        for name, obj in globals().items()
+        if not name.startswith("_")
+        and isinstance(obj, type)
+        and issubclass(obj, _StandardCellType)
+        and not issubclass(obj, ModelNotAvailable)
     ]

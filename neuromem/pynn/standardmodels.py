@@ -8,7 +8,7 @@ convention for a model "not available for this simulator") naming what is.
 
 from __future__ import annotations
 
-from pyNN.standardmodels import build_translations, cells, synapses
+from pyNN.standardmodels import build_translations, cells, electrodes, receptors, synapses
 
 from neuromem.pynn.celltypes import NEURON_TYPES, POISSON_PARAMETERS
 from neuromem.pynn.errors import NotSupported
@@ -139,10 +139,17 @@ class ModelNotAvailable:
 
 
 def _unavailable_classes() -> dict[str, type]:
+    """One refusing class per unavailable type, a subclass of PyNN's own where PyNN defines one.
+
+    Subclassing PyNN's class keeps PyNN's type checks working (e.g. a cell class passed to
+    ``Population(n, sim.IF_cond_exp, {})`` reaches its constructor, which refuses).
+    """
     made = {}
     for kind, names in UNAVAILABLE.items():
         for name in names:
-            made[name] = type(name, (ModelNotAvailable,), {"kind": kind, "__doc__": f"Not available: {name}."})
+            bases = tuple(getattr(m, name) for m in (cells, synapses, electrodes, receptors) if hasattr(m, name))
+            doc = f"Not available on the neuromem simulator: {name}."
+            made[name] = type(name, (ModelNotAvailable, *bases[:1]), {"kind": kind, "__doc__": doc})
     return made
 
 

@@ -1,0 +1,8 @@
+"""Make the helpers of the PyNN front-end tests importable (``scenario_table``, ``pynn_networks``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
