@@ -24,8 +24,9 @@ import pytest
 
 pytest.importorskip("pyNN")
 
-import neuromem.pynn as sim  # noqa: E402
 from scenario_table import SCENARIOS, SLOW, summary  # noqa: E402
+
+import neuromem.pynn as sim  # noqa: E402
 
 ENV = "NEUROMEM_PYNN_SCENARIOS"
 CACHE = Path(__file__).resolve().parents[2] / ".ci" / "cache" / "pynn-0.13.0" / "test" / "system" / "scenarios"
