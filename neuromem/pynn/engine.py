@@ -176,7 +176,9 @@ class Session:
                 steps = recording.stop_tick - recording.start_tick
                 values = np.full((self.state.batch, steps, population.size), np.nan)
                 for group in groups:
-                    values[:, :, group.members] = recording.traces[(group.name, engine_variable)]
+                    trace = recording.traces.get((group.name, engine_variable))
+                    if trace is not None:
+                        values[:, :, group.members] = trace
                 recorder.add_signal(variable, values)
 
     # -- weights ---------------------------------------------------------------------------

@@ -219,8 +219,11 @@ class Planner:
         kind = type(population.celltype).__name__
         recordables = NEURON_TYPES[kind].recordables if kind in NEURON_TYPES else {"spikes": "spikes"}
         for variable in population.recorder.recorded_variables():
+            # Signals cost a copy per step and probe: only groups with a recorded neuron are probed.
+            chosen = population.recorder.recorded_indices(variable)
             for group in self.plan.groups[id(population)]:
-                self.probes.append(Probe(group.name, recordables[variable]))
+                if variable == "spikes" or np.isin(group.members, chosen).any():
+                    self.probes.append(Probe(group.name, recordables[variable]))
 
     # -- synapses ---------------------------------------------------------------------------
 
@@ -240,7 +243,7 @@ class Planner:
                 f"Projection {label!r}: weights of {projection.receptor_type} synapses onto current-based cells must"
                 f" be {rule} (PyNN's convention); found {float(weight[weight * sign < 0][0]):g} nA"
             )
-        rule = self._plasticity(projection) if projection.is_plastic else None
+        rule = stdp_rule(projection) if projection.is_plastic else None
         pre_pop, pre_idx = resolve(projection.pre, projection._pre)
         post_pop, post_idx = resolve(projection.post, projection._post)
         populations = self.state.populations
@@ -286,31 +289,31 @@ class Planner:
         if delay.size:
             self.structure.append(("max_delay", int(round(float(delay.max()) / self.state.dt))))
 
-    def _plasticity(self, projection: common.Projection) -> STDP:
-        """The spec STDP of a PyNN STDPMechanism projection, or refuse what the engine cannot run."""
-        label, values = projection.label, projection._parameters
-        synapse_type = projection.synapse_type
-        for name, array in values.items():
-            if name != "weight" and array.size and np.ptp(array) > 0:
-                what = "delays" if name == "delay" else f"values of {name}"
-                raise NotSupported(
-                    f"Projection {label!r}: the engine runs STDP with one {name} per projection; found different"
-                    f" {what} (from {array.min():g} to {array.max():g}); give them one value"
-                )
-        first = {name: float(array[0]) for name, array in values.items() if array.size}
-        if not first:
-            return _stdp(synapse_type, {})
-        fraction = first["dendritic_delay_fraction"]
-        if fraction != 0.0:
+def stdp_rule(projection: common.Projection) -> STDP:
+    """The spec STDP of a PyNN STDPMechanism projection, or refuse what the engine cannot run."""
+    label, values = projection.label, projection._parameters
+    synapse_type = projection.synapse_type
+    for name, array in values.items():
+        if name != "weight" and array.size and np.ptp(array) > 0:
+            what = "delays" if name == "delay" else f"values of {name}"
             raise NotSupported(
-                f"Projection {label!r}: dendritic_delay_fraction = {fraction:g}; the engine pairs"
-                " a presynaptic spike at its arrival (a purely axonal delay, dendritic_delay_fraction=0). With a"
-                " dendritic delay every pair interval would be 2 x delay longer; give STDPMechanism(...,"
-                " dendritic_delay_fraction=0)"
+                f"Projection {label!r}: the engine runs STDP with one {name} per projection; found different"
+                f" {what} (from {array.min():g} to {array.max():g}); give them one value"
             )
-        if projection.receptor_type != "excitatory":
-            raise NotSupported(f"Projection {label!r}: STDP is available on excitatory synapses only")
-        return _stdp(synapse_type, first)
+    first = {name: float(array[0]) for name, array in values.items() if array.size}
+    if not first:
+        return _stdp(synapse_type, {})
+    fraction = first["dendritic_delay_fraction"]
+    if fraction != 0.0:
+        raise NotSupported(
+            f"Projection {label!r}: dendritic_delay_fraction = {fraction:g}; the engine pairs"
+            " a presynaptic spike at its arrival (a purely axonal delay, dendritic_delay_fraction=0). With a"
+            " dendritic delay every pair interval would be 2 x delay longer; give STDPMechanism(...,"
+            " dendritic_delay_fraction=0)"
+        )
+    if projection.receptor_type != "excitatory":
+        raise NotSupported(f"Projection {label!r}: STDP is available on excitatory synapses only")
+    return _stdp(synapse_type, first)
 
 
 def _stdp(synapse_type: object, values: dict[str, float]) -> STDP:
@@ -341,4 +344,4 @@ def build_plan(state: State, tick: int) -> Plan:
     return Planner(state, tick).build()
 
 
-__all__ = ["Group", "Part", "Plan", "build_plan", "emission_ticks", "resolve", "spike_array"]
+__all__ = ["Group", "Part", "Plan", "build_plan", "emission_ticks", "resolve", "spike_array", "stdp_rule"]

@@ -115,6 +115,10 @@ class Projection(common.Projection):
         self._parts: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = []
         connector.connect(self)  # type: ignore[attr-defined]
         self._finish()
+        if self.is_plastic:
+            from neuromem.pynn.plan import stdp_rule
+
+            stdp_rule(self)  # refuse now what the engine cannot run
         self._engine_weights_stale = True
         state.projections.append(self)
         state.changed()

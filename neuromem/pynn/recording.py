@@ -13,6 +13,7 @@ value, such as ``get_spike_counts()``, report trial 0).
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import datetime
 
 import neo
@@ -61,6 +62,11 @@ class Recorder(recording.Recorder):
     def recorded_variables(self) -> list[str]:
         """PyNN names of the variables recorded from at least one neuron."""
         return sorted({v.name for v, ids in self.recorded.items() if ids})
+
+    def recorded_indices(self, name: str) -> np.ndarray:
+        """Indices (in the population) of the neurons whose ``name`` is recorded."""
+        ids = set().union(*(ids for v, ids in self.recorded.items() if v.name == name))
+        return np.sort(np.asarray([int(i) for i in ids], dtype=np.int64)) - int(self.population.first_id)
 
     # -- data from the session ---------------------------------------------------------------
 
@@ -166,7 +172,7 @@ class Recorder(recording.Recorder):
         else:
             chosen = self._localize_variables(variables, locations)
         block = neo.Block()
-        segments = [recording.filter_by_variables(segment, chosen) for segment in self.cache]
+        segments = [_only(segment, chosen) for segment in self.cache]
         if state.running:
             segments += [
                 self._segment_of_trial(trial, filter_ids=filter_ids, variables=chosen) for trial in range(state.batch)
@@ -183,6 +189,23 @@ class Recorder(recording.Recorder):
         if clear:
             self.clear()
         return block
+
+
+def _only(segment: neo.Segment, variables: object) -> neo.Segment:
+    """A copy of a cached segment with only ``variables`` (by name; "all" keeps everything).
+
+    A copy, not a shallow one: Neo's list setters empty the shared lists in place, which would
+    erase the cache (PyNN's own ``filter_by_variables`` compares names with Variable tuples and
+    keeps no signal at all).
+    """
+    if variables == "all":
+        return segment
+    names = {variable.name for variable in variables}  # type: ignore[attr-defined]
+    kept = deepcopy(segment)
+    if "spikes" not in names:
+        kept.spiketrains = []
+    kept.analogsignals = [signal for signal in kept.analogsignals if signal.name in names]
+    return kept
 
 
 __all__ = ["Recorder"]
