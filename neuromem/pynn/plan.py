@@ -289,6 +289,7 @@ class Planner:
         if delay.size:
             self.structure.append(("max_delay", int(round(float(delay.max()) / self.state.dt))))
 
+
 def stdp_rule(projection: common.Projection) -> STDP:
     """The spec STDP of a PyNN STDPMechanism projection, or refuse what the engine cannot run."""
     label, values = projection.label, projection._parameters

@@ -45,7 +45,9 @@ class Recorder(recording.Recorder):
 
     # -- what PyNN asks to record ----------------------------------------------------------
 
-    def _record(self, variable: recording.Variable, new_ids: object, sampling_interval: float | None = None) -> None:
+    def record(
+        self, variables: object, ids: object, sampling_interval: float | None = None, locations: object = None
+    ) -> None:
         if sampling_interval is not None:
             ratio = sampling_interval / state.dt
             if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-6:
@@ -53,6 +55,10 @@ class Recorder(recording.Recorder):
                     f"record: sampling_interval = {sampling_interval!r} ms must be a whole multiple of the time step"
                     f" ({state.dt:g} ms)"
                 )
+        super().record(variables, ids, sampling_interval, locations)
+
+    def _record(self, variable: recording.Variable, new_ids: object, sampling_interval: float | None = None) -> None:
+        if sampling_interval is not None:
             self.sampling_interval = float(sampling_interval)
         state.changed()
 

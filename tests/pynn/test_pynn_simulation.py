@@ -15,7 +15,9 @@ def _net(split: bool = False, plastic: bool = False, **options: object) -> tuple
     """20 cells driven by spike arrays; ``split`` puts cells 0-4 in a group of their own from the start."""
     rng = np.random.default_rng(11)
     sim.setup(timestep=0.1, min_delay=0.1, **options)
-    stim = sim.Population(10, sim.SpikeSourceArray(spike_times=[np.unique(rng.integers(2, 990, 25)) * 0.1 for _ in range(10)]))
+    stim = sim.Population(
+        10, sim.SpikeSourceArray(spike_times=[np.unique(rng.integers(2, 990, 25)) * 0.1 for _ in range(10)])
+    )
     cells = sim.Population(20, sim.IF_curr_exp(tau_m=12.0, cm=0.3, tau_refrac=1.0, v_thresh=-55.0))
     cells.initialize(v=rng.uniform(-65.0, -56.0, 20))
     if split:

@@ -16,8 +16,9 @@ import pytest
 
 pytest.importorskip("pyNN")
 
-import neuromem.pynn as sim  # noqa: E402
 from pynn_networks import SCRIPTS  # noqa: E402
+
+import neuromem.pynn as sim  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DRIVER = """
