@@ -234,6 +234,21 @@ class Recording:
             return np.zeros(self.batch_size)
         return counts.mean(axis=1) / duration_s
 
+    # -- Neo (the conversion lives in :mod:`neuromem.neo`) ------------------------------------
+
+    def to_neo(self) -> object:
+        """This recording as a ``neo.Block``, one Segment per trial, units attached (ms, mV, nA)."""
+        from neuromem.neo import recording_to_neo
+
+        return recording_to_neo(self)
+
+    @classmethod
+    def from_neo(cls, block: object, time_labels: str | None = None) -> Recording:
+        """The Recording a ``neo.Block`` holds (each Segment a trial); see :func:`neuromem.neo.recording_from_neo`."""
+        from neuromem.neo import recording_from_neo
+
+        return recording_from_neo(block, time_labels)  # type: ignore[arg-type]
+
     def nbytes(self) -> int:
         """Bytes held by the recorded arrays."""
         total = sum(t.trial.nbytes + t.neuron.nbytes + t.tick.nbytes for t in self.spikes.values())
