@@ -13,6 +13,9 @@ from neuromem.pynn.errors import InvalidParameterValue, NotSupported
 
 state = simulator.state
 
+#: What ``setup`` uses when a script does not say (the runner ``python -m neuromem.pynn --device cuda`` sets these).
+DEFAULTS: dict[str, object] = {"device": "cpu", "dtype": "float64"}
+
 #: setup() options of other simulators that change nothing here (accepted so their scripts run unchanged).
 IGNORED_OPTIONS = {
     "threads",
@@ -64,9 +67,9 @@ def setup(
         )
     if options.pop("use_cvode", False):
         raise NotSupported("setup: use_cvode=True asks for variable time steps; the engine takes fixed steps only")
-    device = str(options.pop("device", "cpu"))
+    device = str(options.pop("device", DEFAULTS["device"]))
     batch = options.pop("batch", 1)
-    dtype = options.pop("dtype", "float64")
+    dtype = options.pop("dtype", DEFAULTS["dtype"])
     seed = options.pop("rng_seed", options.pop("seed", 0))
     unknown = sorted(set(options) - IGNORED_OPTIONS)
     if unknown:

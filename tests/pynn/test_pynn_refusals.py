@@ -124,3 +124,27 @@ def test_sampling_interval_must_be_a_multiple_of_the_step() -> None:
     signal = cells.get_data().segments[0].analogsignals[0]
     assert signal.shape == (11, 2) and float(signal.sampling_period) == 0.5
     np.testing.assert_array_equal(signal.magnitude[0], -65.0)
+
+
+def test_changing_the_delay_of_a_plastic_projection_during_a_simulation_is_refused() -> None:
+    pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[[1.0, 3.0], [2.0]]))
+    post = sim.Population(2, sim.IF_curr_exp())
+    projection = sim.Projection(pre, post, sim.AllToAllConnector(), _stdp())
+    sim.run(5.0)
+    projection.set(delay=2.0)
+    with pytest.raises(NotImplementedError, match="delay of a plastic projection changed"):
+        sim.run(5.0)
+    sim.reset()
+    sim.run(5.0)  # after a reset the new delay is simply the network's
+    assert projection.get("delay", format="list", with_address=False) == [2.0] * 4
+
+
+def test_shortening_delays_while_spikes_are_in_flight_is_refused() -> None:
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[4.9]))
+    post = sim.Population(1, sim.IF_curr_exp())
+    projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0, delay=5.0))
+    sim.Projection(post, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=0.1))
+    sim.run(5.0)
+    projection.set(delay=1.0)
+    with pytest.raises(NotImplementedError, match="spikes were on their way"):
+        sim.run(1.0)
