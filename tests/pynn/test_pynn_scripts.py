@@ -35,7 +35,7 @@ def test_pynn_neuromem_is_this_package() -> None:
 
 def test_runner_without_a_script_prints_its_usage() -> None:
     done = subprocess.run([sys.executable, "-m", "neuromem.pynn"], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2 and "python -m neuromem.pynn SCRIPT" in done.stdout
+    assert done.returncode == 2 and "python -m neuromem.pynn [--device D] [--dtype T] SCRIPT" in done.stdout
     done = subprocess.run([sys.executable, "-m", "neuromem.pynn", "missing.py"], capture_output=True, text=True)
     assert done.returncode == 2 and "no such script" in done.stderr
 
