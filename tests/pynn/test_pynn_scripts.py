@@ -33,11 +33,12 @@ def test_pynn_neuromem_is_this_package() -> None:
     assert neuromem.pynn.list_standard_models() == ["IF_curr_exp", "SpikeSourceArray", "SpikeSourcePoisson"]
 
 
-def test_runner_without_a_script_prints_its_usage() -> None:
-    done = subprocess.run([sys.executable, "-m", "neuromem.pynn"], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 2 and "python -m neuromem.pynn [--device D] [--dtype T] SCRIPT" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "neuromem.pynn", "missing.py"], capture_output=True, text=True)
-    assert done.returncode == 2 and "no such script" in done.stderr
+def test_runner_without_a_script_prints_its_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    from neuromem.pynn.__main__ import main
+
+    assert main([]) == 2 and "python -m neuromem.pynn [--device D] [--dtype T] SCRIPT" in capsys.readouterr().out
+    assert main(["missing.py"]) == 2 and "no such script" in capsys.readouterr().err
+    assert main(["--device"]) == 2 and "needs a value" in capsys.readouterr().err
 
 
 def _run_example(name: str, folder: Path) -> str:
