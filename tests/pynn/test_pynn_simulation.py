@@ -200,3 +200,21 @@ def test_cuda_gives_the_cpu_spikes() -> None:
     _same_trains(results[0][0], results[1][0])
     np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-9)
     np.testing.assert_allclose(results[0][2], results[1][2], atol=1e-12)
+
+
+def test_weights_set_between_runs_replace_the_learned_ones() -> None:
+    cells, drive = _net(plastic=True)
+    sim.run(50.0)
+    learned = np.asarray(drive.get("weight", format="list", with_address=False))
+    assert np.ptp(learned) > 0.01
+    drive.set(weight=0.3)
+    np.testing.assert_array_equal(drive.get("weight", format="list", with_address=False), 0.3)
+    sim.run(50.0)
+    after = np.asarray(drive.get("weight", format="list", with_address=False))
+    cells, drive_on = _net(plastic=True)
+    sim.run(100.0)
+    continued = np.asarray(drive_on.get("weight", format="list", with_address=False))
+    # Ignoring the new weights would continue the very same simulation.
+    assert np.abs(after - continued).max() > 0.01 and np.all((after >= 0.0) & (after <= 1.2))
+    sim.reset()  # back to the weights last given
+    np.testing.assert_array_equal(drive.get("weight", format="list", with_address=False), 0.3)
