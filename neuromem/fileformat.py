@@ -197,6 +197,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
         raise FileFormatError(f"cannot save {path}: {error.strerror or error}") from error
     try:
         _checkpoint("created")
+        # mkstemp makes the file private (0600); give it the mode the target has, or the umask's default.
+        os.chmod(temporary, _mode_for(path, 0o666))
         with os.fdopen(handle, "wb") as file:
             write(file)
             _checkpoint("written")
@@ -218,6 +220,21 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     sync_folder(folder)
     _checkpoint("folder-synced")
     return path
+
+
+def _mode_for(path: Path, base: int) -> int:
+    """Permission bits for a new ``path``: those of the file it replaces, else ``base`` under the umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return base & ~umask
+
+
+def default_folder_mode() -> int:
+    """Permission bits of a new folder under the current umask (``mkdtemp`` makes private ones)."""
+    return _mode_for(Path(os.devnull) / "absent", 0o777)
 
 
 def sync_folder(folder: str | os.PathLike[str]) -> None:

@@ -18,6 +18,8 @@ from neuromem.errors import FileFormatError, ValidationError
 SCHEMA = "neuromem.recording"
 #: 1: the first layout (header fields at the top level); 2: :mod:`neuromem.fileformat`, trace sampling.
 SCHEMA_VERSION = 2
+#: Recordings smaller than this (bytes) are saved compressed by default.
+COMPRESS_BELOW = 64 * 10**6
 
 
 @dataclass(frozen=True)
@@ -257,8 +259,15 @@ class Recording:
 
     # -- files ---------------------------------------------------------------------------
 
-    def save(self, path: str | Path, compress: bool = True) -> Path:
-        """Write one file ``<path>.npz`` atomically (:mod:`neuromem.fileformat`); returns its path."""
+    def save(self, path: str | Path, compress: bool | None = None) -> Path:
+        """Write one file ``<path>.npz`` atomically (:mod:`neuromem.fileformat`); returns its path.
+
+        ``compress``: deflate the arrays; by default only recordings under
+        :data:`COMPRESS_BELOW` bytes are compressed (deflating hundreds of MB
+        of traces takes minutes and saves little).
+        """
+        if compress is None:
+            compress = self.nbytes() < COMPRESS_BELOW
         arrays: dict[str, np.ndarray] = {}
         spikes, traces, weights = sorted(self.spikes), list(self.traces), sorted(self.weights)
         for i, name in enumerate(spikes):

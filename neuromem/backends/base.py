@@ -8,12 +8,14 @@ an unsupported network before any run, naming the feature and the backend.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from neuromem.errors import CapabilityError, ValidationError
+from neuromem.limits import check_memory, format_bytes
 from neuromem.record import Recording
 from neuromem.spec import (
     STDP,
@@ -23,7 +25,24 @@ from neuromem.spec import (
     Network,
     SpikeSourceArray,
     SpikeSourcePoisson,
+    checks,
+    step_coefficients,
 )
+
+#: Default budget of what one ``run`` may record (traces and weight snapshots), bytes.
+DEFAULT_MAX_RECORDING_BYTES = 2 * 10**9
+#: Deterministic threshold functions of ``snntorch.surrogate`` a build may name.
+SURROGATES = (
+    "atan",
+    "fast_sigmoid",
+    "heaviside",
+    "sigmoid",
+    "spike_rate_escape",
+    "straight_through_estimator",
+    "triangular",
+    "SFS",
+)
+TRACE_VARIABLES = ("v", "i_exc", "i_inh")
 
 #: Per-run input for one population: one source for every trial, or one per trial.
 RunInput = SpikeSourceArray | Sequence[SpikeSourceArray]
@@ -107,16 +126,135 @@ def normalise_inputs(
     return result
 
 
+# -- shared build checks ------------------------------------------------------------------------
+
+
+def check_step_constants(network: Network, dt: float, dtype: str) -> None:
+    """Refuse cell parameters whose per-step constants overflow ``dtype`` (``"float32"``/``"float64"``).
+
+    A constant larger than the square root of the dtype's largest value (the
+    membrane resistance ``tau_m / cm`` with ``cm = 1e-300`` nF, say) makes the
+    very first products of a step infinite, and the membrane turns NaN without
+    a spike or a warning; such a network is refused at build, naming the
+    population, the constant and the parameters it comes from.
+    """
+    limit = math.sqrt(float(np.finfo(np.dtype(dtype)).max))
+    for population in network.populations:
+        cell = population.cell
+        if not isinstance(cell, LIFCurrExp):
+            continue
+        k = step_coefficients(cell, dt, network.scheme)
+        constants = {
+            "membrane resistance tau_m/cm (MOhm)": cell.membrane_resistance,
+            "resting drive (v_rest + R i_offset) (mV)": cell.v_rest + cell.membrane_resistance * cell.i_offset,
+            "input factor of tau_syn_E": k.input_E,
+            "input factor of tau_syn_I": k.input_I,
+            "membrane gain of tau_syn_E (mV/nA)": k.v_gain_E,
+            "membrane gain of tau_syn_I (mV/nA)": k.v_gain_I,
+        }
+        for name, value in constants.items():
+            if not math.isfinite(value) or abs(value) > limit:
+                raise ValidationError(
+                    f"Population {population.name!r}: LIFCurrExp(cm = {cell.cm:g} nF, tau_m = {cell.tau_m:g} ms,"
+                    f" tau_syn_E = {cell.tau_syn_E:g} ms, tau_syn_I = {cell.tau_syn_I:g} ms) gives a {name} of"
+                    f" {value:.3g} with dt = {dt:g} ms, beyond what {dtype} can carry through a step (|x| <="
+                    f" {limit:.2g}); the membrane would turn NaN. Use realistic parameters"
+                    + (" or dtype='float64'" if dtype == "float32" else "")
+                )
+
+
+def check_build_memory(network: Network, dt: float, batch_size: int, itemsize: int, backend: str) -> None:
+    """Refuse, before allocating, a build whose state, delay buffer and synapses exceed the memory budget."""
+    n_lif = sum(int(p.size) for p in network.populations if not p.is_source)  # type: ignore[arg-type]
+    n_total = sum(int(p.size) for p in network.populations)  # type: ignore[arg-type]
+    max_steps = 1
+    synapses = 0
+    plastic = 0
+    for projection in network.projections:
+        delays = network.connection_list(projection.name).delay
+        count = int(delays.size)
+        synapses += count
+        if projection.is_plastic:
+            plastic += count
+        if count:
+            max_steps = max(max_steps, int(round(float(delays.max()) / dt)))
+    parts = {
+        "neuron state": batch_size * n_lif * (3 * itemsize + 4),
+        "delay buffer": (max_steps + 1) * batch_size * 2 * n_lif * itemsize,
+        "input chunk": 256 * batch_size * n_total * itemsize,
+        "synapses": synapses * (16 + itemsize),
+        "plastic weights and traces": plastic * batch_size * itemsize * 2,
+    }
+    total = float(sum(parts.values()))
+    biggest = max(parts, key=parts.get)  # type: ignore[arg-type]
+    check_memory(
+        f"build on {backend}",
+        f"network {network.name!r} with {n_lif:,} LIF neurons, {synapses:,} synapses, a batch of {batch_size}"
+        f" and delays up to {max_steps:,} steps (largest part: {biggest}, {format_bytes(parts[biggest])})",
+        total,
+    )
+
+
+def resolve_surrogate(name: str | None) -> Callable[..., object] | None:
+    """The ``snntorch.surrogate`` threshold function called ``name`` (None for a plain step)."""
+    if name is None:
+        return None
+    if not isinstance(name, str) or name not in SURROGATES:
+        raise ValidationError(f"build: surrogate = {name!r} is not one of {', '.join(map(repr, SURROGATES))}")
+    import snntorch.surrogate as surrogates
+
+    return getattr(surrogates, name)()  # type: ignore[no-any-return]
+
+
+def recording_bytes(network: Network, dt: float, start_tick: int, steps: int, batch_size: int) -> int:
+    """Bytes the traces and weight snapshots of a run of ``steps`` ticks from ``start_tick`` will take.
+
+    Traces: trials x samples x neurons x 8 bytes; weights: snapshots x trials x
+    synapses x 8 bytes. Spikes are not counted (their number depends on the
+    activity), which is why this budget bounds what can be known in advance.
+    """
+    total = 0
+    stop = start_tick + steps
+    for probe in network.probes:
+        every = probe.every_steps(dt)
+        if probe.variable in TRACE_VARIABLES:
+            first = -(-start_tick // every) * every
+            samples = max(0, -(-(stop - first) // every))
+            total += batch_size * samples * network.size(probe.target) * 8
+        elif probe.variable == "weight":
+            synapses = network.connection_list(probe.target).pre.size
+            snapshots = 1 if probe.every_ms is None else max(1, stop // every - start_tick // every)
+            total += snapshots * batch_size * synapses * 8
+    return total
+
+
+def check_recording_budget(
+    network: Network, dt: float, start_tick: int, steps: int, batch_size: int, max_bytes: int
+) -> None:
+    """Refuse a run whose recording would exceed ``max_bytes``, before it starts, saying what to change."""
+    needed = recording_bytes(network, dt, start_tick, steps, batch_size)
+    if needed > max_bytes:
+        raise ValidationError(
+            f"run of {steps * dt:g} ms: recording the probes of network {network.name!r} would take about"
+            f" {format_bytes(needed)}, above the budget max_recording_bytes = {format_bytes(max_bytes)}; record"
+            " traces with Probe(..., every_ms=...) (a multiple of dt), record fewer populations, run in shorter"
+            " pieces (each run returns its own Recording), or raise max_recording_bytes"
+            " (--max-recording-bytes on the command line)"
+        )
+
+
 class Simulation(ABC):
     """A network built on one backend, with its state.
 
     Time advances across calls to :meth:`run`; :meth:`reset` goes back to t = 0
-    with the initial state (weights included).
+    with the initial state (weights included). ``max_recording_bytes`` bounds
+    what one run may record (checked before the run starts).
     """
 
     network: Network
     dt: float
     batch_size: int
+    max_recording_bytes: int = DEFAULT_MAX_RECORDING_BYTES
 
     @property
     @abstractmethod
@@ -143,8 +281,15 @@ class Simulation(ABC):
     def set_weights(self, projection: str, weights: np.ndarray | float) -> None:
         """Replace the weights (nA) of a projection: scalar, (synapses,) or (trials, synapses)."""
 
+    def check_recording(self, steps: int) -> None:
+        """Raise before a run of ``steps`` ticks whose recording would exceed :attr:`max_recording_bytes`."""
+        budget = checks.count("Simulation", "max_recording_bytes", self.max_recording_bytes, minimum=1)
+        check_recording_budget(self.network, self.dt, self.tick, steps, self.batch_size, budget)
+
     def duration_steps(self, duration: float) -> int:
         """``duration`` ms as a whole number of steps, or raise."""
+        if isinstance(duration, bool) or not isinstance(duration, (int, float, np.integer, np.floating)):
+            raise ValidationError(f"run: duration = {duration!r} must be a number of ms")
         steps = duration / self.dt
         if not np.isfinite(steps) or steps < 0 or abs(steps - round(steps)) > 1e-6:
             raise ValidationError(

@@ -50,6 +50,7 @@ import numpy as np
 
 from neuromem.errors import CapabilityError, ExportError, ValidationError
 from neuromem.export.plan import ExportWarning
+from neuromem.fileformat import remove_stale_temporaries
 from neuromem.spec import LIFCurrExp, Network, checks
 
 TARGET = "nir"
@@ -69,7 +70,7 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
         if projection.plasticity is not None and not freeze:
             raise CapabilityError(
                 f"{where}: feature plasticity:{type(projection.plasticity).__name__} cannot be expressed on target"
-                " 'nir'; pass freeze=True to export the initial weights as static"
+                " 'nir'; pass freeze=True (--freeze on the command line) to export the initial weights as static"
             )
         steps = network.delay_steps(projection.name, dt)
         if steps.size and np.any(steps != 1):
@@ -98,7 +99,9 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
                 " (no refractory period)"
             )
             if not approximate:
-                raise CapabilityError(message + "; pass approximate=True to drop it")
+                raise CapabilityError(
+                    message + "; pass approximate=True (--approximate on the command line) to drop it"
+                )
             warnings.warn(message + "; dropped (approximate=True)", ExportWarning, stacklevel=3)
 
 
@@ -188,14 +191,26 @@ def write_nir(
     dt: float | None = None,
     freeze: bool = False,
     approximate: bool = False,
+    overwrite: bool = False,
 ) -> Path:
-    """Write :func:`to_nir` of ``network`` to ``path`` (HDF5, via ``nir.write``) atomically."""
+    """Write :func:`to_nir` of ``network`` to ``path`` (HDF5, via ``nir.write``) atomically.
+
+    The graph is built (and refused, if it cannot be expressed) before the file
+    system is touched. An existing file at ``path`` is replaced only with
+    ``overwrite=True``; a folder there is never replaced.
+    """
     nir = _import_nir()
     graph = to_nir(network, dt, freeze, approximate)
     path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not path.is_file() or path.is_symlink():
+            raise ExportError(f"cannot write {path}: it exists and is not a plain file")
+        if not overwrite:
+            raise ExportError(f"cannot write {path}: the file exists; pass overwrite=True (--overwrite) to replace it")
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: folder {path.parent} does not exist")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove_stale_temporaries(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         nir.write(str(temporary), graph)
         os.replace(temporary, path)

@@ -52,7 +52,9 @@ def check_target(network: Network, target: Target, approximate: bool = False) ->
             f" which integrates the {target.scheme!r} scheme"
         )
         if not approximate:
-            raise CapabilityError(message + "; pass approximate=True to export it anyway")
+            raise CapabilityError(
+                message + "; pass approximate=True (--approximate on the command line) to export it anyway"
+            )
         notes.append(message + "; exported anyway (approximate=True): spike times will differ")
     for probe in network.probes:
         if probe.variable in ("i_exc", "i_inh"):

@@ -10,8 +10,13 @@ and ``python out/run.py --simulator nest|brian2|spiNNaker --output spikes.npz``
 runs it with nothing of neuromem installed. No label or value of the network
 is ever pasted into code: the script is the same file for every network.
 
-The folder is assembled under a temporary name next to it and renamed into
-place, so a failure leaves either the old export or none, never half of one.
+The files are assembled in a temporary folder next to the target and moved
+into place only when complete (:class:`neuromem.outputs.OutputFolder`), so a
+failure leaves the folder as it was. A folder that is not empty is refused
+unless ``overwrite=True`` (``--overwrite``), and even then only the files an
+earlier export wrote (listed, with their checksums, in the folder's
+``.neuromem-manifest.json``) are replaced; everything else in the folder --
+results of ``run.py``, notes, data -- is left alone.
 """
 
 from __future__ import annotations
@@ -19,16 +24,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from neuromem.errors import CapabilityError, ExportError
+from neuromem.errors import CapabilityError
 from neuromem.export import standalone
 from neuromem.export.plan import build_plan, check_target
 from neuromem.export.pynn import default_dt
 from neuromem.export.translate import TARGETS
+from neuromem.outputs import OutputFolder
 from neuromem.spec import Network
 
 EXPORT_FILES = ("run.py", standalone.PLAN_FILE, standalone.ARRAYS_FILE)
@@ -54,6 +59,7 @@ def write_pynn_script(
     targets: tuple[str, ...] | None = None,
     approximate: bool = False,
     trial_seed: int = 0,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``run.py``, ``plan.json`` and ``arrays.npz`` of ``network`` into ``folder``.
 
@@ -61,7 +67,7 @@ def write_pynn_script(
     ----------
     network : Network
     folder : path
-        Output folder; created, or replaced if it holds an earlier export.
+        Output folder: new or empty, or (with ``overwrite``) one holding an earlier export.
     duration : float
         Run length (ms).
     dt : float or None
@@ -73,6 +79,9 @@ def write_pynn_script(
         Accept approximations with a warning (see :func:`neuromem.export.pynn.to_pynn`).
     trial_seed : int
         Seed of the Poisson trains.
+    overwrite : bool
+        Write into a non-empty folder, replacing only the files of an earlier
+        export (unchanged since); other files are kept.
 
     Returns
     -------
@@ -84,49 +93,21 @@ def write_pynn_script(
     ValidationError, CapabilityError
         An invalid network, or a feature a requested target cannot express.
     ExportError
-        The folder cannot be written, or holds something other than an export.
+        The folder cannot be written, is not empty (without ``overwrite``), or
+        holds a file of an export's name that the export did not write.
     """
-    folder = Path(folder)
+    output = OutputFolder(folder, EXPORT_FILES, "export", overwrite=overwrite, flag="--overwrite (overwrite=True)")
+    output.check()
     if targets is None:
         targets = accepted_targets(network, approximate)
         if not targets:
             # Let the first target explain what it refuses.
             check_target(network, next(iter(TARGETS.values())), approximate)
     plan, arrays = build_plan(network, default_dt(network, dt), duration, tuple(targets), approximate, trial_seed)
-    if folder.exists() and not folder.is_dir():
-        raise ExportError(f"cannot export to {folder}: it exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not (folder / standalone.PLAN_FILE).is_file():
-        raise ExportError(f"cannot export to {folder}: it is not empty and holds no earlier export; choose another")
-    parent = folder.resolve().parent
-    try:
-        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}.", suffix=".tmp"))
-    except OSError as error:
-        raise ExportError(f"cannot write to folder {parent}: {error.strerror}") from error
-    try:
+    with output.staging() as staging:
         shutil.copyfile(standalone.__file__, staging / "run.py")
         (staging / standalone.PLAN_FILE).write_text(json.dumps(plan, indent=1, allow_nan=False))
         with open(staging / standalone.ARRAYS_FILE, "wb") as file:
             np.savez(file, **arrays)
-        _replace_folder(staging, folder)
-    except OSError as error:
-        raise ExportError(f"cannot write the export to {folder}: {error.strerror or error}") from error
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return folder / "run.py"
-
-
-def _replace_folder(staging: Path, folder: Path) -> None:
-    """Move ``staging`` to ``folder``; an earlier export is moved aside first, then deleted."""
-    old = None
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old.{os.getpid()}")
-        os.replace(folder, old)
-    try:
-        os.replace(staging, folder)
-    except OSError:
-        if old is not None:
-            os.replace(old, folder)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        output.commit()
+    return Path(folder) / "run.py"

@@ -26,6 +26,7 @@ import json
 import os
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +53,15 @@ def load_plan(folder: str | os.PathLike[str]) -> tuple[dict, dict[str, np.ndarra
         plan = json.loads((folder / PLAN_FILE).read_text())
         with np.load(folder / ARRAYS_FILE, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError, RecursionError, zipfile.BadZipFile) as error:
         raise PlanError(f"cannot read the exported network in {folder}: {error}") from error
     if not isinstance(plan, dict) or plan.get("schema") != PLAN_SCHEMA:
         raise PlanError(f"{folder / PLAN_FILE} is not a neuromem PyNN plan")
-    if int(plan.get("version", 0)) > PLAN_VERSION:
-        raise PlanError(f"{folder / PLAN_FILE} has plan version {plan['version']}; this script reads {PLAN_VERSION}")
+    version = plan.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise PlanError(f"{folder / PLAN_FILE}: plan version {version!r} is not allowed; an integer >= 1 is expected")
+    if version > PLAN_VERSION:
+        raise PlanError(f"{folder / PLAN_FILE} has plan version {version}; this script reads {PLAN_VERSION}")
     return plan, arrays
 
 

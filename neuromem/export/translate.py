@@ -230,7 +230,8 @@ def export_rule(rule: STDP | CA3PairRule, where: str, target_name: str, approxim
     if not approximate:
         raise CapabilityError(
             f"{where}: feature plasticity:CA3PairRule cannot be expressed on target {target_name!r};"
-            " pass approximate=True to export its published STDP instead (it differs from the gold recordings)"
+            " pass approximate=True (--approximate on the command line) to export its published STDP instead"
+            " (it differs from the gold recordings)"
         )
     if rule.published is None:
         raise CapabilityError(

@@ -9,6 +9,7 @@ itself by type name, so files are read through a registry and never through
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import ClassVar, TypeVar
 
 import numpy as np
@@ -53,7 +54,17 @@ class SpecObject:
         return True
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, id(self)))
+        # By value, consistent with __eq__: equal objects (arrays compared by value) hash equal.
+        cached = self.__dict__.get("_value_hash")
+        if cached is None:
+            fields = [
+                _hash_value(getattr(self, f.name))
+                for f in dataclasses.fields(self)  # type: ignore[arg-type]
+                if not f.name.startswith("_")
+            ]
+            cached = hash((type(self).__name__, *fields))
+            object.__setattr__(self, "_value_hash", cached)
+        return cached
 
     def replace(self: SpecObjectT, **changes: object) -> SpecObjectT:
         """Return a copy with ``changes`` applied (validated again)."""
@@ -61,6 +72,16 @@ class SpecObject:
 
 
 SpecObjectT = TypeVar("SpecObjectT", bound=SpecObject)
+
+
+def _hash_value(value: object) -> int:
+    if isinstance(value, np.ndarray):
+        # array_equal compares values across dtypes (1 == 1.0) and -0.0 == 0.0: hash the same normal form.
+        normal = np.asarray(value, dtype=np.float64) + 0.0 if value.dtype.kind in "biuf" else value
+        return hash((value.shape, hashlib.sha1(np.ascontiguousarray(normal).tobytes()).hexdigest()))
+    if isinstance(value, (tuple, list)):
+        return hash(tuple(_hash_value(v) for v in value))
+    return hash(value)
 
 
 def _equal(a: object, b: object) -> bool:

@@ -15,11 +15,17 @@ from neuromem.errors import ValidationError
 
 
 def finite(owner: str, field: str, value: float) -> float:
-    """Return ``value`` as float, or raise if it is not a finite number."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{owner}: {field} = {value!r} is not a number") from None
+    """Return ``value`` as float, or raise if it is not a finite number.
+
+    Booleans and strings are not numbers here, even when Python could convert
+    them (``float("0.1")``, ``float(True)``).
+    """
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) or (
+        isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+    )
+    if isinstance(value, (bool, np.bool_)) or not numeric:
+        raise ValidationError(f"{owner}: {field} = {value!r} is not a number")
+    number = float(value)
     if not math.isfinite(number):
         raise ValidationError(f"{owner}: {field} = {value!r} must be a finite number")
     return number
@@ -56,6 +62,13 @@ def count(owner: str, field: str, value: int, minimum: int = 1) -> int:
     if int(value) < minimum:
         raise ValidationError(f"{owner}: {field} = {int(value)} must be an integer >= {minimum}")
     return int(value)
+
+
+def boolean(owner: str, field: str, value: bool) -> bool:
+    """Return ``value``, or raise unless it is True or False (not a string, not a number)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"{owner}: {field} = {value!r} must be True or False")
+    return bool(value)
 
 
 def choice(owner: str, field: str, value: str, allowed: Sequence[str]) -> str:
@@ -95,17 +108,39 @@ def float_array(owner: str, field: str, value: object, unit: str = "") -> np.nda
 
 
 def index_array(owner: str, field: str, value: object, size: int) -> np.ndarray:
-    """Return ``value`` as a read-only int64 array of indices in ``0..size-1``."""
-    array = np.asarray(value)
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        if not np.all(np.equal(np.mod(array, 1), 0)):
-            raise ValidationError(f"{owner}: {field} must hold whole-number indices")
-    array = np.array(array, dtype=np.int64).ravel()
-    if array.size and (array.min() < 0 or array.max() >= size):
-        bad = array[(array < 0) | (array >= size)][0]
-        raise ValidationError(f"{owner}: {field} holds index {bad}, outside 0..{size - 1}")
-    array.setflags(write=False)
-    return array
+    """Return ``value`` as a read-only int64 array of indices in ``0..size-1``.
+
+    Whole-number floats are accepted; anything else (fractions, NaN, huge
+    values, strings, booleans) is refused before the cast to integers, so a
+    value such as 1e30 is reported as given rather than as an overflowed int.
+    """
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{owner}: {field} must be an array of whole-number indices") from None
+    if array.size and (array.dtype.kind not in "iuf"):
+        raise ValidationError(
+            f"{owner}: {field} must hold whole-number indices, got {array.dtype.name} values such as"
+            f" {array.ravel()[0].item()!r}"
+        )
+    flat = array.ravel()
+    if flat.size and flat.dtype.kind == "f":
+        bad = ~np.isfinite(flat) | (np.mod(np.where(np.isfinite(flat), flat, 0), 1) != 0)
+        if np.any(bad):
+            raise ValidationError(f"{owner}: {field} holds {flat[bad][0].item()!r}; indices must be whole numbers")
+    if flat.size:
+        outside = (flat < 0) | (flat > size - 1)
+        if np.any(outside):
+            bad_value = flat[outside][0]
+            shown = f"{int(bad_value)}" if abs(float(bad_value)) < 1e15 else f"{float(bad_value):g}"
+            if size >= 2**40:
+                raise ValidationError(
+                    f"{owner}: {field} holds index {shown}; indices must be whole numbers >= 0 (below 2**62)"
+                )
+            raise ValidationError(f"{owner}: {field} holds index {shown}, outside 0..{size - 1}")
+    result = np.array(flat, dtype=np.int64)
+    result.setflags(write=False)
+    return result
 
 
 def _u(unit: str) -> str:

@@ -28,6 +28,10 @@ class Connector(SpecObject):
     def check_sizes(self, owner: str, n_pre: int, n_post: int) -> None:
         """Raise if the connector cannot join populations of these sizes."""
 
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:
+        """About how many synapses :meth:`pairs` makes (an upper estimate), for memory checks before expanding."""
+        return float(n_pre) * float(n_post)
+
 
 @register
 @dataclass(frozen=True, eq=False)
@@ -37,6 +41,9 @@ class OneToOne(Connector):
     def check_sizes(self, owner: str, n_pre: int, n_post: int) -> None:
         if n_pre != n_post:
             raise ValidationError(f"{owner}: OneToOne needs equal sizes, got pre size {n_pre} and post size {n_post}")
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:
+        return float(n_pre)
 
     def pairs(self, n_pre: int, n_post: int, same_population: bool) -> tuple[np.ndarray, np.ndarray]:
         index = np.arange(n_pre, dtype=np.int64)
@@ -58,8 +65,7 @@ class AllToAll(Connector):
     allow_self: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.allow_self, bool):
-            raise ValidationError(f"AllToAll: allow_self = {self.allow_self!r} must be True or False")
+        object.__setattr__(self, "allow_self", checks.boolean("AllToAll", "allow_self", self.allow_self))
 
     def check_sizes(self, owner: str, n_pre: int, n_post: int) -> None:
         if not self.allow_self and n_pre != n_post:
@@ -98,7 +104,11 @@ class FixedProbability(Connector):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "p", checks.probability("FixedProbability", "p", self.p))
+        object.__setattr__(self, "allow_self", checks.boolean("FixedProbability", "allow_self", self.allow_self))
         object.__setattr__(self, "seed", checks.count("FixedProbability", "seed", self.seed, minimum=0))
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:
+        return self.p * float(n_pre) * float(n_post)
 
     def pairs(self, n_pre: int, n_post: int, same_population: bool) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(self.seed)
@@ -137,11 +147,12 @@ class FromList(Connector):
         post = np.asarray(self.post)
         if pre.shape != post.shape or pre.ndim != 1:
             raise ValidationError(f"FromList: pre {pre.shape} and post {post.shape} must be 1-D arrays of equal length")
-        for name, array in (("pre", pre), ("post", post)):
-            if array.size and array.min() < 0:
-                raise ValidationError(f"FromList: {name} holds index {int(array.min())}; indices must be >= 0")
-        object.__setattr__(self, "pre", checks.index_array("FromList", "pre", pre, np.iinfo(np.int64).max))
-        object.__setattr__(self, "post", checks.index_array("FromList", "post", post, np.iinfo(np.int64).max))
+        # Indices fit in int64 with room to spare; the Network checks them against the population sizes.
+        object.__setattr__(self, "pre", checks.index_array("FromList", "pre", pre, 2**62))
+        object.__setattr__(self, "post", checks.index_array("FromList", "post", post, 2**62))
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:
+        return float(self.pre.size)
 
     def check_sizes(self, owner: str, n_pre: int, n_post: int) -> None:
         if self.pre.size and self.pre.max() >= n_pre:

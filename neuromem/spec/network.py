@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from neuromem.errors import ValidationError
+from neuromem.limits import check_memory
 from neuromem.spec import checks
 from neuromem.spec.base import SpecObject, register
 from neuromem.spec.connect import AllToAll, Connector, FixedProbability, FromList, OneToOne
@@ -37,6 +38,9 @@ from neuromem.spec.plasticity import STDP, CA3PairRule
 from neuromem.spec.schemes import SCHEMES
 
 RECEPTORS = ("excitatory", "inhibitory")
+#: Memory of one expanded synapse: pre and post indices (int64), weight and delay (float64), and the
+#: temporaries of the expansion (AllToAll's index grids).
+BYTES_PER_SYNAPSE = 48
 NEURON_VARIABLES = ("spikes", "v", "i_exc", "i_inh")
 
 
@@ -162,7 +166,12 @@ class Probe(SpecObject):
     variable : str
         ``spikes``, ``v`` (mV), ``i_exc`` / ``i_inh`` (nA) or ``weight`` (nA).
     every_ms : float or None
-        Sampling period of ``weight`` snapshots (ms); None: at the end of each run.
+        Sampling period (ms), a whole multiple of the run's ``dt`` (checked by
+        :meth:`Network.validate`). ``weight``: a snapshot whenever the
+        simulated time is a multiple of it (None: at the end of each run).
+        ``v`` / ``i_exc`` / ``i_inh``: a sample at the end of every tick that
+        is a multiple of ``every_ms / dt`` (None: every tick), which divides
+        the memory a trace needs by that factor. Not used for ``spikes``.
     """
 
     target: str
@@ -173,7 +182,24 @@ class Probe(SpecObject):
         checks.name("Probe", "target", self.target)
         checks.choice(f"Probe of {self.target!r}", "variable", self.variable, (*NEURON_VARIABLES, "weight"))
         if self.every_ms is not None:
+            if self.variable == "spikes":
+                raise ValidationError(
+                    f"Probe of {self.target!r}: every_ms = {self.every_ms!r} cannot sample spikes; every spike is"
+                    " recorded (use every_ms with v, i_exc, i_inh or weight)"
+                )
             object.__setattr__(self, "every_ms", checks.positive("Probe", "every_ms", self.every_ms, "ms"))
+
+    def every_steps(self, dt: float) -> int:
+        """``every_ms`` as a whole number of steps of ``dt`` ms (1 when None); raises if it is not one."""
+        if self.every_ms is None:
+            return 1
+        steps = self.every_ms / dt
+        if abs(steps - round(steps)) > 1e-9 * max(1.0, steps) or round(steps) < 1:
+            raise ValidationError(
+                f"Probe of {self.target!r} ({self.variable}): every_ms = {self.every_ms:g} ms is not a whole multiple"
+                f" of the time step dt = {dt:g} ms"
+            )
+        return int(round(steps))
 
 
 class ConnectionList(NamedTuple):
@@ -235,6 +261,7 @@ class Network(SpecObject):
                     raise ValidationError(f"{owner}: two {kind}s are named {item.name!r}")
                 seen.add(item.name)
         populations = {p.name: p for p in self.populations}
+        synapses = 0.0
         for projection in self.projections:
             where = f"Projection {projection.name!r}"
             for side in ("pre", "post"):
@@ -243,7 +270,17 @@ class Network(SpecObject):
                     raise ValidationError(f"{where}: {side} = {ref!r} is not a population of {owner}")
             if populations[projection.post].is_source:
                 raise ValidationError(f"{where}: post = {projection.post!r} is a spike source and cannot receive")
-            projection.connector.check_sizes(where, populations[projection.pre].size, populations[projection.post].size)
+            n_pre, n_post = populations[projection.pre].size, populations[projection.post].size
+            projection.connector.check_sizes(where, n_pre, n_post)
+            expected = projection.connector.expected_synapses(n_pre, n_post)  # type: ignore[arg-type]
+            synapses += expected
+            # pre and post (int64), weight and delay (float64), plus the temporaries of the expansion.
+            check_memory(
+                where,
+                f"{type(projection.connector).__name__} between {n_pre:,} and {n_post:,} neurons (about"
+                f" {expected:,.0f} synapses, {synapses:,.0f} in the network so far)",
+                synapses * BYTES_PER_SYNAPSE,
+            )
             self.connection_list(projection.name)
         projections = {p.name for p in self.projections}
         for probe in self.probes:
@@ -308,8 +345,9 @@ class Network(SpecObject):
         Raises
         ------
         ValidationError
-            A delay below one step or off the time grid, or a ``dt`` other than
-            ``required_dt``.
+            A delay below one step or off the time grid, delays so long that the
+            delay buffer cannot fit in memory, a probe's ``every_ms`` that is not
+            a whole number of steps, or a ``dt`` other than ``required_dt``.
         """
         if dt is None:
             return
@@ -334,6 +372,16 @@ class Network(SpecObject):
                     f"Projection {projection.name!r}: delay {delays[off_grid][0]:g} ms is not a whole number of"
                     f" time steps ({dt:g} ms)"
                 )
+            n_lif = sum(int(p.size) for p in self.populations if not p.is_source)  # type: ignore[arg-type]
+            # Every backend keeps input in flight for the longest delay: (delay steps + 1) x 2 receptors x neurons.
+            check_memory(
+                f"Projection {projection.name!r}",
+                f"a delay of {delays.max():g} ms ({steps.max():,.0f} steps of {dt:g} ms) holding input for"
+                f" {n_lif:,} neurons",
+                (float(steps.max()) + 1.0) * 2.0 * n_lif * 4.0,
+            )
+        for probe in self.probes:
+            probe.every_steps(dt)
 
     def delay_steps(self, name: str, dt: float) -> np.ndarray:
         """Per-synapse delays of projection ``name`` in whole steps of ``dt`` ms."""

@@ -8,8 +8,10 @@ Layout of a model file (all keys checked; units are PyNN's)::
     required_dt = 1.0           # optional (ms)
 
     [run]                       # optional defaults for `neuromem run`
-    dt = 0.1                    # ms
-    duration = 1000.0           # ms
+    dt = 0.1                    # ms, > 0
+    duration = 1000.0           # ms, > 0
+    batch_size = 1              # trials, an integer >= 1
+    seed = 0                    # an integer >= 0
 
     [[population]]
     name = "exc"
@@ -46,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from neuromem.errors import FileFormatError, ValidationError
+from neuromem.spec import checks
 from neuromem.spec.base import SpecObject, spec_type
 from neuromem.spec.network import Network, Population, Probe, Projection
 
@@ -88,7 +91,12 @@ def build_object(data: object, where: str) -> object:
     if unknown:
         raise ValidationError(f"{where}: {data['type']} has no fields {sorted(unknown)}; allowed: {sorted(names)}")
     kwargs = {k: build_object(v, f"{where}.{k}") for k, v in data.items() if k != "type"}
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ValidationError as error:
+        raise ValidationError(f"{where}: {error}") from None
+    except (TypeError, ValueError) as error:
+        raise ValidationError(f"{where}: {data['type']} cannot be built from {sorted(kwargs)}: {error}") from None
 
 
 def _table(owner: str, data: dict, allowed: set[str], required: set[str]) -> dict:
@@ -119,42 +127,72 @@ def read_model(path: str | Path) -> ModelFile:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise FileFormatError(f"{path} is not a valid TOML file: {error}") from error
     top = _table(str(path), document, {"network", "run", "population", "projection", "probe", "model"}, set())
-    run = _table(f"{path} [run]", top.get("run", {}), RUN_KEYS, set())
+    for key in ("network", "run", "model"):
+        if key in top and not isinstance(top[key], dict):
+            raise ValidationError(f"{path}: {key} must be a [{key}] table, got {top[key]!r}")
+    for key in ("population", "projection", "probe"):
+        if key in top and not (isinstance(top[key], list) and all(isinstance(t, dict) for t in top[key])):
+            raise ValidationError(f"{path}: {key} must be written as [[{key}]] tables, got {top[key]!r}")
+    run = _run_defaults(path, _table(f"{path} [run]", top.get("run", {}), RUN_KEYS, set()))
     if "model" in top:
         network = _from_builder(path, top)
     else:
         network = _from_tables(path, top)
-    return ModelFile(
-        network=network,
-        dt=run.get("dt"),
-        duration=run.get("duration"),
-        batch_size=int(run.get("batch_size", 1)),
-        seed=int(run.get("seed", 0)),
-    )
+    return ModelFile(network=network, **run)  # type: ignore[arg-type]
+
+
+def _run_defaults(path: Path, run: dict) -> dict[str, object]:
+    """The [run] table checked: positive dt and duration (ms), batch_size >= 1, seed >= 0; never a silent default."""
+    where = f"{path} [run]"
+    values: dict[str, object] = {}
+    for key in ("dt", "duration"):
+        if key in run:
+            values[key] = checks.positive(where, key, run[key], "ms")
+    if "batch_size" in run:
+        values["batch_size"] = checks.count(where, "batch_size", run["batch_size"], minimum=1)
+    if "seed" in run:
+        values["seed"] = checks.count(where, "seed", run["seed"], minimum=0)
+    return values
 
 
 def _from_tables(path: Path, top: dict) -> Network:
     header = _table(f"{path} [network]", top.get("network", {}), NETWORK_KEYS, set())
     populations = []
     for i, table in enumerate(top.get("population", [])):
-        where = f"{path} population[{i}]"
+        name = table.get("name")
+        where = f"{path} population {name!r}" if isinstance(name, str) else f"{path} population[{i}]"
         table = _table(where, table, {"name", "size", "cell"}, {"name", "cell"})
-        cell = build_object(table["cell"], f"{where}.cell")
-        populations.append(Population(table["name"], cell, table.get("size")))  # type: ignore[arg-type]
+        cell = build_object(table["cell"], f"{where} cell")
+        try:
+            populations.append(Population(table["name"], cell, table.get("size")))  # type: ignore[arg-type]
+        except ValidationError as error:
+            raise ValidationError(f"{where}: {error}") from None
     projections = []
     for i, table in enumerate(top.get("projection", [])):
-        where = f"{path} projection[{i}]"
-        fields = {f.name for f in dataclasses.fields(Projection)}
+        name = table.get("name")
+        where = f"{path} projection {name!r}" if isinstance(name, str) else f"{path} projection[{i}]"
+        fields = {f.name for f in dataclasses.fields(Projection) if not f.name.startswith("_")}
         table = _table(where, table, fields, {"name", "pre", "post", "connector"})
-        kwargs = {k: build_object(v, f"{where}.{k}") for k, v in table.items()}
-        projections.append(Projection(**kwargs))  # type: ignore[arg-type]
+        kwargs = {k: build_object(v, f"{where} {k}") for k, v in table.items()}
+        try:
+            projections.append(Projection(**kwargs))  # type: ignore[arg-type]
+        except ValidationError as error:
+            raise ValidationError(f"{where}: {error}") from None
     probes = []
     for i, table in enumerate(top.get("probe", [])):
         where = f"{path} probe[{i}]"
-        probes.append(Probe(**_table(where, table, {"target", "variable", "every_ms"}, {"target"})))
+        try:
+            probes.append(Probe(**_table(where, table, {"target", "variable", "every_ms"}, {"target"})))
+        except ValidationError as error:
+            raise ValidationError(f"{where}: {error}") from None
     if not populations:
         raise ValidationError(f"{path}: a model file needs at least one [[population]] (or a [model] builder)")
-    return Network(populations=tuple(populations), projections=tuple(projections), probes=tuple(probes), **header)
+    try:
+        return Network(populations=tuple(populations), projections=tuple(projections), probes=tuple(probes), **header)
+    except ValidationError as error:
+        raise ValidationError(f"{path}: {error}") from None
+    except TypeError as error:
+        raise ValidationError(f"{path} [network]: {error}") from None
 
 
 def _from_builder(path: Path, top: dict) -> Network:
@@ -168,6 +206,8 @@ def _from_builder(path: Path, top: dict) -> Network:
         network = function(**table)
     except TypeError as error:
         raise ValidationError(f"{path} [model]: bad arguments for builder {builder!r}: {error}") from None
+    except ValidationError as error:
+        raise ValidationError(f"{path} [model]: {error}") from None
     if not isinstance(network, Network):
         raise ValidationError(f"{path} [model]: builder {builder!r} did not return a Network")
     return network

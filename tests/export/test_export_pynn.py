@@ -264,6 +264,7 @@ def test_generated_script_is_the_runner_verbatim_and_imports_nothing_of_neuromem
         "os",
         "sys",
         "tempfile",
+        "zipfile",
         "pathlib",
         "numpy",
         "pyNN",
@@ -271,7 +272,12 @@ def test_generated_script_is_the_runner_verbatim_and_imports_nothing_of_neuromem
     }
     plan = json.loads((script.parent / "plan.json").read_text())
     assert [p["label"] for p in plan["populations"]] == ["src", "a", "b", "c"]
-    assert sorted(p.name for p in script.parent.iterdir()) == ["arrays.npz", "plan.json", "run.py"]
+    assert sorted(p.name for p in script.parent.iterdir()) == [
+        ".neuromem-manifest.json",
+        "arrays.npz",
+        "plan.json",
+        "run.py",
+    ]
 
 
 def test_connection_lists_are_written_in_connection_list_order(tmp_path: Path) -> None:
@@ -288,7 +294,7 @@ def test_connection_lists_are_written_in_connection_list_order(tmp_path: Path) -
 def test_unwritable_folder_gives_export_error_and_writes_nothing(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(ExportError, match="cannot write"):
+    with pytest.raises(ExportError, match="cannot export to .*file/out: .*file is not a folder"):
         write_pynn_script(delay_chain(), blocker / "out", DURATION, dt=DT)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
@@ -300,11 +306,16 @@ def test_folder_with_foreign_files_is_not_overwritten(tmp_path: Path) -> None:
     assert (tmp_path / "keep.txt").read_text() == "mine"
 
 
-def test_rewriting_an_export_replaces_it_whole(tmp_path: Path) -> None:
+def test_rewriting_an_export_needs_overwrite_and_replaces_only_its_own_files(tmp_path: Path) -> None:
     write_pynn_script(delay_chain(), tmp_path / "out", DURATION, dt=DT)
-    write_pynn_script(SCENARIOS["step_current"](), tmp_path / "out", DURATION, dt=DT)
+    (tmp_path / "out" / "spikes.npz").write_bytes(b"results of run.py")
+    with pytest.raises(ExportError, match=r"not empty .*pass --overwrite \(overwrite=True\)"):
+        write_pynn_script(SCENARIOS["step_current"](), tmp_path / "out", DURATION, dt=DT)
+    assert json.loads((tmp_path / "out" / "plan.json").read_text())["network"] == "delay_chain"
+    write_pynn_script(SCENARIOS["step_current"](), tmp_path / "out", DURATION, dt=DT, overwrite=True)
     plan = json.loads((tmp_path / "out" / "plan.json").read_text())
     assert plan["network"] == "step_current"
+    assert (tmp_path / "out" / "spikes.npz").read_bytes() == b"results of run.py"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

@@ -27,7 +27,7 @@ import importlib.util
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from neuromem.backends.base import ALL_FEATURES, check_capabilities
+from neuromem.backends.base import ALL_FEATURES, check_build_memory, check_capabilities, check_step_constants
 from neuromem.errors import BackendError, ValidationError
 from neuromem.spec import Network, checks
 
@@ -114,6 +114,8 @@ def build(
         seeds = [checks.count("build", "trial_seeds", s, minimum=0) for s in trial_seeds]
         if len(seeds) != batch_size:
             raise ValidationError(f"build: {len(seeds)} trial_seeds for batch_size {batch_size}")
+    check_step_constants(network, dt, "float64")
+    check_build_memory(network, dt, batch_size, 8, NAME)
     codeobj_class = _code_object_class(codegen_target)
     from neuromem.backends.brian2.simulation import Brian2Simulation
 

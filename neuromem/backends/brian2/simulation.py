@@ -77,6 +77,10 @@ class Brian2Simulation(Simulation):
             for k, probe in enumerate(net.probes)
             if probe.variable == "spikes"
         }
+        # A sampled trace has its own clock of every_ms: it ticks on the multiples of every_ms / dt steps.
+        self.trace_every = {
+            (p.target, p.variable): p.every_steps(self.dt) for p in net.probes if p.variable in TRACE_VARIABLES
+        }
         self.trace_monitors = {
             (probe.target, probe.variable): brian2.StateMonitor(
                 self.groups[probe.target],
@@ -84,7 +88,7 @@ class Brian2Simulation(Simulation):
                 record=True,
                 when="end",
                 order=10,
-                clock=self.clock,
+                clock=self._trace_clock(k, self.trace_every[(probe.target, probe.variable)]),
                 codeobj_class=cls,
                 name=f"trace{k}",
             )
@@ -103,6 +107,9 @@ class Brian2Simulation(Simulation):
             )
         self.brian_network = brian2.Network(*objects, name="neuromem")
         self._tick = 0
+
+    def _trace_clock(self, k: int, every: int) -> brian2.Clock:
+        return self.clock if every == 1 else brian2.Clock(dt=every * self.dt * ms, name=f"traceclock{k}")
 
     def _snapshot(self, t: brian2.Quantity) -> None:
         done = int(round(float(t / ms) / self.dt)) + 1
@@ -180,6 +187,7 @@ class Brian2Simulation(Simulation):
 
     def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:
         steps = self.duration_steps(duration)
+        self.check_recording(steps)
         start, stop = self._tick, self._tick + steps
         self._set_sources(inputs, start, stop)
         spike_marks = {name: monitor.num_spikes for name, monitor in self.spike_monitors.items()}
@@ -229,4 +237,5 @@ class Brian2Simulation(Simulation):
             spikes=spikes,
             traces=traces,
             weights=weights,
+            trace_every={key: every for key, every in self.trace_every.items() if every != 1},
         )

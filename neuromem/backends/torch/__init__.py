@@ -11,7 +11,13 @@ from collections.abc import Sequence
 
 import torch
 
-from neuromem.backends.base import ALL_FEATURES, check_capabilities
+from neuromem.backends.base import (
+    ALL_FEATURES,
+    check_build_memory,
+    check_capabilities,
+    check_step_constants,
+    resolve_surrogate,
+)
 from neuromem.backends.torch.neurons import heaviside
 from neuromem.backends.torch.simulation import TorchSimulation
 from neuromem.errors import BackendError, ValidationError
@@ -105,13 +111,10 @@ def build(
         seeds = [checks.count("build", "trial_seeds", s, minimum=0) for s in trial_seeds]
         if len(seeds) != batch_size:
             raise ValidationError(f"build: {len(seeds)} trial_seeds for batch_size {batch_size}")
-    spike_fn = heaviside
-    if surrogate is not None:
-        import snntorch.surrogate as surrogates
-
-        if not hasattr(surrogates, surrogate):
-            raise ValidationError(f"build: surrogate = {surrogate!r} is not a function of snntorch.surrogate")
-        spike_fn = getattr(surrogates, surrogate)()
+    spike_fn = resolve_surrogate(surrogate) or heaviside
+    dtype_name = "float32" if dtype == torch.float32 else "float64"
+    check_step_constants(network, dt, dtype_name)
+    check_build_memory(network, dt, batch_size, 4 if dtype_name == "float32" else 8, NAME)
     return TorchSimulation(
         network,
         dt,

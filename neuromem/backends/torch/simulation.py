@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from neuromem.backends.base import RunInput, Simulation, normalise_inputs
+from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normalise_inputs
 from neuromem.backends.torch.layout import Layout, NeuronConstants
 from neuromem.backends.torch.neurons import STEPS, NeuronState, SpikeFunction, heaviside
 from neuromem.backends.torch.plasticity import RULES, PlasticProjection
@@ -182,10 +182,12 @@ class TorchSimulation(Simulation):
 
     def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:
         steps = self.duration_steps(duration)
+        self.check_recording(steps)
         schedules = self._schedules(inputs)
         probes = self.network.probes
         spike_probes = [p.target for p in probes if p.variable == "spikes"]
-        trace_probes = [(p.target, p.variable) for p in probes if p.variable in ("v", "i_exc", "i_inh")]
+        trace_every = {(p.target, p.variable): p.every_steps(self.dt) for p in probes if p.variable in TRACE_VARIABLES}
+        trace_probes = list(trace_every)
         weight_probes = [p for p in probes if p.variable == "weight"]
         start = self._tick
         layout, batch = self.layout, self.batch_size
@@ -205,6 +207,8 @@ class TorchSimulation(Simulation):
             for i in range(n):
                 self._step(chunk[i])
                 for key in trace_probes:
+                    if (self._tick - 1) % trace_every[key]:
+                        continue
                     variable = {"v": self.state.v, "i_exc": self.state.i_exc, "i_inh": self.state.i_inh}[key[1]]
                     traces[key].append(variable[:, layout.slice(key[0])].detach().clone())
                 for probe in weight_probes:
@@ -219,7 +223,7 @@ class TorchSimulation(Simulation):
         for probe in weight_probes:
             if probe.every_ms is None or not snapshots[probe.target]:
                 snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
-        return self._recording(start, found, spike_probes, traces, snapshots)
+        return self._recording(start, found, spike_probes, traces, snapshots, trace_every)
 
     def _step(self, spikes_out: torch.Tensor) -> None:
         """One tick. ``spikes_out`` (batch, n_total) holds the source spikes on entry."""
@@ -252,6 +256,7 @@ class TorchSimulation(Simulation):
         spike_probes: list[str],
         traces: dict[tuple[str, str], list[torch.Tensor]],
         snapshots: dict[str, list[tuple[int, np.ndarray]]],
+        trace_every: dict[tuple[str, str], int],
     ) -> Recording:
         if found:
             tick, trial, neuron = (torch.cat(parts).cpu().numpy() for parts in zip(*found))
@@ -280,6 +285,7 @@ class TorchSimulation(Simulation):
             spikes=spikes,
             traces=trace_arrays,
             weights=weights,
+            trace_every={key: every for key, every in trace_every.items() if every != 1},
         )
 
 
