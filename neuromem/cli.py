@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Outputs are written to a temporary folder and moved into place only when complete,
         # so an interrupted command has changed nothing.
-        print("neuromem: interrupted; no output was written or changed", file=sys.stderr)
+        print(f"neuromem: interrupted{getattr(args, 'interrupted', '')}", file=sys.stderr)
         return 130
 
 
@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         help="refuse a run whose traces and weight snapshots would take more memory (default 2G; e.g. 500M, 8G)",
     )
     run.add_argument("--out", type=Path, default=Path("results/run"), help="output folder (default results/run)")
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=_run, interrupted="; no output was written or changed")
 
     export = commands.add_parser(
         "export",
@@ -145,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         help="export features the target cannot express exactly (with a warning) instead of refusing",
     )
     export.add_argument("--freeze", action="store_true", help="NIR: export plastic projections with frozen weights")
-    export.set_defaults(handler=_export)
+    export.set_defaults(handler=_export, interrupted="; no output was written or changed")
 
     demo = commands.add_parser("demo", help="the CA3 memory learns, recalls and forgets; plots in results/demo")
     demo.add_argument("--out", type=Path, default=Path("results/demo"), help="output folder")

@@ -217,11 +217,12 @@ class OutputFolder:
                     shutil.rmtree(staging, ignore_errors=True)
                 sync_folder(self.folder)
                 sync_folder(self.folder.parent)
+                # Committed: a Ctrl-C delivered when the block ends must not undo anything.
+                self._staging = None
+                self._created = []
         except OSError as error:
             self.abort()
             raise self.error(f"cannot {self.what} to {self.shown}: {error.strerror or error}") from error
-        self._staging = None
-        self._created = []
         return self.folder
 
     def abort(self) -> None:
@@ -256,15 +257,25 @@ def _listing(names: list[str]) -> str:
 
 @contextlib.contextmanager
 def _hold_interrupts() -> Iterator[None]:
-    """Defer Ctrl-C (SIGINT) for the few renames of a commit; it is delivered right after."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    """Defer Ctrl-C (SIGINT) for the few renames of a commit; it takes effect right after.
+
+    The handler is swapped rather than the signal blocked: a blocked signal can
+    still be taken by another thread of the process (torch's, say).
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous)
+        if received and previous is not signal.SIG_IGN:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            else:
+                raise KeyboardInterrupt
 
 
 __all__ = ["MANIFEST", "OutputFolder", "file_digest", "read_manifest"]
