@@ -156,11 +156,22 @@ def test_capability_check_names_the_missing_feature_and_the_backend():
 
 
 @pytest.mark.brian2
-def test_brian2_refuses_an_unknown_code_target_and_runs_per_synapse_plastic_delays():
+def test_brian2_refuses_an_unknown_code_target_and_honours_per_synapse_plastic_delays():
     pytest.importorskip("brian2")
     if "brian2" not in available_backends():
         pytest.skip("backend 'brian2' is not available here")
     with pytest.raises(ValidationError, match="codegen_target"):
         build(_network(), "brian2", codegen_target="fortran")
-    sim = build(_network(delay=np.array([1.0, 2.0, 1.0, 2.0])), "brian2", dt=1.0)
-    assert sim.run(5.0).stop_tick == 5
+    # stim 0 fires at tick 1, stim 1 at tick 2. 'fixed' (OneToOne, 1 nA, 1 step) and 'learn' (AllToAll,
+    # 0.5 nA, delays 1, 2, 1, 2 steps for 0->0, 0->1, 1->0, 1->1) make these current jumps (nA):
+    # cell 0: tick 2: 1 + 0.5 (0->0), tick 3: 0.5 (1->0); cell 1: tick 3: 1 + 0.5 (0->1), tick 4: 0.5 (1->1).
+    net = _network(delay=np.array([1.0, 2.0, 1.0, 2.0])).with_probes(Probe("cells", "i_exc"))
+    recording = build(net, "brian2", dt=1.0).run(6.0)
+    current = recording.traces[("cells", "i_exc")][0]
+    decay = np.exp(-1.0 / LIFCurrExp().tau_syn_E)
+    jumps = current[1:] - decay * current[:-1]
+    expected = np.zeros((5, 2))
+    expected[1, 0], expected[2, 0] = 1.5, 0.5
+    expected[2, 1], expected[3, 1] = 1.5, 0.5
+    np.testing.assert_allclose(jumps, expected, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(current[0], [0.0, 0.0])

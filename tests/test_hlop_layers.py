@@ -14,20 +14,29 @@ from neuromem.models.hlop.network import NetworkConfig, SpikingNet
 torch.set_num_threads(1)
 
 
-def test_linear_lif_layer_emits_binary_spikes_and_integrates_with_leak() -> None:
+def test_linear_lif_layer_emits_spikes_at_the_threshold_crossings_and_resets_by_subtraction() -> None:
     torch.manual_seed(0)
     layer = SpikingLinear(3, 2, tau_m=10.0, dt=1.0, threshold=1.0)
     with torch.no_grad():
         layer.weight.copy_(torch.tensor([[0.3, 0.0, 0.0], [0.0, 0.0, 0.0]]))
     x = torch.tensor([[1.0, 0.0, 0.0]])
     beta = math.exp(-1.0 / 10.0)
-    spk, mem = layer(x, None)
-    assert spk.tolist() == [[0.0, 0.0]] and mem[0, 0].item() == pytest.approx(0.3, abs=1e-6)
-    spk, mem = layer(x, mem)
-    assert mem[0, 0].item() == pytest.approx(beta * 0.3 + 0.3, abs=1e-6)
-    for _ in range(4):
+    # m[t] = beta m[t-1] + 0.3 - threshold * s[t-1];  s[t] = (m[t] > threshold)
+    expected_mem, expected_spikes, m, s = [], [], 0.0, 0.0
+    for _ in range(12):
+        m = beta * m + 0.3 - 1.0 * s
+        s = 1.0 if m > 1.0 else 0.0
+        expected_mem.append(m)
+        expected_spikes.append(s)
+    assert expected_spikes == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0]
+    mem, spikes, silent = None, [], []
+    for t in range(12):
         spk, mem = layer(x, mem)
-    assert set(spk.flatten().tolist()) <= {0.0, 1.0}
+        assert mem[0, 0].item() == pytest.approx(expected_mem[t], abs=1e-5)
+        spikes.append(spk[0, 0].item())
+        silent.append(spk[0, 1].item())
+    assert spikes == expected_spikes
+    assert silent == [0.0] * 12
 
 
 def test_surrogate_gradient_reaches_the_weights_through_bptt() -> None:

@@ -49,7 +49,7 @@ def test_empirical_capacity_matches_analytic_model_and_grows_with_k():
         ms = [int(round(analytic * f)) for f in (0.7, 0.85, 1.0, 1.15, 1.4, 2.0)]
         curve = capacity_curve(params, 10, K, 200, 10, ms, replicas=2, seed=K)
         m90[K] = empirical_m90(curve["M"], curve["exact_recall"])
-        assert abs(m90[K] / analytic - 1) <= 0.25
+        assert abs(m90[K] / analytic - 1) <= 0.16  # the README's "within 6-16 %" (measured here: 2 %, 8 %)
         assert curve["exact_recall"][-1] <= 0.35  # collapsed by twice the analytic capacity
     assert 1.5 <= m90[10] / m90[5] <= 2.5
 

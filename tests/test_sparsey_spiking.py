@@ -10,8 +10,6 @@ from neuromem.models.sparsey import MacLayer
 from neuromem.models.sparsey.analysis import random_patterns
 from neuromem.models.sparsey.spiking import spiking_recognise, to_network
 
-pytest.importorskip("neuromem.backends.torch")
-
 
 def _learned(n_items: int = 20) -> tuple[MacLayer, torch.Tensor]:
     layer = MacLayer.single(60, 5, 4, seed=1)

@@ -23,7 +23,7 @@ from neuromem.spec import (
 )
 
 nir = pytest.importorskip("nir")
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402 - a dependency of neuromem: never skipped
 
 DT = 0.1
 STEPS = 500

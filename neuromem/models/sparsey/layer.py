@@ -340,14 +340,10 @@ class MacLayer:
             self.frozen[key][r, m, f] |= fraction > self.params.sat_threshold
 
     # ------------------------------------------------------------------ state
-    def weight_checksum(self) -> float:
-        """Sum of all weights times a position hash; changes if any weight changes."""
-        total = 0.0
-        for key in sorted(self.weights):
-            W = self.weights[key].double()
-            ramp = torch.arange(W.numel(), device=W.device, dtype=torch.float64).view(W.shape) % 9973 + 1
-            total += float((W * ramp).sum()) + 1e-3 * float(self.frozen[key].sum())
-        return total
+    def weight_checksum(self) -> bytes:
+        """Every weight and frozen flag, exactly (as bytes): equal if and only if nothing changed."""
+        tensors = [t for key in sorted(self.weights) for t in (self.weights[key], self.frozen[key])]
+        return b"".join(t.detach().cpu().contiguous().numpy().tobytes() for t in tensors)
 
     def to(self, device: str | torch.device) -> MacLayer:
         """Move every tensor to ``device`` in place (generator reseeded there from its seed)."""
