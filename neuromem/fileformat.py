@@ -541,7 +541,17 @@ def read_members(path: Path, max_bytes: int | None = None) -> dict[str, np.ndarr
         raise FileFormatError(f"{path}: is a folder, not a file") from None
     except FileFormatError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, KeyError) as error:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        NotImplementedError,  # zip features numpy never writes: encryption, unknown versions
+        RuntimeError,  # zipfile: "File ... is encrypted, password required"
+    ) as error:
         raise FileFormatError(f"{path}: is corrupt or not an .npz file ({error})") from error
     for name, array in arrays.items():
         if array.shape != declared[name][0]:

@@ -130,3 +130,23 @@ def test_sampled_traces_agree_between_torch_and_brian2() -> None:
     theirs = build(net, "brian2", dt=0.1).run(20.0)
     assert ours.traces[("a", "v")].shape == (1, 40, 5)
     np.testing.assert_allclose(theirs.traces[("a", "v")], ours.traces[("a", "v")], rtol=0, atol=1e-9)
+
+
+def test_weight_snapshots_fall_on_every_multiple_of_every_ms(backend: str) -> None:
+    """Float modulo skipped ticks 81, 162 and 177 for every_ms = 0.3 at dt = 0.1; whole steps do not."""
+    from neuromem.spec import STDP, AdditiveWeightDependence, SpikePairRule
+
+    rule = STDP(SpikePairRule(), AdditiveWeightDependence(0.0, 10.0))
+    net = Network(
+        populations=(
+            Population("s", SpikeSourcePoisson(size=3, rate=200.0, seed=1)),
+            Population("a", LIFCurrExp(tau_refrac=1.0), size=3),
+        ),
+        projections=(Projection("p", "s", "a", OneToOne(), weight=3.0, delay=0.2, plasticity=rule),),
+        probes=(Probe("p", "weight", every_ms=0.3),),
+    )
+    sim = build(net, backend, dt=0.1)
+    recording = sim.run(20.0)
+    ticks, values = recording.weights["p"]
+    np.testing.assert_array_equal(ticks, np.arange(3, 201, 3))
+    assert values.nbytes == recording_bytes(net, 0.1, 0, 200, 1)

@@ -395,3 +395,24 @@ def test_sigint_during_the_commit_is_held_until_the_files_are_in_place(
     assert (tmp_path / "out" / "a.txt").read_text() == "1" and (tmp_path / "out" / "b.txt").read_text() == "2"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".neuromem-manifest.json", "a.txt", "b.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("version", ['"abc"', "0", "true", "null", "99"])
+def test_the_standalone_runner_refuses_a_bad_plan_version_with_its_own_error(tmp_path: Path, version: str) -> None:
+    model = _model(tmp_path)
+    assert main(["export", str(model), "--to", "pynn", "--out", str(tmp_path / "x")]) == 0
+    plan = tmp_path / "x" / "plan.json"
+    document = json.loads(plan.read_text())
+    document["version"] = json.loads(version)
+    plan.write_text(json.dumps(document))
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "x" / "run.py"), "--simulator", "nest"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    expected = "this script reads 1" if version == "99" else f"plan version {json.loads(version)!r} is not allowed"
+    assert expected in done.stderr

@@ -73,7 +73,7 @@ def boolean(owner: str, field: str, value: bool) -> bool:
 
 def choice(owner: str, field: str, value: str, allowed: Sequence[str]) -> str:
     """Return ``value``, or raise unless it is one of ``allowed``."""
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
         raise ValidationError(f"{owner}: {field} = {value!r} is not one of {options}")
     return value
@@ -121,13 +121,13 @@ def index_array(owner: str, field: str, value: object, size: int) -> np.ndarray:
     if array.size and (array.dtype.kind not in "iuf"):
         raise ValidationError(
             f"{owner}: {field} must hold whole-number indices, got {array.dtype.name} values such as"
-            f" {array.ravel()[0].item()!r}"
+            f" {_scalar(array.ravel()[0])!r}"
         )
     flat = array.ravel()
     if flat.size and flat.dtype.kind == "f":
         bad = ~np.isfinite(flat) | (np.mod(np.where(np.isfinite(flat), flat, 0), 1) != 0)
         if np.any(bad):
-            raise ValidationError(f"{owner}: {field} holds {flat[bad][0].item()!r}; indices must be whole numbers")
+            raise ValidationError(f"{owner}: {field} holds {_scalar(flat[bad][0])!r}; indices must be whole numbers")
     if flat.size:
         outside = (flat < 0) | (flat > size - 1)
         if np.any(outside):
@@ -141,6 +141,11 @@ def index_array(owner: str, field: str, value: object, size: int) -> np.ndarray:
     result = np.array(flat, dtype=np.int64)
     result.setflags(write=False)
     return result
+
+
+def _scalar(value: object) -> object:
+    """A numpy scalar as the Python value it holds (for messages); anything else unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _u(unit: str) -> str:

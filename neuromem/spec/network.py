@@ -240,7 +240,12 @@ class Network(SpecObject):
         checks.name("Network", "name", self.name)
         checks.choice(f"Network {self.name!r}", "scheme", self.scheme, SCHEMES)
         for name in ("populations", "projections", "probes"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+            value = getattr(self, name)
+            if not isinstance(value, (tuple, list)):
+                raise ValidationError(
+                    f"Network {self.name!r}: {name} must be a tuple or list, got {type(value).__name__}"
+                )
+            object.__setattr__(self, name, tuple(value))
         if self.required_dt is not None:
             object.__setattr__(
                 self, "required_dt", checks.positive(f"Network {self.name!r}", "required_dt", self.required_dt, "ms")
@@ -252,11 +257,14 @@ class Network(SpecObject):
         for kind, items, cls in (
             ("population", self.populations, Population),
             ("projection", self.projections, Projection),
+            ("probe", self.probes, Probe),
         ):
             seen: set[str] = set()
             for item in items:
                 if not isinstance(item, cls):
                     raise ValidationError(f"{owner}: {kind}s must be {cls.__name__} objects, got {type(item).__name__}")
+                if cls is Probe:
+                    continue
                 if item.name in seen:
                     raise ValidationError(f"{owner}: two {kind}s are named {item.name!r}")
                 seen.add(item.name)

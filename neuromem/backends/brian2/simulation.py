@@ -181,9 +181,9 @@ class Brian2Simulation(Simulation):
         origin = int(round(source.start / self.dt))
         return poisson_ticks(source.seed, self.trial_seeds[trial], source.size, probability, lo, hi, origin=origin)
 
-    def _snapshot_ticks(self, every: float, start: int, stop: int) -> set[int]:
+    def _snapshot_ticks(self, every: int, start: int, stop: int) -> set[int]:
         """Ticks (steps done) of a run whose weights a periodic probe records, as on torch."""
-        return {k for k in range(start + 1, stop + 1) if (k * self.dt) % every < 1e-9}
+        return {k for k in range(start + 1, stop + 1) if k % every == 0}
 
     def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:
         steps = self.duration_steps(duration)
@@ -195,7 +195,9 @@ class Brian2Simulation(Simulation):
         weight_probes = [p for p in self.network.probes if p.variable == "weight"]
         self._snapshots = {p.target: [] for p in weight_probes}
         self._due = {
-            p.target: self._snapshot_ticks(p.every_ms, start, stop) for p in weight_probes if p.every_ms is not None
+            p.target: self._snapshot_ticks(p.every_steps(self.dt), start, stop)
+            for p in weight_probes
+            if p.every_ms is not None
         }
         if steps:
             self.brian_network.run(steps * self.dt * ms, namespace={})

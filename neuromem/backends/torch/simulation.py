@@ -212,8 +212,8 @@ class TorchSimulation(Simulation):
                     variable = {"v": self.state.v, "i_exc": self.state.i_exc, "i_inh": self.state.i_inh}[key[1]]
                     traces[key].append(variable[:, layout.slice(key[0])].detach().clone())
                 for probe in weight_probes:
-                    every = probe.every_ms
-                    if every is not None and (self._tick * self.dt) % every < 1e-9:
+                    # Whole steps, not float modulo: (81 * 0.1) % 0.3 is not 0 and would skip a snapshot.
+                    if probe.every_ms is not None and self._tick % probe.every_steps(self.dt) == 0:
                         snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
             step_index, trial, neuron = torch.nonzero(chunk[:n], as_tuple=True)
             found.append((step_index + self._tick - n, trial, neuron))
