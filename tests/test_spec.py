@@ -317,3 +317,33 @@ def test_loading_revalidates_values(tmp_path):
     _edit_header(path, lambda d: d["metadata"]["object"]["fields"].update(tau_m=-3.0))
     with pytest.raises(FileFormatError, match="tau_m"):
         load(path)
+
+
+def test_deeply_nested_files_are_refused_in_both_layouts(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    path = save(LIFCurrExp(), tmp_path / "cell")
+    with np.load(path, allow_pickle=False) as data:
+        header = json.loads(data["header"].tobytes().decode())
+    text = json.dumps(header).replace('"fields": {', f'"fields": {{"tau_m": {deep}, ', 1)
+    np.savez(path, header=np.frombuffer(text.encode(), dtype=np.uint8))
+    with pytest.raises(FileFormatError, match="header"):
+        load(path)
+    (tmp_path / "old.json").write_text('{"schema": "neuromem.spec", "version": 1, "object": ' + deep + "}")
+    np.savez(tmp_path / "old.npz", a0=np.ones(1))
+    with pytest.raises(FileFormatError, match="not valid JSON|nested deeper"):
+        load(tmp_path / "old.json")
+
+
+def test_files_of_the_first_layout_are_still_read(tmp_path):
+    net = _full_network()
+    arrays: dict = {}
+    from neuromem.spec.io import encode
+
+    document = {"schema": "neuromem.spec", "version": 1, "object": encode(net, arrays)}
+    (tmp_path / "old.json").write_text(json.dumps(document))
+    np.savez(tmp_path / "old.npz", **arrays)
+    assert load(tmp_path / "old.json") == net
+    document["object"]["fields"]["_lists"] = [[1, 2]]
+    (tmp_path / "old.json").write_text(json.dumps(document))
+    with pytest.raises(FileFormatError, match=r"unknown fields \['_lists'\]"):
+        load(tmp_path / "old.json")
