@@ -5,7 +5,16 @@ Frozen, validated dataclasses with PyNN names and units (ms, mV, nA, nF, Hz).
 
 from __future__ import annotations
 
-from neuromem.spec.connect import AllToAll, Connector, FixedProbability, FromList, OneToOne
+from neuromem.spec.connect import (
+    AllToAll,
+    Connector,
+    FixedNumberPost,
+    FixedNumberPre,
+    FixedProbability,
+    FixedTotalNumber,
+    FromList,
+    OneToOne,
+)
 from neuromem.spec.io import load, save
 from neuromem.spec.network import ConnectionList, Network, Population, Probe, Projection
 from neuromem.spec.neurons import LIFCurrExp, SpikeSourceArray, SpikeSourcePoisson
@@ -26,7 +35,10 @@ __all__ = [
     "CA3PairRule",
     "ConnectionList",
     "Connector",
+    "FixedNumberPost",
+    "FixedNumberPre",
     "FixedProbability",
+    "FixedTotalNumber",
     "FromList",
     "LIFCurrExp",
     "MultiplicativeWeightDependence",

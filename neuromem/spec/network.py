@@ -325,8 +325,12 @@ class Network(SpecObject):
             return self._lists[name]
         projection = self.projection(name)
         n_pre, n_post = self.size(projection.pre), self.size(projection.post)
-        pre, post = projection.connector.pairs(n_pre, n_post, projection.pre == projection.post)
         where = f"Projection {name!r}"
+        try:
+            pre, post = projection.connector.pairs(n_pre, n_post, projection.pre == projection.post)
+        except ValidationError as error:
+            # Some limits depend on whether pre and post are one population, known only here.
+            raise ValidationError(f"{where}: {error}") from None
         arrays = []
         for field_name in ("weight", "delay"):
             value = getattr(projection, field_name)
