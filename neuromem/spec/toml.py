@@ -55,6 +55,7 @@ from neuromem.spec.network import Network, Population, Probe, Projection
 #: Built-in model builders a file may name: ``module:function`` returning a Network.
 BUILDERS = {
     "ca3": "neuromem.models.ca3:build_network",
+    "microcircuit": "neuromem.models.microcircuit:build_network",
 }
 
 NETWORK_KEYS = {"name", "scheme", "required_dt"}
