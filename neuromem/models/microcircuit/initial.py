@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from neuromem.backends.torch.simulation import TorchSimulation
 from neuromem.errors import ValidationError
 from neuromem.models.microcircuit.params import PD14, MicrocircuitParameters
 from neuromem.spec import Network, checks
@@ -54,20 +55,18 @@ def initial_potentials(
     return np.concatenate(parts)
 
 
-def apply_initial_potentials(simulation: object, seed: int, kind: str = "optimized") -> np.ndarray:
+def apply_initial_potentials(simulation: TorchSimulation, seed: int, kind: str = "optimized") -> np.ndarray:
     """Set every trial's membrane potentials of a torch simulation to fresh draws; returns them (trials, neurons).
 
     Trial ``b`` draws with seed ``seed + b``. The torch state packs the LIF
     populations first, in the network's order, which is the order of
     :func:`initial_potentials`. Call it again after ``reset()``.
     """
-    state = simulation.state_dict()  # type: ignore[attr-defined]
+    state = simulation.state_dict()
     v = state["neurons.v"]
-    draws = np.stack(
-        [initial_potentials(simulation.network, seed + b, kind) for b in range(v.shape[0])]  # type: ignore[attr-defined]
-    )
+    draws = np.stack([initial_potentials(simulation.network, seed + b, kind) for b in range(v.shape[0])])
     if draws.shape != tuple(v.shape):
         raise ValidationError(f"microcircuit: the simulation holds {tuple(v.shape)} potentials, drew {draws.shape}")
     state["neurons.v"] = torch.as_tensor(draws, dtype=v.dtype)
-    simulation.load_state_dict(state)  # type: ignore[attr-defined]
+    simulation.load_state_dict(state)
     return draws

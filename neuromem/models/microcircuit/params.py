@@ -14,7 +14,7 @@ Example
 -------
 >>> p = PD14
 >>> p.populations[2], p.full_sizes[2], p.connection_probability("L4E", "L23E")
-('L4E', 21915, 0.0077)
+('L4E', 21915, 0.0437)
 """
 
 from __future__ import annotations
