@@ -153,6 +153,7 @@ def compare(args: argparse.Namespace) -> dict:
     }
     stats_torch = summary(torch_run["recording"], POPULATIONS, args.skip, args.compare_ms)
     result["torch"]["populations"] = stats_torch  # type: ignore[index]
+    result["recordings"] = (torch_run["recording"],)
     if "error" in nest_run:
         print(f"NEST skipped: {nest_run['error']}")
         result["nest"] = {"skipped": nest_run["error"]}
@@ -265,12 +266,12 @@ def bar_plot(path: Path, ylabel: str, series: list[tuple[str, list[float], str |
     plt.close(fig)
 
 
-def plots(out: Path, compared: dict, large_run: dict | None) -> None:
+def plots(out: Path, compared: dict | None, large_run: dict | None) -> None:
     rates: list[tuple[str, list[float], str | None]] = []
     cvs: list[tuple[str, list[float], str | None]] = []
-    scale = compared["scale"]
-    for key, label in (("torch", "torch"), ("nest", "NEST (PyNN export)")):
-        stats = compared[key].get("populations")
+    for key, label in (("torch", "torch"), ("nest", "NEST (PyNN export)")) if compared else ():
+        scale = compared["scale"]  # type: ignore[index]
+        stats = compared[key].get("populations")  # type: ignore[index]
         if stats:
             rates.append((f"{label}, scale {scale}", [stats[n]["rate_hz"] for n in POPULATIONS], None))
             cvs.append((f"{label}, scale {scale}", [stats[n]["cv_isi"] for n in POPULATIONS], None))
@@ -284,8 +285,9 @@ def plots(out: Path, compared: dict, large_run: dict | None) -> None:
         rates.append(("NEST, full scale (published)", list(PD14.full_mean_rates), "0.3"))
     bar_plot(out / "rates.png", "rate (Hz)", rates)
     bar_plot(out / "cv_isi.png", "mean CV of ISI", cvs)
-    recording = large_run["recording"] if large_run else compared["recordings"][0]
-    raster(recording, out / "raster.png")
+    if large_run or compared:
+        recording = large_run["recording"] if large_run else compared["recordings"][0]  # type: ignore[index]
+        raster(recording, out / "raster.png")
 
 
 def raster(recording: Recording, path: Path, per_population: int = 200, window: float = 200.0) -> None:
@@ -323,20 +325,21 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--parts", nargs="+", choices=("compare", "large"), default=["compare", "large"])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "microcircuit")
     args = parser.parse_args()
     if args.quick:
         args.compare_scale, args.compare_ms = 0.02, 400.0
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
-    compared = compare(args)
-    large_run = None if args.quick else large(args)
-    rows = [compared["torch"]["memory"]] + ([large_run["memory"]] if large_run else [])
+    compared = compare(args) if "compare" in args.parts else None
+    large_run = large(args) if "large" in args.parts and not args.quick else None
+    rows = ([compared["torch"]["memory"]] if compared else []) + ([large_run["memory"]] if large_run else [])
     metrics = {
         "threads": args.threads,
         "dt_ms": 0.1,
         "seed": args.seed,
-        "compare": {k: v for k, v in compared.items() if k != "recordings"},
+        "compare": {k: v for k, v in compared.items() if k != "recordings"} if compared else None,
         "large": {k: v for k, v in large_run.items() if k != "recording"} if large_run else None,
         "memory": memory_rows(rows),
     }
