@@ -6,8 +6,9 @@ reference DC compensation) the network is described, built and run for
 measured apart. Every row records the device, the thread count, the sizes
 (neurons, background sources, synapses), wall seconds of the run per
 biological second, the bytes of the spec's connection lists and of the torch
-state, and the mean rate (a sanity check that the network is in its usual
-low-rate state).
+state, the mean rate (a sanity check that the network is in its usual
+low-rate state) and the machine's load average at the end of the run (times
+measured on a shared machine are indicative only).
 
 Usage::
 
@@ -25,6 +26,7 @@ import argparse
 import csv
 import gc
 import json
+import os
 import platform
 import resource
 import sys
@@ -61,6 +63,7 @@ FIELDS = (
     "peak_rss_mb",
     "cuda_peak_mb",
     "mean_rate_hz",
+    "load_average",
 )
 
 
@@ -115,6 +118,8 @@ def case(scale: float, k_scale: float, args: argparse.Namespace) -> dict[str, ob
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3, 1),
         "cuda_peak_mb": round(torch.cuda.max_memory_allocated() / 1e6, 1) if args.device.startswith("cuda") else None,
         "mean_rate_hz": round(spikes / neurons / args.trials / (args.duration / 1000.0), 3),
+        # Other jobs on the machine slow every time above; the 1-minute load average says how busy it was.
+        "load_average": round(os.getloadavg()[0], 2),
     }
 
 
