@@ -373,10 +373,13 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_previous_results(tmp_path:
 
 
 def test_sigint_during_the_commit_is_held_until_the_files_are_in_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     from neuromem.outputs import OutputFolder
 
+    # Python's own Ctrl-C handler, whatever an earlier import (NEST, Brian2) installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     (tmp_path / "out").mkdir()
     output = OutputFolder(tmp_path / "out", ("a.txt", "b.txt"), "write results", replace_own=True)
     real = os.replace
