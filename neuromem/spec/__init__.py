@@ -1,14 +1,25 @@
 """The backend-independent network description.
 
-Frozen, validated dataclasses with PyNN names and units (ms, mV, nA, nF, Hz).
+Frozen, validated dataclasses with PyNN names and units (ms, mV, nA, nF, uS, Hz).
+Cell types are plug-ins of :mod:`neuromem.cells`.
 """
 
 from __future__ import annotations
 
 from neuromem.spec.connect import AllToAll, Connector, FixedProbability, FromList, OneToOne
+from neuromem.spec.currents import CurrentSource, DCSource, StepCurrentSource
 from neuromem.spec.io import load, save
 from neuromem.spec.network import ConnectionList, Network, Population, Probe, Projection
-from neuromem.spec.neurons import LIFCurrExp, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec.neurons import (
+    CellType,
+    IF_cond_exp,
+    IF_curr_delta,
+    IF_curr_exp,
+    Izhikevich,
+    LIFCurrExp,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+)
 from neuromem.spec.plasticity import (
     STDP,
     AdditiveWeightDependence,
@@ -24,10 +35,17 @@ __all__ = [
     "AdditiveWeightDependence",
     "AllToAll",
     "CA3PairRule",
+    "CellType",
     "ConnectionList",
     "Connector",
+    "CurrentSource",
+    "DCSource",
     "FixedProbability",
     "FromList",
+    "IF_cond_exp",
+    "IF_curr_delta",
+    "IF_curr_exp",
+    "Izhikevich",
     "LIFCurrExp",
     "MultiplicativeWeightDependence",
     "Network",
@@ -39,6 +57,7 @@ __all__ = [
     "SpikeSourceArray",
     "SpikeSourcePoisson",
     "StepCoefficients",
+    "StepCurrentSource",
     "load",
     "save",
     "step_coefficients",
