@@ -229,15 +229,21 @@ def weight_scale(cell: CellType, target: str, dt: float) -> float:
 
 
 def refuse_voltage_steps(cell: CellType, target: str) -> tuple[str, bool] | None:
-    """pyNN.brian2 adds voltage steps after the threshold of their tick; approximable."""
-    if target == "brian2":
+    """pyNN.brian2 keeps voltage steps that arrive during refractoriness; approximable."""
+    if target == "brian2" and getattr(cell, "tau_refrac", 0.0) > 0.0:
         return (
-            f"feature cell:{type(cell).__name__} cannot be expressed exactly on target 'brian2': pyNN.brian2"
-            " adds voltage steps after the threshold of their arrival tick and keeps those arriving during"
-            " refractoriness (spikes one step later than NEST and neuromem)",
+            f"feature cell:{type(cell).__name__} with tau_refrac = {cell.tau_refrac:g} ms cannot be expressed"  # type: ignore[attr-defined]
+            " exactly on target 'brian2': pyNN.brian2 keeps voltage steps that arrive during refractoriness,"
+            " which NEST and neuromem discard",
             True,
         )
     return None
+
+
+#: pyNN.brian2 adds voltage steps in the ``synapses`` slot, after the threshold of the
+#: arrival tick; the exported runner moves those pathways before the threshold, where
+#: they read the spikes of the previous tick, so every delay is given one step shorter.
+VOLTAGE_STEP_NATIVE = {"brian2": {"synapses": "before_threshold"}}
 
 
 def nir_node(nir: object, cell: CellType, size: int, dt: float, receptors: set[str]) -> tuple[object, float]:
@@ -280,6 +286,9 @@ MODEL = CellModel(
         weight_scale=weight_scale,
         recordables={"v": "v"},
         refuse=refuse_voltage_steps,
+        delay_offset_steps={"brian2": -1},
+        # pyNN.nest 0.13 lacks IF_curr_delta's map of ``v`` to NEST's ``V_m``.
+        native={"nest": {"variable_map": {"v": "V_m"}}, **VOLTAGE_STEP_NATIVE},
     ),
     nir=nir_node,
 )

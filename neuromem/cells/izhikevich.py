@@ -36,7 +36,7 @@ from neuromem.cells.base import (
     TorchModel,
     heaviside,
 )
-from neuromem.cells.if_curr_delta import refuse_voltage_steps
+from neuromem.cells.if_curr_delta import VOLTAGE_STEP_NATIVE
 from neuromem.errors import ValidationError
 from neuromem.spec import checks
 from neuromem.spec.base import register
@@ -219,7 +219,7 @@ def pynn_initial(cell: CellType, dt: float, warmup_steps: int) -> dict[str, floa
 
 
 def refuse(cell: CellType, target: str) -> tuple[str, bool] | None:
-    """sPyNNaker's Izhikevich is another model; pyNN.brian2 adds voltage steps late."""
+    """sPyNNaker's Izhikevich is another model."""
     if target == "spiNNaker":
         return (
             "feature cell:Izhikevich cannot be expressed on target 'spiNNaker': sPyNNaker's Izhikevich filters"
@@ -227,7 +227,7 @@ def refuse(cell: CellType, target: str) -> tuple[str, bool] | None:
             " PyNN's voltage steps (weights in mV)",
             False,
         )
-    return refuse_voltage_steps(cell, target)
+    return None
 
 
 MODEL = CellModel(
@@ -241,5 +241,7 @@ MODEL = CellModel(
         weight_scale=lambda cell, target, dt: 1.0,
         recordables={"v": "v", "u": "u"},
         refuse=refuse,
+        delay_offset_steps={"brian2": -1},
+        native=VOLTAGE_STEP_NATIVE,
     ),
 )

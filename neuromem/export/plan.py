@@ -120,6 +120,15 @@ def check_target(network: Network, target: Target, approximate: bool = False) ->
                 f"{owner}: feature STDP w_min = {rule.weight.w_min:g} nA cannot be expressed on target 'nest',"
                 " whose stdp_synapse has w_min = 0"
             )
+        if model_of(populations[projection.post].cell).pynn.delay_offset_steps.get(target.name, 0):
+            message = (
+                f"{owner}: feature plastic projection onto {type(populations[projection.post].cell).__name__}"
+                f" cannot be expressed exactly on target {target.name!r}, whose voltage-step pathways are"
+                " rescheduled by the export"
+            )
+            if not approximate:
+                raise CapabilityError(message + "; pass approximate=True to export it anyway")
+            notes.append(message + "; exported anyway (approximate=True)")
         if target.dendritic_delay_fraction != 0.0:
             notes.append(
                 f"{owner}: {target.name} takes STDP delays as dendritic; every pair interval is shifted by"

@@ -45,6 +45,7 @@ SIMULATORS = {"nest": "pyNN.nest", "brian2": "pyNN.brian2", "spiNNaker": "pyNN.s
 CELL_TYPES = ("IF_curr_exp", "IF_curr_delta", "IF_cond_exp", "Izhikevich", "SpikeSourceArray")
 CURRENT_SOURCES = ("DCSource", "StepCurrentSource")
 INTEGRATION_METHODS = ("exact", "euler", "rk2", "rk4")
+NEST_STATE_NAMES = frozenset({"V_m", "U_m", "g_ex", "g_in"})
 TIMING_RULES = ("SpikePairRule", "SpikeNearestPairRule")
 WEIGHT_RULES = ("AdditiveWeightDependence", "MultiplicativeWeightDependence")
 
@@ -175,8 +176,8 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
                 celltype(**entry["parameters"][name]),  # type: ignore[operator]
                 label=str(entry["label"]),
             )
-            population.initialize(**entry["initial"][name])
             _native(population, entry["native"].get(name, {}), name)
+            population.initialize(**entry["initial"][name])
             if entry["record"]:
                 population.record(list(entry["record"]))
         else:
@@ -217,6 +218,15 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
             receptor_type=str(entry["receptor"]),
             label=str(entry["label"]),
         )
+        if (
+            name == "brian2"
+            and plan["populations"][entry["post"]]["native"][name].get("synapses") == "before_threshold"
+        ):
+            # Voltage steps must reach V before the threshold of their arrival tick; there
+            # the pathway reads the previous tick's spikes, and the plan shortened every delay by one step.
+            for pathways in projection._brian2_synapses.values():
+                for synapses in pathways.values():
+                    synapses.pre.when, synapses.pre.order = "thresholds", -1
         projections.append(projection)
     for entry in plan.get("current_sources", []):
         source = _lookup(sim, entry["type"], CURRENT_SOURCES)(**entry["parameters"][name])  # type: ignore[operator]
@@ -235,6 +245,15 @@ def _native(population: object, settings: dict, name: str) -> None:
             raise PlanError(f"integration method {method!r} is not one of {', '.join(INTEGRATION_METHODS)}")
         # pyNN.brian2 lets Brian2 choose; the state updater reads its choice at the first run.
         population.brian2_group.state_updater.method_choice = method  # type: ignore[attr-defined]
+    variables = settings.get("variable_map")
+    if variables is not None and name == "nest":
+        if not set(variables.values()) <= NEST_STATE_NAMES:
+            raise PlanError(
+                f"NEST state variables {sorted(variables.values())} are not among {sorted(NEST_STATE_NAMES)}"
+            )
+        # pyNN.nest 0.13 gives IF_curr_delta no map from PyNN's names to NEST's.
+        population.celltype.variable_map = dict(variables)  # type: ignore[attr-defined]
+        population.celltype.scale_factors = {v: 1 for v in variables}  # type: ignore[attr-defined]
 
 
 def _collect(plan: dict, arrays: dict, name: str, populations: list, projections: list) -> dict:

@@ -179,6 +179,7 @@ TARGETS = {
         weight_before_update=True,
         setup={"spike_precision": "on_grid", "verbosity": "error"},
         warmup_steps=1,
+        current_offset_steps=1,
     ),
     "brian2": Target(
         name="brian2",
