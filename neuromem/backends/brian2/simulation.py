@@ -25,7 +25,7 @@ import brian2
 import numpy as np
 from brian2 import ms
 
-from neuromem.backends.base import RunInput, Simulation, normalise_inputs
+from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normalise_inputs
 from neuromem.backends.brian2.groups import neuron_group, source_group
 from neuromem.backends.brian2.synapses import projection_synapses
 from neuromem.cells.base import Brian2Model
