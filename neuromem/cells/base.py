@@ -166,9 +166,12 @@ class PyNNModel:
         ``parameters(cell, target, dt) -> dict`` of PyNN keyword arguments for
         simulator ``target`` (``nest``, ``brian2``, ``spiNNaker``).
     initial : callable
-        ``initial(cell, dt, warmup_steps) -> dict`` of ``initialize`` values
-        that reach the cell's state at neuromem's tick 0 after the target's
-        warm-up steps without input.
+        ``initial(cell, dt, warmup_steps, missed) -> dict`` of ``initialize``
+        values that reach the cell's state at neuromem's tick 0 after the
+        target's warm-up steps without input. ``missed`` (nA per neuron, or
+        None) is current that flows in step 0 but reaches the target one step
+        late (NEST): its effect on step 0 is folded into the initial state, so
+        the values become per-neuron lists.
     weight_scale : callable
         ``weight_scale(cell, target, dt) -> float``: factor from neuromem's
         weight to the target's (before the inhibitory sign).
@@ -189,7 +192,7 @@ class PyNNModel:
 
     name: str
     parameters: Callable[[CellType, str, float], dict[str, float]]
-    initial: Callable[[CellType, float, int], dict[str, float]]
+    initial: Callable[..., dict[str, object]]
     weight_scale: Callable[[CellType, str, float], float]
     recordables: dict[str, str]
     conductance_based: bool = False

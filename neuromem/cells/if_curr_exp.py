@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
 from neuromem.cells.base import (
     Brian2Model,
     CellModel,
@@ -360,18 +362,28 @@ def lif_parameters(cell: CellType, target: str, dt: float) -> dict[str, float]:
     return parameters
 
 
-def lif_initial(cell: CellType, dt: float, warmup_steps: int) -> dict[str, float]:
+def lif_initial(
+    cell: CellType, dt: float, warmup_steps: int, missed: np.ndarray | None = None
+) -> dict[str, float | list[float]]:
     """Potential at the simulator's t = 0 that relaxes to ``v_init`` over the warm-up steps.
 
-    With no input arriving, V relaxes towards ``v_rest + R i_offset``:
-    ``V(w dt) = V_inf + (V0 - V_inf) exp(-w dt / tau_m)``, solved for V0.
+    With no input arriving, V relaxes towards ``V_inf = v_rest + R i_offset``:
+    ``V(w dt) = V_inf + (V0 - V_inf) exp(-w dt / tau_m)``, solved for V0. With
+    ``missed`` current I in step 0, the target must instead reach after step 0
+    (without I) what neuromem reaches with it, ``V1 = V_inf + R I + (v_init -
+    V_inf - R I) exp(-dt/tau_m)``: ``V0 = V_inf + (V1 - V_inf) exp((w + 1) dt / tau_m)``.
     """
     v_init = cell.initial_values()["v"]
     if warmup_steps == 0:
         return {"v": v_init}
     p = cell.parameters()
-    v_inf = p["v_rest"] + p["tau_m"] / p["cm"] * p["i_offset"]
-    return {"v": float(v_inf + (v_init - v_inf) * exp(warmup_steps * dt / p["tau_m"]))}
+    resistance = p["tau_m"] / p["cm"]
+    v_inf = p["v_rest"] + resistance * p["i_offset"]
+    if missed is None or not np.any(missed):
+        return {"v": float(v_inf + (v_init - v_inf) * exp(warmup_steps * dt / p["tau_m"]))}
+    drive = v_inf + resistance * np.asarray(missed, dtype=np.float64)
+    v1 = drive + (v_init - drive) * exp(-dt / p["tau_m"])
+    return {"v": (v_inf + (v1 - v_inf) * exp((warmup_steps + 1) * dt / p["tau_m"])).tolist()}
 
 
 # -- NIR ---------------------------------------------------------------------------------
@@ -386,8 +398,6 @@ def nir_node(nir: object, cell: CellType, size: int, dt: float, receptors: set[s
     the factor ``dt/cm`` from nA to the node's current unit (see
     :mod:`neuromem.export.nir`).
     """
-    import numpy as np
-
     from neuromem.errors import CapabilityError
 
     assert isinstance(cell, IF_curr_exp)

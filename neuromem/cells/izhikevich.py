@@ -22,9 +22,10 @@ sPyNNaker, is refused.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
 
 from neuromem.cells.base import (
     Brian2Model,
@@ -192,30 +193,45 @@ def pynn_parameters(cell: CellType, target: str, dt: float) -> dict[str, float]:
     return cell.parameters()
 
 
-def pynn_initial(cell: CellType, dt: float, warmup_steps: int) -> dict[str, float]:
+def _euler(v: np.ndarray, u: np.ndarray, cell: Izhikevich, dt: float, current: np.ndarray) -> tuple:
+    drive = 140.0 + CURRENT_SCALE * (cell.i_offset + current)
+    return v + dt * (0.04 * v * v + 5.0 * v + drive - u), u + dt * cell.a * (cell.b * v - u)
+
+
+def pynn_initial(
+    cell: CellType, dt: float, warmup_steps: int, missed: np.ndarray | None = None
+) -> dict[str, float | list[float]]:
     """State at the simulator's t = 0 that one Euler step per warm-up step carries to (v_init, u_init).
 
     Each step back inverts ``u1 = u0 + h a (b v0 - u0)`` for ``u0`` and solves
     the quadratic ``v1 = v0 + h (0.04 v0^2 + 5 v0 + 140 + I - u0)`` for the
-    root near ``v1``; Newton iterations on the forward map polish it to rounding.
+    root near ``v1``; Newton iterations on the forward map polish it to
+    rounding. With ``missed`` current in step 0 the target must reach after
+    step 0 (without it) the state neuromem reaches with it: one more step back.
     """
     assert isinstance(cell, Izhikevich)
     values = cell.initial_values()
-    v, u = values["v"], values["u"]
+    v, u = np.atleast_1d(float(values["v"])), np.atleast_1d(float(values["u"]))
+    steps = warmup_steps
+    if warmup_steps and missed is not None and np.any(missed):
+        v, u = _euler(v, u, cell, dt, np.asarray(missed, dtype=np.float64))
+        steps += 1
     h, a, b, drive = dt, cell.a, cell.b, 140.0 + CURRENT_SCALE * cell.i_offset
-    for _ in range(warmup_steps):
-        q = 1.0 - h * a
+    q = 1.0 - h * a
+    for _ in range(steps):
         big_a = 0.04 * h
         big_b = 1.0 + 5.0 * h + h * h * a * b / q
         big_c = h * drive - h * u / q - v
-        v0 = -2.0 * big_c / (big_b + math.sqrt(big_b * big_b - 4.0 * big_a * big_c))
+        v0 = -2.0 * big_c / (big_b + np.sqrt(big_b * big_b - 4.0 * big_a * big_c))
         for _ in range(3):
             u0 = (u - h * a * b * v0) / q
             residual = v0 + h * (0.04 * v0 * v0 + 5.0 * v0 + drive - u0) - v
             slope = 1.0 + h * (0.08 * v0 + 5.0) + h * h * a * b / q
-            v0 -= residual / slope
+            v0 = v0 - residual / slope
         v, u = v0, (u - h * a * b * v0) / q
-    return {"v": v, "u": u}
+    if v.size == 1 and (missed is None or not np.any(missed)):
+        return {"v": float(v[0]), "u": float(u[0])}
+    return {"v": np.broadcast_to(v, np.shape(missed)).tolist(), "u": np.broadcast_to(u, np.shape(missed)).tolist()}
 
 
 def refuse(cell: CellType, target: str) -> tuple[str, bool] | None:

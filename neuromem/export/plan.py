@@ -36,6 +36,7 @@ from neuromem.cells.registry import check_scheme, model_of
 from neuromem.errors import CapabilityError, ValidationError
 from neuromem.export.translate import CELL_TYPES, TARGETS, Target, export_rule, stdp_data
 from neuromem.spec import DCSource, Network, SpikeSourceArray, SpikeSourcePoisson, checks
+from neuromem.spec.currents import injected_current
 from neuromem.spec.random import poisson_ticks
 
 PLAN_SCHEMA = "neuromem.pynn_plan"
@@ -286,29 +287,40 @@ def _population_entry(
         pynn.recordables[v] for v in pynn.recordables if v in recorded
     ]
     entry["parameters"] = {name: pynn.parameters(cell, name, dt) for name in targets}  # type: ignore[arg-type]
-    entry["initial"] = {name: pynn.initial(cell, dt, TARGETS[name].warmup_steps) for name in targets}  # type: ignore[arg-type]
+    if any(TARGETS[name].current_first_tick > 1 for name in targets):
+        raise CapabilityError("a target that applies currents two or more steps late is not supported")
+    entry["initial"] = {}
+    for name in targets:
+        target = TARGETS[name]
+        missed = None
+        if target.current_first_tick:
+            size = int(population.size)  # type: ignore[arg-type]
+            missed = injected_current(network.current_sources, population.name, size, dt, 0)
+        entry["initial"][name] = pynn.initial(cell, dt, target.warmup_steps, missed)  # type: ignore[index]
     entry["native"] = {name: pynn.native.get(name, {}) for name in targets}
     return entry
 
 
-def _current_parameters(source: object, dt: float, target: Target) -> dict[str, object]:
-    """PyNN parameters of a current source on ``target``, times shifted by the target's offset.
+def _current_parameters(source: object, dt: float, target: Target) -> dict[str, object] | None:
+    """PyNN parameters of a current source on ``target`` (None: nothing left to inject there).
 
     neuromem's current of the step from ``n dt`` is the amplitude in force at
     ``n dt``; a target that applies a change ``o`` steps late is given the
-    switch times ``o`` steps early (see :mod:`neuromem.export.translate`).
+    switch times ``o`` steps early, and switches before the target's first
+    tick move to that tick (their earlier effect is in the initial state; see
+    :mod:`neuromem.export.translate`).
     """
-    shift = target.current_offset_steps * dt
+    first = target.current_first_tick
+    ticks, amplitudes = source.changes(dt)  # type: ignore[attr-defined]
+    ticks = np.maximum(ticks, first)
+    time = lambda tick: round(float(tick + target.current_offset_steps) * dt, 9)  # noqa: E731
     if isinstance(source, DCSource):
-        parameters: dict[str, object] = {"amplitude": source.amplitude, "start": round(source.start + shift, 9)}
-        if not math.isinf(source.stop):
-            parameters["stop"] = round(source.stop + shift, 9)
+        if len(ticks) > 1 and ticks[1] <= ticks[0]:
+            return None
+        parameters: dict[str, object] = {"amplitude": source.amplitude, "start": time(ticks[0])}
+        if len(ticks) > 1:
+            parameters["stop"] = time(ticks[1])
         return parameters
-    times = [round(float(t) + shift, 9) for t in source.times]  # type: ignore[attr-defined]
-    return {"times": times, "amplitudes": [float(a) for a in source.amplitudes]}  # type: ignore[attr-defined]
-
-
-def require_target_ready(name: str) -> None:
-    """Raise CapabilityError if ``name`` is not a known target (used by callers before import)."""
-    if name not in TARGETS:
-        raise CapabilityError(f"unknown PyNN target {name!r}; choose one of {', '.join(TARGETS)}")
+    # Of several switches moved to one tick the last is in force (PyNN keeps the last too).
+    keep = np.append(ticks[1:] != ticks[:-1], True)
+    return {"times": [time(t) for t in ticks[keep]], "amplitudes": [float(a) for a in amplitudes[keep]]}

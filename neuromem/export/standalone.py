@@ -229,6 +229,8 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
                     synapses.pre.when, synapses.pre.order = "thresholds", -1
         projections.append(projection)
     for entry in plan.get("current_sources", []):
+        if entry["parameters"][name] is None:
+            continue  # all its current fell into the steps the initial state already covers
         source = _lookup(sim, entry["type"], CURRENT_SOURCES)(**entry["parameters"][name])  # type: ignore[operator]
         target = populations[entry["target"]]
         if "neurons" in entry:

@@ -134,6 +134,11 @@ class Target:
     current_offset_steps : int
         Current-source switch time given to PyNN = (neuromem switch tick +
         offset) * dt.
+    current_first_tick : int
+        First neuromem tick whose current the target can apply (0 or 1). On
+        NEST a current reaches the neuron one step after its generator, so a
+        current of tick 0 is moved to tick 1 and its effect on step 0 is
+        folded into the initial state.
     timing_rules : tuple of str
         Pairings it can run (``all_to_all``, ``nearest``).
     weight_before_update : bool
@@ -156,6 +161,7 @@ class Target:
     setup: dict[str, object]
     warmup_steps: int = 0
     current_offset_steps: int = 0
+    current_first_tick: int = 0
     weight_rules: tuple[str, ...] = ("AdditiveWeightDependence", "MultiplicativeWeightDependence")
 
     def as_data(self) -> dict[str, object]:
@@ -180,6 +186,7 @@ TARGETS = {
         setup={"spike_precision": "on_grid", "verbosity": "error"},
         warmup_steps=1,
         current_offset_steps=1,
+        current_first_tick=1,
     ),
     "brian2": Target(
         name="brian2",

@@ -158,3 +158,26 @@ class StepCurrentSource(CurrentSource):
 
 
 CURRENT_SOURCE_TYPES = (DCSource, StepCurrentSource)
+
+
+def injected_current(sources: tuple[CurrentSource, ...], target: str, size: int, dt: float, tick: int) -> np.ndarray:
+    """Current (nA) of each neuron of population ``target`` during step ``tick``.
+
+    The sum, in the order of ``sources``, of the amplitude each source
+    targeting the population has in force at ``tick``; every backend and
+    exporter computes the current here, so they add in the same order.
+    """
+    current = np.zeros(size)
+    for source in sources:
+        if source.target != target:
+            continue
+        switch, amplitude = source.changes(dt)
+        active = np.nonzero(switch <= tick)[0]
+        if active.size:
+            current[source.indices(size)] += amplitude[active[-1]]
+    return current
+
+
+def switch_ticks(sources: tuple[CurrentSource, ...], target: str, dt: float) -> list[int]:
+    """Sorted ticks at which the current of population ``target`` may change."""
+    return sorted({int(t) for s in sources if s.target == target for t in s.changes(dt)[0]})

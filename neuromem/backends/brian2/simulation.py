@@ -32,6 +32,7 @@ from neuromem.cells.base import Brian2Model
 from neuromem.errors import ValidationError
 from neuromem.record import Recording, SpikeTrains, stack_snapshots
 from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec.currents import injected_current, switch_ticks
 from neuromem.spec.random import poisson_ticks
 
 
@@ -142,16 +143,11 @@ class Brian2Simulation(Simulation):
         Summed over the sources in network order, exactly as the torch backend sums them.
         """
         table: dict[int, list[tuple[str, np.ndarray]]] = {}
+        sources = self.network.current_sources
         for population in self.network.populations:
-            sources = [s for s in self.network.current_sources if s.target == population.name]
-            ticks = sorted({int(t) for s in sources for t in s.changes(self.dt)[0]})
-            for tick in ticks:
-                current = np.zeros(self.sizes[population.name])
-                for source in sources:
-                    switch, amplitude = source.changes(self.dt)
-                    active = np.nonzero(switch <= tick)[0]
-                    if active.size:
-                        current[source.indices(self.sizes[population.name])] += amplitude[active[-1]]
+            size = self.sizes[population.name]
+            for tick in switch_ticks(sources, population.name, self.dt):
+                current = injected_current(sources, population.name, size, self.dt, tick)
                 table.setdefault(tick, []).append((population.name, np.tile(current, self.batch_size)))
         return table
 

@@ -16,24 +16,22 @@ import torch
 
 from neuromem.backends.torch.layout import Layout
 from neuromem.spec import Network
+from neuromem.spec.currents import injected_current, switch_ticks
 
 
 def current_tables(network: Network, layout: Layout, dt: float) -> list[dict[int, np.ndarray]]:
     """Per block: switch tick -> current (nA) of every neuron of the block from that tick on."""
     tables: list[dict[int, np.ndarray]] = []
     for block in layout.blocks:
-        sources = [s for s in network.current_sources if s.target in block.populations]
-        ticks = sorted({int(t) for s in sources for t in s.changes(dt)[0]})
         table: dict[int, np.ndarray] = {}
+        ticks = sorted({t for name in block.populations for t in switch_ticks(network.current_sources, name, dt)})
         for tick in ticks:
-            current = np.zeros(block.size)
-            for source in sources:
-                switch, amplitude = source.changes(dt)
-                active = np.nonzero(switch <= tick)[0]
-                if active.size:
-                    where = source.indices(layout.sizes[source.target]) + layout.offsets[source.target] - block.start
-                    current[where] += amplitude[active[-1]]
-            table[tick] = current
+            table[tick] = np.concatenate(
+                [
+                    injected_current(network.current_sources, name, layout.sizes[name], dt, tick)
+                    for name in block.populations
+                ]
+            )
         tables.append(table)
     return tables
 
