@@ -33,10 +33,21 @@ from neuromem.spec.toml import read_model
 
 def test_lifcurrexp_is_if_curr_exp_under_its_earlier_name_in_python_and_in_files(tmp_path: Path) -> None:
     assert LIFCurrExp is IF_curr_exp
+    # A version-1 pair written before the rename.
+    (tmp_path / "old.json").write_text(
+        json.dumps(
+            {"schema": "neuromem.spec", "version": 1, "object": {"type": "LIFCurrExp", "fields": {"tau_m": 12.0}}}
+        )
+    )
+    np.savez(tmp_path / "old.npz")
+    assert load(tmp_path / "old.json") == IF_curr_exp(tau_m=12.0)
+    # A current file whose header and tree still say LIFCurrExp.
     path = save(IF_curr_exp(tau_m=12.0), tmp_path / "cell")
-    document = json.loads(path.read_text())
-    document["object"]["type"] = "LIFCurrExp"  # a file written before the rename
-    path.write_text(json.dumps(document))
+    with np.load(path, allow_pickle=False) as data:
+        members = {key: data[key] for key in data.files}
+    text = members.pop("header").tobytes().decode().replace('"IF_curr_exp"', '"LIFCurrExp"')
+    assert text.count("LIFCurrExp") >= 2
+    np.savez(path, header=np.frombuffer(text.encode(), dtype=np.uint8), **members)
     assert load(path) == IF_curr_exp(tau_m=12.0)
 
 
