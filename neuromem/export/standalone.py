@@ -41,9 +41,9 @@ PLAN_VERSION = 2
 PLAN_FILE = "plan.json"
 ARRAYS_FILE = "arrays.npz"
 SIMULATORS = {"nest": "pyNN.nest", "brian2": "pyNN.brian2", "spiNNaker": "pyNN.spiNNaker"}
-# Fixed allow-lists: names from the plan are looked up here, never evaluated.
-CELL_TYPES = ("IF_curr_exp", "IF_curr_delta", "IF_cond_exp", "Izhikevich", "SpikeSourceArray")
-CURRENT_SOURCES = ("DCSource", "StepCurrentSource")
+# Allow-lists: names from the plan are looked up, never evaluated. Cell types and current
+# sources must be standard models of PyNN itself (pyNN.standardmodels), so a new neuromem
+# cell type that maps to one needs no entry here.
 INTEGRATION_METHODS = ("exact", "euler", "rk2", "rk4")
 NEST_STATE_NAMES = frozenset({"V_m", "U_m", "g_ex", "g_in"})
 TIMING_RULES = ("SpikePairRule", "SpikeNearestPairRule")
@@ -82,6 +82,18 @@ def import_simulator(name: str, plan: dict) -> object:
     except ImportError as error:
         package = plan["targets"][name]["package"]
         raise PlanError(f"{SIMULATORS[name]} cannot be imported ({error}); install {package}") from error
+
+
+def _standard(kind: str) -> tuple[str, ...]:
+    """Names of PyNN's standard cell types (``kind="cells"``) or current sources (``"electrodes"``)."""
+    module = importlib.import_module(f"pyNN.standardmodels.{kind}")
+    base = importlib.import_module("pyNN.standardmodels.base")
+    root = base.StandardCellType if kind == "cells" else base.StandardCurrentSource
+    return tuple(
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, type) and issubclass(value, root) and value is not root
+    )
 
 
 def _lookup(sim: object, name: str, allowed: tuple[str, ...]) -> object:
@@ -169,7 +181,7 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
     sim.setup(timestep=dt, min_delay=dt, **options)  # type: ignore[attr-defined]
     populations = []
     for entry in plan["populations"]:
-        celltype = _lookup(sim, entry["celltype"], CELL_TYPES)
+        celltype = _lookup(sim, entry["celltype"], _standard("cells"))
         if "spikes" not in entry:
             population = sim.Population(  # type: ignore[attr-defined]
                 int(entry["size"]),
@@ -231,7 +243,7 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
     for entry in plan.get("current_sources", []):
         if entry["parameters"][name] is None:
             continue  # all its current fell into the steps the initial state already covers
-        source = _lookup(sim, entry["type"], CURRENT_SOURCES)(**entry["parameters"][name])  # type: ignore[operator]
+        source = _lookup(sim, entry["type"], _standard("electrodes"))(**entry["parameters"][name])  # type: ignore[operator]
         target = populations[entry["target"]]
         if "neurons" in entry:
             target = target[[int(i) for i in arrays[entry["neurons"]]]]

@@ -11,16 +11,28 @@ weight scale, recordables, refusals) is the ``pynn`` part of its module in
 cell type      pyNN.nest           pyNN.brian2             pyNN.spiNNaker
 =============  ==================  ======================  =========================
 IF_curr_exp    iaf_psc_exp         exact                   IF_curr_exp
-IF_curr_delta  iaf_psc_delta       approximate only [1]    IF_curr_delta, weights
-                                                           scaled by cm dt/(tau_m
-                                                           (1 - exp(-dt/tau_m)))
-IF_cond_exp    iaf_cond_exp (RKF45 given ``rk4`` [2]      IF_cond_exp
-               ~1e-9 mV)
-Izhikevich     izhikevich          approximate only [1]    refused (another model)
+IF_curr_delta  iaf_psc_delta [3]   exact [1]; with         IF_curr_delta, weights
+                                   tau_refrac > 0 only     scaled by cm dt/(tau_m
+                                   approximate             (1 - exp(-dt/tau_m)))
+IF_cond_exp    iaf_cond_exp        Runge-Kutta 4 [2]       IF_cond_exp
+               (RKF45, ~1e-4 mV)
+Izhikevich     izhikevich          exact [1]               refused (another model)
 =============  ==================  ======================  =========================
 
-[1] pyNN.brian2 adds voltage steps after the threshold of their arrival tick.
+[1] pyNN.brian2 adds voltage steps after the threshold of their arrival tick;
+    the runner moves those synaptic pathways before the threshold (where they
+    read the previous tick's spikes) and the plan shortens their delays by one
+    step. pyNN.brian2 keeps steps arriving during refractoriness, which NEST
+    and neuromem discard.
 [2] pyNN.brian2 would pick forward Euler; the exported runner sets ``rk4``.
+[3] pyNN.nest 0.13 gives IF_curr_delta no map from ``v`` to ``V_m``; the runner adds it.
+
+Current sources: neuromem's current of the step from ``n dt`` is the amplitude
+in force at ``n dt``. pyNN.brian2 switches at the start of that step (offset
+0). NEST delivers a generator's current one step later and runs one warm-up
+step, so switch times are given one step late in PyNN's terms (offset +1) and
+a current of tick 0, which NEST cannot deliver in time, starts at tick 1 with
+its effect on step 0 folded into the initial state.
 
 ==========================  =============  =============  ====================
 convention                  pyNN.nest      pyNN.brian2    pyNN.spiNNaker

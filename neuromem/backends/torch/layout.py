@@ -95,6 +95,12 @@ class Layout:
                 return block
         raise KeyError(name)
 
+    def place(self, name: str) -> tuple[int, slice]:
+        """Index of the block of population ``name`` and the population's neurons within it."""
+        block = self.block_of(name)
+        first = self.offsets[name] - block.start
+        return self.blocks.index(block), slice(first, first + self.sizes[name])
+
     def channel(self, name: str, receptor: str) -> int:
         """First input channel of population ``name`` for ``receptor``."""
         block = self.block_of(name)

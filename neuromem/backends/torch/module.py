@@ -262,6 +262,7 @@ class NetworkModule(torch.nn.Module):
         recorded: dict[str, list[torch.Tensor]] = {name: [] for name in self.outputs}
         voltages: dict[str, list[torch.Tensor]] = {name: [] for name in self.outputs}
         zeros = torch.zeros(batch, self.layout.n_channels, dtype=dtype, device=device)
+        places = {name: self.layout.place(name) for name in self.outputs}
         for t in range(steps):
             arriving = buffer[t % self.slots]
             buffer[t % self.slots] = None
@@ -280,13 +281,7 @@ class NetworkModule(torch.nn.Module):
                 slot = (t + delay) % self.slots
                 previous = buffer[slot]
                 buffer[slot] = contribution if previous is None else previous + contribution
-            for name in self.outputs:
-                block = self.layout.block_of(name)
-                b = self.layout.blocks.index(block)
-                where = slice(
-                    self.layout.offsets[name] - block.start,
-                    self.layout.offsets[name] - block.start + self.layout.sizes[name],
-                )
+            for name, (b, where) in places.items():
                 recorded[name].append(parts[b][:, where])
                 voltages[name].append(states[b].v[:, where])  # type: ignore[attr-defined]
         return ModuleOutput(

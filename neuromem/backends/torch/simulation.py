@@ -231,12 +231,7 @@ class TorchSimulation(Simulation):
 
     def _trace(self, population: str, variable: str) -> torch.Tensor:
         """Copy of a state variable of ``population`` after the current step, (batch, size)."""
-        block = self.layout.block_of(population)
-        b = self.layout.blocks.index(block)
-        where = slice(
-            self.layout.offsets[population] - block.start,
-            self.layout.offsets[population] - block.start + self.layout.sizes[population],
-        )
+        b, where = self.layout.place(population)
         return getattr(self.states[b], variable)[:, where].detach().clone()
 
     def _step(self, spikes_out: torch.Tensor) -> None:
