@@ -212,7 +212,6 @@ class CellModel:
     #: ``nir(nir_module, cell, size, dt, receptors) -> (node, weight_scale)``, or None:
     #: NIR has no node for the type.
     nir: Callable[..., tuple[object, float]] | None = None
-    aliases: tuple[str, ...] = field(default=())
 
     @property
     def name(self) -> str:

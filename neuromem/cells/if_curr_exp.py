@@ -444,5 +444,4 @@ MODEL = CellModel(
     brian2=brian2_model,
     pynn=PYNN,
     nir=nir_node,
-    aliases=("LIFCurrExp",),
 )
