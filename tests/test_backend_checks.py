@@ -42,7 +42,7 @@ def _driven(*probes: Probe, size: int = 5) -> Network:
 
 def test_a_population_too_large_for_memory_is_refused_at_build(backend: str) -> None:
     net = Network(populations=(Population("a", LIFCurrExp(), size=10**9),))
-    with pytest.raises(ValidationError, match=rf"build on {backend}: network .* 1,000,000,000 LIF neurons.*TB"):
+    with pytest.raises(ValidationError, match=rf"build on {backend}: network .* 1,000,000,000 neurons.*TB"):
         build(net, backend, dt=0.1)
 
 

@@ -314,8 +314,9 @@ def module(
     propagation : {"auto", "dense", "event"}
         Static synapses as dense matmuls or event-driven gathers (same values, same gradients).
     surrogate : str or callable
-        Name of an ``snntorch.surrogate`` function (``"fast_sigmoid"``, ``"atan"``,
-        ``"sigmoid"``...) with its default slope, or a function of
+        Name of an ``snntorch.surrogate`` function of the build's list
+        (:data:`neuromem.backends.base.SURROGATES`: ``"fast_sigmoid"``,
+        ``"atan"``, ``"sigmoid"``...) with its default slope, or a function of
         ``V - threshold`` (mV) returning spikes with the gradient to use, e.g.
         ``snntorch.surrogate.fast_sigmoid(slope=2.0)``: slopes are per mV, and
         snnTorch's defaults assume thresholds of about 1. Another callable is
@@ -338,6 +339,7 @@ def module(
     ValidationError
         Bad options or a network invalid for ``dt``.
     """
+    from neuromem.backends.base import check_build_memory, check_step_constants, resolve_surrogate
     from neuromem.backends.torch import DTYPES, NAME, PROPAGATION_MODES, capabilities, resolve_device
 
     if not isinstance(network, Network):
@@ -349,6 +351,11 @@ def module(
     if isinstance(dtype, str):
         checks.choice("module", "dtype", dtype, tuple(DTYPES))
         dtype = DTYPES[dtype]
+    elif dtype not in DTYPES.values():
+        raise ValidationError(f"module: dtype = {dtype!r} is not one of float32, float64")
+    dtype_name = "float32" if dtype == torch.float32 else "float64"
+    check_step_constants(network, dt, dtype_name)
+    check_build_memory(network, dt, 1, 4 if dtype_name == "float32" else 8, NAME)
     plastic = [p.name for p in network.projections if p.is_plastic]
     if plastic:
         if not freeze_plastic:
@@ -361,14 +368,7 @@ def module(
             projections=tuple(dataclasses.replace(p, plasticity=None) for p in network.projections),
             _lists={},
         )
-    if callable(surrogate):
-        spike_fn = surrogate
-    else:
-        import snntorch.surrogate as surrogates
-
-        if not hasattr(surrogates, surrogate):
-            raise ValidationError(f"module: surrogate = {surrogate!r} is not a function of snntorch.surrogate")
-        spike_fn = getattr(surrogates, surrogate)()
+    spike_fn = surrogate if callable(surrogate) else resolve_surrogate(surrogate)
     return NetworkModule(
         network,
         dt,
