@@ -42,7 +42,7 @@ def _driven(*probes: Probe, size: int = 5) -> Network:
 
 def test_a_population_too_large_for_memory_is_refused_at_build(backend: str) -> None:
     net = Network(populations=(Population("a", LIFCurrExp(), size=10**9),))
-    with pytest.raises(ValidationError, match=rf"build on {backend}: network .* 1,000,000,000 LIF neurons.*TB"):
+    with pytest.raises(ValidationError, match=rf"build on {backend}: network .* 1,000,000,000 neurons.*TB"):
         build(net, backend, dt=0.1)
 
 
@@ -59,7 +59,7 @@ def test_parameters_that_overflow_float32_are_refused_at_build() -> None:
     with pytest.raises(ValidationError) as info:
         build(net, dt=0.1, dtype="float32")
     message = str(info.value)
-    assert "Population 'a': LIFCurrExp(cm = 1e-300 nF" in message
+    assert "Population 'a': IF_curr_exp(cm = 1e-300 nF" in message
     assert "membrane resistance tau_m/cm (MOhm) of 2e+301" in message and "float32" in message
     assert "dtype='float64'" in message
     with pytest.raises(ValidationError, match="float64"):

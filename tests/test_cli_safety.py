@@ -131,9 +131,12 @@ def test_run_table_times_are_checked(
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"cell": '{ type = "LIFCurrExp", tau_m = -20.0 }'}, "T.toml population 'a' cell: LIFCurrExp: tau_m = -20"),
+        ({"cell": '{ type = "LIFCurrExp", tau_m = -20.0 }'}, "T.toml population 'a' cell: IF_curr_exp: tau_m = -20"),
         ({"cell": '{ type = "Network" }'}, "T.toml population 'a' cell: Network cannot be built"),
-        ({"cell": '{ type = "OneToOne" }'}, "T.toml population 'a': Population 'a': cell must be LIFCurrExp"),
+        (
+            {"cell": '{ type = "OneToOne" }'},
+            "T.toml population 'a': Population 'a': cell must be one of the cell types IF_curr_exp",
+        ),
         (
             {"connector": '{ type = "FromList", pre = ["a", "b"], post = ["c", "d"] }'},
             "T.toml projection 'p' connector: FromList: pre must hold whole-number indices, got str",
@@ -417,5 +420,5 @@ def test_the_standalone_runner_refuses_a_bad_plan_version_with_its_own_error(tmp
     )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    expected = "this script reads 1" if version == "99" else f"plan version {json.loads(version)!r} is not allowed"
+    expected = "this script reads 2" if version == "99" else f"plan version {json.loads(version)!r} is not allowed"
     assert expected in done.stderr

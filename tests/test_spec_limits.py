@@ -41,7 +41,7 @@ def test_fixed_probability_without_self_synapses_has_none() -> None:
 
 @pytest.mark.parametrize("value", [True, "20", "fast", None, [20.0]])
 def test_numbers_are_numbers(value: object) -> None:
-    with pytest.raises(ValidationError, match=r"LIFCurrExp: tau_m = .* is not a number"):
+    with pytest.raises(ValidationError, match=r"IF_curr_exp: tau_m = .* is not a number"):
         LIFCurrExp(tau_m=value)  # type: ignore[arg-type]
 
 

@@ -105,3 +105,46 @@ def test_poisson_trains_are_the_shared_counter_based_ones():
     neuron, tick = poisson_ticks(source.seed, 17, source.size, source.probability(DT), 0, 200)
     assert rec.spikes["noise"].pairs() == set(zip(neuron.tolist(), tick.tolist()))
     assert len(neuron) == pytest.approx(30 * 200 * 0.01, rel=0.2)
+
+
+def _mixed() -> Network:
+    from neuromem.spec import AllToAll, DCSource, IF_cond_exp, IF_curr_delta, Izhikevich, StepCurrentSource
+
+    return Network(
+        populations=(
+            Population("noise", SpikeSourcePoisson(20, rate=200.0, seed=2)),
+            Population("delta", IF_curr_delta(cm=0.25, tau_m=10.0, tau_refrac=1.0), size=6),
+            Population("cond", IF_cond_exp(cm=0.25, tau_m=10.0, tau_refrac=1.0), size=5),
+            Population("izh", Izhikevich(), size=4),
+            Population("exp", LIFCurrExp(cm=0.25, tau_m=10.0), size=3),
+        ),
+        projections=(
+            Projection("n_delta", "noise", "delta", FixedProbability(0.5, seed=1), weight=4.0, delay=0.2),
+            Projection("delta_cond", "delta", "cond", AllToAll(), weight=0.02, delay=0.5),
+            Projection("cond_izh", "cond", "izh", AllToAll(), weight=6.0, delay=0.3),
+            Projection("izh_exp", "izh", "exp", AllToAll(), weight=3.0, delay=0.1),
+        ),
+        probes=(Probe("delta"), Probe("cond"), Probe("izh"), Probe("exp"), Probe("izh", "u")),
+        current_sources=(
+            DCSource("bias", "cond", amplitude=0.1, start=3.0, stop=9.0, neurons=[0, 4]),
+            StepCurrentSource("ramp", "exp", times=[1.0, 12.0], amplitudes=[0.2, 0.0]),
+        ),
+    )
+
+
+def test_blocks_of_several_cell_types_checkpoint_and_split_runs_exactly():
+    whole = build(_mixed(), "torch", dt=DT, dtype="float64", batch_size=2)
+    long = whole.run(30.0)
+    parts = build(_mixed(), "torch", dt=DT, dtype="float64", batch_size=2)
+    first = parts.run(7.3)
+    state = parts.state_dict()
+    assert {"neurons.IF_curr_delta.v", "neurons.Izhikevich.u", "neurons.IF_cond_exp.gsyn_exc"} <= set(state)
+    resumed = build(_mixed(), "torch", dt=DT, dtype="float64", batch_size=2)
+    resumed.load_state_dict(state)
+    second = resumed.run(22.7)
+    for name in ("delta", "cond", "izh", "exp"):
+        for b in range(2):
+            joined = first.spikes[name].pairs(b) | second.spikes[name].pairs(b)
+            assert long.spikes[name].pairs(b) == joined, name
+        assert len(long.spikes[name]) > 0, name
+    np.testing.assert_array_equal(long.traces[("izh", "u")][:, 73:], second.traces[("izh", "u")])

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from neuromem.cells import registry
 from neuromem.errors import CapabilityError, ValidationError
 from neuromem.limits import check_memory, format_bytes
 from neuromem.record import Recording
@@ -21,12 +22,12 @@ from neuromem.spec import (
     STDP,
     AdditiveWeightDependence,
     CA3PairRule,
-    LIFCurrExp,
+    DCSource,
     Network,
     SpikeSourceArray,
     SpikeSourcePoisson,
+    StepCurrentSource,
     checks,
-    step_coefficients,
 )
 
 #: Default budget of what one ``run`` may record (traces and weight snapshots), bytes.
@@ -42,7 +43,8 @@ SURROGATES = (
     "triangular",
     "SFS",
 )
-TRACE_VARIABLES = ("v", "i_exc", "i_inh")
+#: State variables a probe may sample: what some registered cell type records.
+TRACE_VARIABLES = registry.RECORDABLES
 
 #: Per-run input for one population: one source for every trial, or one per trial.
 RunInput = SpikeSourceArray | Sequence[SpikeSourceArray]
@@ -66,11 +68,18 @@ def required_features(network: Network) -> set[str]:
             features.add("plasticity:heterogeneous_delays")
     for probe in network.probes:
         features.add(f"probe:{probe.variable}")
+    for source in network.current_sources:
+        features.add(f"current_source:{type(source).__name__}")
     return features
 
 
 def check_capabilities(network: Network, backend: str, capabilities: frozenset[str]) -> None:
-    """Raise CapabilityError naming the first feature the backend lacks."""
+    """Raise CapabilityError naming the first feature the backend lacks.
+
+    A cell type without an update under the network's scheme is refused too,
+    naming the cell type and the scheme.
+    """
+    registry.check_network_schemes(network)
     missing = sorted(required_features(network) - capabilities)
     if missing:
         raise CapabilityError(
@@ -82,7 +91,7 @@ ALL_FEATURES = frozenset(
     {
         "scheme:spinnaker",
         "scheme:exact",
-        f"cell:{LIFCurrExp.__name__}",
+        *(f"cell:{name}" for name in registry.names()),
         f"cell:{SpikeSourceArray.__name__}",
         f"cell:{SpikeSourcePoisson.__name__}",
         "plasticity:STDP:all_to_all:additive",
@@ -91,10 +100,10 @@ ALL_FEATURES = frozenset(
         "plasticity:STDP:nearest:multiplicative",
         f"plasticity:{CA3PairRule.__name__}",
         "probe:spikes",
-        "probe:v",
-        "probe:i_exc",
-        "probe:i_inh",
+        *(f"probe:{variable}" for variable in registry.RECORDABLES),
         "probe:weight",
+        f"current_source:{DCSource.__name__}",
+        f"current_source:{StepCurrentSource.__name__}",
     }
 )
 
@@ -141,22 +150,22 @@ def check_step_constants(network: Network, dt: float, dtype: str) -> None:
     limit = math.sqrt(float(np.finfo(np.dtype(dtype)).max))
     for population in network.populations:
         cell = population.cell
-        if not isinstance(cell, LIFCurrExp):
+        if population.is_source:
             continue
-        k = step_coefficients(cell, dt, network.scheme)
-        constants = {
-            "membrane resistance tau_m/cm (MOhm)": cell.membrane_resistance,
-            "resting drive (v_rest + R i_offset) (mV)": cell.v_rest + cell.membrane_resistance * cell.i_offset,
-            "input factor of tau_syn_E": k.input_E,
-            "input factor of tau_syn_I": k.input_I,
-            "membrane gain of tau_syn_E (mV/nA)": k.v_gain_E,
-            "membrane gain of tau_syn_I (mV/nA)": k.v_gain_I,
-        }
-        for name, value in constants.items():
+        model = registry.model_of(cell)
+        constants = model.torch.constants(cell.parameters(), dt, network.scheme)  # type: ignore[union-attr]
+        for key, value in constants.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
             if not math.isfinite(value) or abs(value) > limit:
+                described = model.torch.describe.get(key, f"step constant {key}")
+                shown = ", ".join(
+                    f"{name} = {getattr(cell, name):g} {unit}"
+                    for name, unit in cell.units.items()  # type: ignore[union-attr]
+                    if unit in ("nF", "ms") and getattr(cell, name) is not None
+                )
                 raise ValidationError(
-                    f"Population {population.name!r}: LIFCurrExp(cm = {cell.cm:g} nF, tau_m = {cell.tau_m:g} ms,"
-                    f" tau_syn_E = {cell.tau_syn_E:g} ms, tau_syn_I = {cell.tau_syn_I:g} ms) gives a {name} of"
+                    f"Population {population.name!r}: {type(cell).__name__}({shown}) gives a {described} of"
                     f" {value:.3g} with dt = {dt:g} ms, beyond what {dtype} can carry through a step (|x| <="
                     f" {limit:.2g}); the membrane would turn NaN. Use realistic parameters"
                     + (" or dtype='float64'" if dtype == "float32" else "")
@@ -165,7 +174,7 @@ def check_step_constants(network: Network, dt: float, dtype: str) -> None:
 
 def check_build_memory(network: Network, dt: float, batch_size: int, itemsize: int, backend: str) -> None:
     """Refuse, before allocating, a build whose state, delay buffer and synapses exceed the memory budget."""
-    n_lif = sum(int(p.size) for p in network.populations if not p.is_source)  # type: ignore[arg-type]
+    n_neurons = sum(int(p.size) for p in network.populations if not p.is_source)  # type: ignore[arg-type]
     n_total = sum(int(p.size) for p in network.populations)  # type: ignore[arg-type]
     max_steps = 1
     synapses = 0
@@ -179,8 +188,8 @@ def check_build_memory(network: Network, dt: float, batch_size: int, itemsize: i
         if count:
             max_steps = max(max_steps, int(round(float(delays.max()) / dt)))
     parts = {
-        "neuron state": batch_size * n_lif * (3 * itemsize + 4),
-        "delay buffer": (max_steps + 1) * batch_size * 2 * n_lif * itemsize,
+        "neuron state": batch_size * n_neurons * (3 * itemsize + 4),
+        "delay buffer": (max_steps + 1) * batch_size * 2 * n_neurons * itemsize,
         "input chunk": 256 * batch_size * n_total * itemsize,
         "synapses": synapses * (16 + itemsize),
         "plastic weights and traces": plastic * batch_size * itemsize * 2,
@@ -189,7 +198,7 @@ def check_build_memory(network: Network, dt: float, batch_size: int, itemsize: i
     biggest = max(parts, key=parts.get)  # type: ignore[arg-type]
     check_memory(
         f"build on {backend}",
-        f"network {network.name!r} with {n_lif:,} LIF neurons, {synapses:,} synapses, a batch of {batch_size}"
+        f"network {network.name!r} with {n_neurons:,} neurons, {synapses:,} synapses, a batch of {batch_size}"
         f" and delays up to {max_steps:,} steps (largest part: {biggest}, {format_bytes(parts[biggest])})",
         total,
     )

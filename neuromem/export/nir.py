@@ -3,9 +3,14 @@ r"""Static networks (and frozen plastic ones) as NIR graphs.
 One node per population, one ``nir.Linear`` per projection::
 
     spike source   -> nir.Input  (one per source population)
-    LIFCurrExp     -> nir.CubaLIF
+    IF_curr_exp    -> nir.CubaLIF
+    IF_curr_delta  -> nir.LIF     (inputs are voltage steps: weights in mV)
+    IF_cond_exp, Izhikevich       refused: NIR has no conductance or Izhikevich node
     projection     -> nir.Linear  (weight matrix (post, pre), inhibitory weights negative)
-    every LIF population also feeds a nir.Output named "<population>_out"
+    every neuron population also feeds a nir.Output named "<population>_out"
+
+Each cell type writes its own node (the ``nir`` part of its module in
+:mod:`neuromem.cells`) and says how its weights scale.
 
 NIR fixes equations but no time step, and the platforms that load it (Norse,
 snnTorch) feed spikes as values of 1 per step and integrate with forward
@@ -34,10 +39,11 @@ against neuromem's exact solution on the test network (same spike counts).
 
 The graph's ``metadata`` records ``dt`` (s), ``v_rest`` per population and
 the current unit. Not expressible (CapabilityError naming feature and target
-``nir``): delays other than one step, ``i_offset``, different excitatory and
-inhibitory synaptic time constants on one population, plasticity unless
-``freeze=True`` (then the initial weights are written), and ``tau_refrac > 0``
-unless ``approximate=True`` (NIR has no refractory period).
+``nir``): delays other than one step, ``i_offset``, current sources,
+different excitatory and inhibitory synaptic time constants on one
+population, plasticity unless ``freeze=True`` (then the initial weights are
+written), and ``tau_refrac > 0`` unless ``approximate=True`` (NIR has no
+refractory period).
 """
 
 from __future__ import annotations
@@ -48,10 +54,11 @@ from pathlib import Path
 
 import numpy as np
 
+from neuromem.cells.registry import model_of
 from neuromem.errors import CapabilityError, ExportError, ValidationError
 from neuromem.export.plan import ExportWarning
 from neuromem.fileformat import remove_stale_temporaries
-from neuromem.spec import LIFCurrExp, Network, checks
+from neuromem.spec import Network, checks
 
 TARGET = "nir"
 
@@ -78,24 +85,24 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
                 f"{where}: feature delay {network.connection_list(projection.name).delay.max():g} ms"
                 f" (more than one step of {dt:g} ms) cannot be expressed on target 'nir', which has no delays"
             )
+    if network.current_sources:
+        raise CapabilityError(
+            f"network {network.name!r}: feature current_source:{type(network.current_sources[0]).__name__}"
+            " cannot be expressed on target 'nir'"
+        )
     for population in network.populations:
-        cell = population.cell
-        if not isinstance(cell, LIFCurrExp):
+        if population.is_source:
             continue
+        cell = population.cell
         where = f"Population {population.name!r}"
-        if cell.i_offset != 0.0:
+        if model_of(cell).nir is None:
             raise CapabilityError(
-                f"{where}: feature i_offset = {cell.i_offset:g} nA cannot be expressed on target 'nir'"
+                f"{where}: feature cell:{type(cell).__name__} cannot be expressed on target 'nir', which has no"
+                " node for it"
             )
-        receptors = {p.receptor for p in network.projections if p.post == population.name}
-        if receptors == {"excitatory", "inhibitory"} and cell.tau_syn_E != cell.tau_syn_I:
-            raise CapabilityError(
-                f"{where}: feature tau_syn_E = {cell.tau_syn_E:g} ms != tau_syn_I = {cell.tau_syn_I:g} ms cannot be"
-                " expressed on target 'nir' (one synaptic time constant per CubaLIF)"
-            )
-        if cell.tau_refrac > 0.0:
+        if getattr(cell, "tau_refrac", 0.0) > 0.0:
             message = (
-                f"{where}: feature tau_refrac = {cell.tau_refrac:g} ms cannot be expressed on target 'nir'"
+                f"{where}: feature tau_refrac = {cell.tau_refrac:g} ms cannot be expressed on target 'nir'"  # type: ignore[union-attr]
                 " (no refractory period)"
             )
             if not approximate:
@@ -105,30 +112,30 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
             warnings.warn(message + "; dropped (approximate=True)", ExportWarning, stacklevel=3)
 
 
-def cuba_lif_parameters(cell: LIFCurrExp, size: int, dt: float, receptor: str = "excitatory") -> dict[str, np.ndarray]:
-    """NIR CubaLIF fields of ``size`` neurons of ``cell`` for time step ``dt`` (ms); see the module docstring."""
-    tau_syn = cell.tau_syn_I if receptor == "inhibitory" else cell.tau_syn_E
-    ones = np.ones(size)
-    return {
-        "tau_mem": ones * cell.tau_m / 1000.0,
-        "tau_syn": ones * tau_syn / 1000.0,
-        "r": ones * cell.tau_m / dt,
-        "v_leak": ones * 0.0,
-        "v_threshold": ones * (cell.v_thresh - cell.v_rest),
-        "v_reset": ones * (cell.v_reset - cell.v_rest),
-        "w_in": ones * tau_syn / dt,
-    }
+def population_node(network: Network, name: str, dt: float) -> tuple[object, float]:
+    """The NIR node of population ``name`` and the factor from its weight unit to the node's input unit."""
+    population = network.population(name)
+    receptors = {p.receptor for p in network.projections if p.post == name}
+    try:
+        return model_of(population.cell).nir(_import_nir(), population.cell, int(population.size), dt, receptors)  # type: ignore[misc]
+    except CapabilityError as error:
+        raise CapabilityError(f"Population {name!r}: {error}") from None
+
+
+def cuba_lif_parameters(cell: object, size: int, dt: float, receptor: str = "excitatory") -> dict[str, np.ndarray]:
+    """NIR CubaLIF fields of ``size`` neurons of an ``IF_curr_exp`` ``cell`` for time step ``dt`` (ms)."""
+    graph_node, _ = model_of(cell).nir(_import_nir(), cell, size, dt, {receptor})  # type: ignore[misc]
+    return {k: getattr(graph_node, k) for k in ("tau_mem", "tau_syn", "r", "v_leak", "v_threshold", "v_reset", "w_in")}
 
 
 def weight_matrix(network: Network, name: str, dt: float) -> np.ndarray:
-    """(post, pre) matrix of projection ``name`` in NIR current units (mV per step), signed."""
+    """(post, pre) matrix of projection ``name`` in the post node's input unit, signed."""
     projection = network.projection(name)
     lists = network.connection_list(name)
-    post_cell = network.population(projection.post).cell
-    assert isinstance(post_cell, LIFCurrExp)
+    _, scale = population_node(network, projection.post, dt)
     matrix = np.zeros((network.size(projection.post), network.size(projection.pre)))
     sign = -1.0 if projection.receptor == "inhibitory" else 1.0
-    np.add.at(matrix, (lists.post, lists.pre), sign * lists.weight * dt / post_cell.cm)
+    np.add.at(matrix, (lists.post, lists.pre), sign * lists.weight * scale)
     return matrix
 
 
@@ -163,10 +170,7 @@ def to_nir(network: Network, dt: float | None = None, freeze: bool = False, appr
         if population.is_source:
             nodes[population.name] = nir.Input(input_type={"input": np.array([population.size])})
             continue
-        receptors = {p.receptor for p in network.projections if p.post == population.name}
-        receptor = "inhibitory" if receptors == {"inhibitory"} else "excitatory"
-        fields = cuba_lif_parameters(population.cell, int(population.size), dt, receptor)  # type: ignore[arg-type]
-        nodes[population.name] = nir.CubaLIF(**fields)
+        nodes[population.name], _ = population_node(network, population.name, dt)
         output = f"{population.name}_out"
         nodes[output] = nir.Output(output_type={"output": np.array([population.size])})
         edges.append((population.name, output))
@@ -180,7 +184,7 @@ def to_nir(network: Network, dt: float | None = None, freeze: bool = False, appr
         "time_unit": "s",
         "voltage": "mV relative to v_rest",
         "current": "mV per step (I dt / cm)",
-        "v_rest": {p.name: p.cell.v_rest for p in network.populations if isinstance(p.cell, LIFCurrExp)},
+        "v_rest": {p.name: p.cell.v_rest for p in network.populations if not p.is_source},  # type: ignore[union-attr]
     }
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
 

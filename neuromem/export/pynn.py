@@ -23,6 +23,7 @@ from types import ModuleType
 
 import numpy as np
 
+from neuromem.cells.registry import model_of
 from neuromem.errors import ExportError, ValidationError
 from neuromem.export import standalone
 from neuromem.export.plan import build_plan
@@ -132,7 +133,8 @@ def recording_from_results(network: Network, plan: dict, results: dict[str, np.n
             j = [p.name for p in network.projections].index(probe.target)
             weights[probe.target] = (np.array([steps]), results[f"weight{j}"][None, None, :])
         else:
-            trace = results.get(f"{probe.variable}{index[probe.target]}")
+            recordable = model_of(network.population(probe.target).cell).pynn.recordables[probe.variable]
+            trace = results.get(f"{recordable}{index[probe.target]}")
             if trace is not None:
                 traces[(probe.target, probe.variable)] = trace[None]
     return Recording(

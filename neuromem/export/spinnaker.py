@@ -231,8 +231,9 @@ def _report(network: Network, plan: dict, arrays: dict, mapping: dict, rates: di
                 f"Population {population.name!r}: busiest core needs {report.load[population.name]:.2f} of its"
                 " real-time budget; use a time_scale_factor or fewer neurons per core"
             )
+    factors = {p["label"]: abs(float(p["weight_factor"]["spiNNaker"])) for p in plan["projections"]}
     for projection in network.projections:
-        _quantisation(report, network, projection.name, mapping["scales"])
+        _quantisation(report, network, projection.name, mapping["scales"], factors[projection.name])
         if projection.is_plastic:
             pre_rate = float(np.mean(rate[projection.pre])) or 1e-9
             report.post_history[projection.name] = float(np.mean(rate[projection.post])) / pre_rate
@@ -244,14 +245,15 @@ def _report(network: Network, plan: dict, arrays: dict, mapping: dict, rates: di
     return report
 
 
-def _quantisation(report: SpinnakerReport, network: Network, name: str, scales: dict) -> None:
+def _quantisation(report: SpinnakerReport, network: Network, name: str, scales: dict, factor: float = 1.0) -> None:
+    """Weight loss of projection ``name`` in sPyNNaker's fixed point; ``factor`` converts to sPyNNaker's unit."""
     projection = network.projection(name)
     entry = scales.get(projection.post)
     if entry is None:
         return
     index = 1 if projection.receptor == "inhibitory" else 0
     scale = float(entry["weight_scales"][index])
-    weights = np.abs(network.connection_list(name).weight)
+    weights = np.abs(network.connection_list(name).weight) * factor
     fixed = np.rint(weights * scale)
     clipped = fixed > 0xFFFF
     fixed = np.minimum(fixed, 0xFFFF)

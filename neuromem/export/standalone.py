@@ -13,9 +13,14 @@ Usage::
 
 The output ``.npz`` holds, per recorded population ``i`` of the plan,
 ``spikes{i}`` = (2, k) int64 (neuron, tick in neuromem's convention: the step
-from tick*dt to (tick+1)*dt), ``v{i}`` = (ticks, size) in mV when recorded,
-and per projection ``j`` with a weight probe ``weight{j}`` = final weights
-(nA, magnitudes) in connection-list order.
+from tick*dt to (tick+1)*dt), ``v{i}`` = (ticks, size) in mV (and likewise
+``gsyn_exc{i}``, ``gsyn_inh{i}`` in uS, ``u{i}``) when recorded, and per
+projection ``j`` with a weight probe ``weight{j}`` = final weights
+(magnitudes, in the post cell's weight unit) in connection-list order.
+
+Everything that depends on the cell type or the simulator (parameters,
+initial values, weight factors, delay offsets, current-source times) is
+already resolved per simulator in the plan.
 """
 
 from __future__ import annotations
@@ -32,12 +37,15 @@ from pathlib import Path
 import numpy as np
 
 PLAN_SCHEMA = "neuromem.pynn_plan"
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 PLAN_FILE = "plan.json"
 ARRAYS_FILE = "arrays.npz"
 SIMULATORS = {"nest": "pyNN.nest", "brian2": "pyNN.brian2", "spiNNaker": "pyNN.spiNNaker"}
-# Fixed allow-lists: names from the plan are looked up here, never evaluated.
-CELL_TYPES = ("IF_curr_exp", "SpikeSourceArray")
+# Allow-lists: names from the plan are looked up, never evaluated. Cell types and current
+# sources must be standard models of PyNN itself (pyNN.standardmodels), so a new neuromem
+# cell type that maps to one needs no entry here.
+INTEGRATION_METHODS = ("exact", "euler", "rk2", "rk4")
+NEST_STATE_NAMES = frozenset({"V_m", "U_m", "g_ex", "g_in"})
 TIMING_RULES = ("SpikePairRule", "SpikeNearestPairRule")
 WEIGHT_RULES = ("AdditiveWeightDependence", "MultiplicativeWeightDependence")
 
@@ -74,6 +82,18 @@ def import_simulator(name: str, plan: dict) -> object:
     except ImportError as error:
         package = plan["targets"][name]["package"]
         raise PlanError(f"{SIMULATORS[name]} cannot be imported ({error}); install {package}") from error
+
+
+def _standard(kind: str) -> tuple[str, ...]:
+    """Names of PyNN's standard cell types (``kind="cells"``) or current sources (``"electrodes"``)."""
+    module = importlib.import_module(f"pyNN.standardmodels.{kind}")
+    base = importlib.import_module("pyNN.standardmodels.base")
+    root = base.StandardCellType if kind == "cells" else base.StandardCurrentSource
+    return tuple(
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, type) and issubclass(value, root) and value is not root
+    )
 
 
 def _lookup(sim: object, name: str, allowed: tuple[str, ...]) -> object:
@@ -120,20 +140,6 @@ def _brian2_source(sim: object, entry: dict, spikes: np.ndarray, dt: float) -> o
     return population
 
 
-def _initial_v(entry: dict, dt: float, warmup: int) -> float:
-    """Potential at the simulator's t = 0 that decays to ``v_init`` over the warm-up steps.
-
-    With no input arriving during warm-up, V relaxes exactly towards
-    ``v_rest + R i_offset``: ``V(w dt) = V_inf + (V0 - V_inf) exp(-w dt / tau_m)``.
-    """
-    v_init = float(entry["v_init"])
-    if warmup == 0:
-        return v_init
-    p = entry["parameters"]
-    v_inf = p["v_rest"] + p["tau_m"] / p["cm"] * p["i_offset"]
-    return float(v_inf + (v_init - v_inf) * np.exp(warmup * dt / p["tau_m"]))
-
-
 def _synapse(sim: object, entry: dict, convention: dict) -> object:
     rule = entry["plasticity"]
     if rule is None:
@@ -153,7 +159,7 @@ def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) 
     convention = plan["targets"][name]
     warmup = int(convention.get("warmup_steps", 0))
     sim.run(round(float(plan["duration"]) + warmup * float(plan["dt"]), 9))  # type: ignore[attr-defined]
-    results = _collect(plan, arrays, convention, populations, projections)
+    results = _collect(plan, arrays, name, populations, projections)
     sim.end()  # type: ignore[attr-defined]
     return results
 
@@ -175,16 +181,15 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
     sim.setup(timestep=dt, min_delay=dt, **options)  # type: ignore[attr-defined]
     populations = []
     for entry in plan["populations"]:
-        celltype = _lookup(sim, entry["celltype"], CELL_TYPES)
-        if entry["celltype"] == "IF_curr_exp":
-            parameters = dict(entry["parameters"])
-            parameters["tau_refrac"] = round(parameters["tau_refrac"] + convention["refractory_extra_steps"] * dt, 9)
+        celltype = _lookup(sim, entry["celltype"], _standard("cells"))
+        if "spikes" not in entry:
             population = sim.Population(  # type: ignore[attr-defined]
                 int(entry["size"]),
-                celltype(**parameters),
-                label=str(entry["label"]),  # type: ignore[operator]
+                celltype(**entry["parameters"][name]),  # type: ignore[operator]
+                label=str(entry["label"]),
             )
-            population.initialize(v=_initial_v(entry, dt, int(convention.get("warmup_steps", 0))))
+            _native(population, entry["native"].get(name, {}), name)
+            population.initialize(**entry["initial"][name])
             if entry["record"]:
                 population.record(list(entry["record"]))
         else:
@@ -204,8 +209,8 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
                     times = []
                 population = sim.Population(  # type: ignore[attr-defined]
                     int(entry["size"]),
-                    celltype(spike_times=times),
-                    label=str(entry["label"]),  # type: ignore[operator]
+                    celltype(spike_times=times),  # type: ignore[operator]
+                    label=str(entry["label"]),
                 )
         populations.append(population)
     projections = []
@@ -214,8 +219,9 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
         if table.shape[1] == 0:
             projections.append(None)
             continue
-        sign = convention["inhibitory_sign"] if entry["receptor"] == "inhibitory" else 1
-        connections = np.column_stack([table[0], table[1], table[2] * sign, table[3]])
+        factor = float(entry["weight_factor"][name])
+        delay = table[3] + int(entry["delay_offset_steps"][name]) * dt
+        connections = np.column_stack([table[0], table[1], table[2] * factor, np.round(delay, 9)])
         projection = sim.Projection(  # type: ignore[attr-defined]
             populations[entry["pre"]],
             populations[entry["post"]],
@@ -224,11 +230,48 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
             receptor_type=str(entry["receptor"]),
             label=str(entry["label"]),
         )
+        if (
+            name == "brian2"
+            and plan["populations"][entry["post"]]["native"][name].get("synapses") == "before_threshold"
+        ):
+            # Voltage steps must reach V before the threshold of their arrival tick; there
+            # the pathway reads the previous tick's spikes, and the plan shortened every delay by one step.
+            for pathways in projection._brian2_synapses.values():
+                for synapses in pathways.values():
+                    synapses.pre.when, synapses.pre.order = "thresholds", -1
         projections.append(projection)
+    for entry in plan.get("current_sources", []):
+        if entry["parameters"][name] is None:
+            continue  # all its current fell into the steps the initial state already covers
+        source = _lookup(sim, entry["type"], _standard("electrodes"))(**entry["parameters"][name])  # type: ignore[operator]
+        target = populations[entry["target"]]
+        if "neurons" in entry:
+            target = target[[int(i) for i in arrays[entry["neurons"]]]]
+        source.inject_into(target)
     return populations, projections
 
 
-def _collect(plan: dict, arrays: dict, convention: dict, populations: list, projections: list) -> dict:
+def _native(population: object, settings: dict, name: str) -> None:
+    """Apply the plan's simulator-specific settings (looked up in allow-lists, never evaluated)."""
+    method = settings.get("method")
+    if method is not None and name == "brian2":
+        if method not in INTEGRATION_METHODS:
+            raise PlanError(f"integration method {method!r} is not one of {', '.join(INTEGRATION_METHODS)}")
+        # pyNN.brian2 lets Brian2 choose; the state updater reads its choice at the first run.
+        population.brian2_group.state_updater.method_choice = method  # type: ignore[attr-defined]
+    variables = settings.get("variable_map")
+    if variables is not None and name == "nest":
+        if not set(variables.values()) <= NEST_STATE_NAMES:
+            raise PlanError(
+                f"NEST state variables {sorted(variables.values())} are not among {sorted(NEST_STATE_NAMES)}"
+            )
+        # pyNN.nest 0.13 gives IF_curr_delta no map from PyNN's names to NEST's.
+        population.celltype.variable_map = dict(variables)  # type: ignore[attr-defined]
+        population.celltype.scale_factors = {v: 1 for v in variables}  # type: ignore[attr-defined]
+
+
+def _collect(plan: dict, arrays: dict, name: str, populations: list, projections: list) -> dict:
+    convention = plan["targets"][name]
     dt, steps = float(plan["dt"]), int(plan["steps"])
     results: dict[str, np.ndarray] = {}
     for i, (entry, population) in enumerate(zip(plan["populations"], populations, strict=True)):
@@ -266,23 +309,27 @@ def _collect(plan: dict, arrays: dict, convention: dict, populations: list, proj
         if projection is None:
             results[f"weight{j}"] = np.zeros(0)
             continue
-        found = _weights_with_addresses(projection)
+        found = _weights_with_addresses(projection, str(entry.get("weight_unit", "nA")))
         # Match PyNN's (pre, post) order to the connection-list order; equal pairs keep their order.
         wanted = np.lexsort((table[1], table[0]))
         got = np.lexsort((found[:, 1], found[:, 0]))
         weights = np.empty(table.shape[1])
-        weights[wanted] = np.abs(found[got, 2])
+        weights[wanted] = np.abs(found[got, 2]) / abs(float(entry["weight_factor"][name]))
         results[f"weight{j}"] = weights
     return results
 
 
-def _weights_with_addresses(projection: object) -> np.ndarray:
-    """(S, 3) array of (pre, post, weight) of a live PyNN projection (weights in nA, signed)."""
+#: SI value of one unit of each weight unit, for weights read from Brian2 directly.
+SI_UNITS = {"nA": 1e-9, "uS": 1e-6, "mV": 1e-3}
+
+
+def _weights_with_addresses(projection: object, unit: str) -> np.ndarray:
+    """(S, 3) array of (pre, post, weight) of a live PyNN projection (weights in ``unit``, signed)."""
     synapses = getattr(projection, "_brian2_synapses", None)
     if synapses is not None:
         # pyNN.brian2 0.13 fails to stack weights with units in Projection.get; read Brian2 directly.
         group = synapses[0][0]
-        weight = np.asarray(group.weight_[:], dtype=np.float64) / 1e-9  # A -> nA (current synapses)
+        weight = np.asarray(group.weight_[:], dtype=np.float64) / SI_UNITS[unit]
         return np.column_stack([group.i[:], group.j[:], weight])
     found = projection.get("weight", format="list", with_address=True)  # type: ignore[attr-defined]
     return np.asarray(found, dtype=np.float64).reshape(-1, 3)

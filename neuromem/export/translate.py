@@ -1,8 +1,38 @@
 r"""The one translation table from neuromem's spec to PyNN and its simulators.
 
-neuromem already speaks PyNN's names and units (ms, mV, nA, nF, Hz), so the
-cell parameters pass through unchanged; what differs between simulators is
-gathered here, once, as data (it is also written into exported scripts):
+neuromem already speaks PyNN's names and units (ms, mV, nA, nF, uS, Hz), so
+the cell parameters pass through nearly unchanged; what differs between
+simulators is gathered here, once, as data (it is also written into exported
+scripts). What differs per cell type (its PyNN type, parameter tweaks,
+weight scale, recordables, refusals) is the ``pynn`` part of its module in
+:mod:`neuromem.cells`:
+
+=============  ==================  ======================  =========================
+cell type      pyNN.nest           pyNN.brian2             pyNN.spiNNaker
+=============  ==================  ======================  =========================
+IF_curr_exp    iaf_psc_exp         exact                   IF_curr_exp
+IF_curr_delta  iaf_psc_delta [3]   exact [1]; with         IF_curr_delta, weights
+                                   tau_refrac > 0 only     scaled by cm dt/(tau_m
+                                   approximate             (1 - exp(-dt/tau_m)))
+IF_cond_exp    iaf_cond_exp        Runge-Kutta 4 [2]       IF_cond_exp
+               (RKF45, ~1e-4 mV)
+Izhikevich     izhikevich          exact [1]               refused (another model)
+=============  ==================  ======================  =========================
+
+[1] pyNN.brian2 adds voltage steps after the threshold of their arrival tick;
+    the runner moves those synaptic pathways before the threshold (where they
+    read the previous tick's spikes) and the plan shortens their delays by one
+    step. pyNN.brian2 keeps steps arriving during refractoriness, which NEST
+    and neuromem discard.
+[2] pyNN.brian2 would pick forward Euler; the exported runner sets ``rk4``.
+[3] pyNN.nest 0.13 gives IF_curr_delta no map from ``v`` to ``V_m``; the runner adds it.
+
+Current sources: neuromem's current of the step from ``n dt`` is the amplitude
+in force at ``n dt``. pyNN.brian2 switches at the start of that step (offset
+0). NEST delivers a generator's current one step later and runs one warm-up
+step, so switch times are given one step late in PyNN's terms (offset +1) and
+a current of tick 0, which NEST cannot deliver in time, starts at tick 1 with
+its effect on step 0 folded into the initial state.
 
 ==========================  =============  =============  ====================
 convention                  pyNN.nest      pyNN.brian2    pyNN.spiNNaker
@@ -65,27 +95,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from neuromem.cells.registry import CELL_MODELS
 from neuromem.errors import CapabilityError
-from neuromem.spec import (
-    STDP,
-    AdditiveWeightDependence,
-    CA3PairRule,
-    LIFCurrExp,
-    SpikeSourceArray,
-    SpikeSourcePoisson,
-)
+from neuromem.spec import STDP, AdditiveWeightDependence, CA3PairRule, SpikeSourceArray, SpikeSourcePoisson
 
 #: neuromem cell type -> PyNN standard cell type (parameters keep their names and units).
 CELL_TYPES = {
-    LIFCurrExp.__name__: "IF_curr_exp",
+    **{name: model.pynn.name for name, model in CELL_MODELS.items()},
     SpikeSourceArray.__name__: "SpikeSourceArray",
     # Poisson trains are drawn by neuromem's counter-based generator and exported
     # as spike arrays, so every simulator sees the very same trains.
     SpikeSourcePoisson.__name__: "SpikeSourceArray",
 }
-
-#: neuromem probe variable -> PyNN recordable (PyNN's IF_curr_exp records spikes and v only).
-RECORDABLES = {"spikes": "spikes", "v": "v"}
 
 #: neuromem weight rule -> PyNN weight dependence.
 WEIGHT_RULES = {
@@ -122,6 +143,14 @@ class Target:
     warmup_steps : int
         Steps simulated before neuromem's tick 0 (see NEST below); the initial
         membrane potential is set so that it reaches ``v_init`` at tick 0.
+    current_offset_steps : int
+        Current-source switch time given to PyNN = (neuromem switch tick +
+        offset) * dt.
+    current_first_tick : int
+        First neuromem tick whose current the target can apply (0 or 1). On
+        NEST a current reaches the neuron one step after its generator, so a
+        current of tick 0 is moved to tick 1 and its effect on step 0 is
+        folded into the initial state.
     timing_rules : tuple of str
         Pairings it can run (``all_to_all``, ``nearest``).
     weight_before_update : bool
@@ -143,7 +172,8 @@ class Target:
     weight_before_update: bool
     setup: dict[str, object]
     warmup_steps: int = 0
-    refractory_extra_steps: int = 0
+    current_offset_steps: int = 0
+    current_first_tick: int = 0
     weight_rules: tuple[str, ...] = ("AdditiveWeightDependence", "MultiplicativeWeightDependence")
 
     def as_data(self) -> dict[str, object]:
@@ -167,6 +197,8 @@ TARGETS = {
         weight_before_update=True,
         setup={"spike_precision": "on_grid", "verbosity": "error"},
         warmup_steps=1,
+        current_offset_steps=1,
+        current_first_tick=1,
     ),
     "brian2": Target(
         name="brian2",
@@ -180,7 +212,6 @@ TARGETS = {
         timing_rules=("all_to_all",),
         weight_before_update=False,
         setup={},
-        refractory_extra_steps=1,
         # pyNN.brian2 0.13 hard-codes the additive update whatever the weight dependence.
         weight_rules=("AdditiveWeightDependence",),
     ),

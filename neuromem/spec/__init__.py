@@ -1,6 +1,7 @@
 """The backend-independent network description.
 
-Frozen, validated dataclasses with PyNN names and units (ms, mV, nA, nF, Hz).
+Frozen, validated dataclasses with PyNN names and units (ms, mV, nA, nF, uS, Hz).
+Cell types are plug-ins of :mod:`neuromem.cells`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,19 @@ from neuromem.spec.connect import (
     FromList,
     OneToOne,
 )
+from neuromem.spec.currents import CurrentSource, DCSource, StepCurrentSource
 from neuromem.spec.io import load, save
 from neuromem.spec.network import ConnectionList, Network, Population, Probe, Projection
-from neuromem.spec.neurons import LIFCurrExp, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec.neurons import (
+    CellType,
+    IF_cond_exp,
+    IF_curr_delta,
+    IF_curr_exp,
+    Izhikevich,
+    LIFCurrExp,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+)
 from neuromem.spec.plasticity import (
     STDP,
     AdditiveWeightDependence,
@@ -33,13 +44,20 @@ __all__ = [
     "AdditiveWeightDependence",
     "AllToAll",
     "CA3PairRule",
+    "CellType",
     "ConnectionList",
     "Connector",
+    "CurrentSource",
+    "DCSource",
     "FixedNumberPost",
     "FixedNumberPre",
     "FixedProbability",
     "FixedTotalNumber",
     "FromList",
+    "IF_cond_exp",
+    "IF_curr_delta",
+    "IF_curr_exp",
+    "Izhikevich",
     "LIFCurrExp",
     "MultiplicativeWeightDependence",
     "Network",
@@ -51,6 +69,7 @@ __all__ = [
     "SpikeSourceArray",
     "SpikeSourcePoisson",
     "StepCoefficients",
+    "StepCurrentSource",
     "load",
     "save",
     "step_coefficients",

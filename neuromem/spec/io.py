@@ -147,7 +147,8 @@ def load(path: str | os.PathLike[str]) -> SpecObject:
         obj = decode(stored.metadata["object"], stored.arrays, used)
     except FileFormatError as error:
         raise FileFormatError(f"{npz}: {error}") from error
-    if not isinstance(obj, SpecObject) or type(obj).__name__ != stored.type:
+    # Compared through the registry: files name a renamed class by its earlier name (LIFCurrExp).
+    if not isinstance(obj, SpecObject) or type(obj) is not spec_type(stored.type):
         raise FileFormatError(f"{npz}: does not hold the {stored.type!r} its header names")
     stored.unused_arrays(used)
     return obj

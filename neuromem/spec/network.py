@@ -5,14 +5,15 @@ any backend and exported, and it never holds backend state.
 
 Examples
 --------
->>> from neuromem.spec import (Network, Population, Projection, LIFCurrExp,
-...                            SpikeSourceArray, OneToOne)
+>>> from neuromem.spec import (Network, Population, Projection, IF_curr_exp,
+...                            SpikeSourceArray, OneToOne, DCSource)
 >>> net = Network(
 ...     populations=(
 ...         Population("stim", SpikeSourceArray.from_lists([[1.0], [3.0]])),
-...         Population("cells", LIFCurrExp(tau_refrac=1.0), size=2),
+...         Population("cells", IF_curr_exp(tau_refrac=1.0), size=2),
 ...     ),
 ...     projections=(Projection("drive", "stim", "cells", OneToOne(), weight=5.0, delay=1.0),),
+...     current_sources=(DCSource("bias", "cells", amplitude=0.1, start=2.0),),
 ...     scheme="exact",
 ... )
 >>> net.validate(dt=0.1)
@@ -28,12 +29,15 @@ from typing import NamedTuple
 
 import numpy as np
 
+from neuromem.cells import registry
+from neuromem.cells.base import CellType
+from neuromem.cells.sources import SpikeSourceArray, SpikeSourcePoisson
 from neuromem.errors import ValidationError
 from neuromem.limits import check_memory
 from neuromem.spec import checks
 from neuromem.spec.base import SpecObject, register
 from neuromem.spec.connect import AllToAll, Connector, FixedProbability, FromList, OneToOne
-from neuromem.spec.neurons import SOURCE_TYPES, LIFCurrExp, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec.currents import CURRENT_SOURCE_TYPES, CurrentSource, DCSource, StepCurrentSource
 from neuromem.spec.plasticity import STDP, CA3PairRule
 from neuromem.spec.schemes import SCHEMES
 
@@ -41,7 +45,8 @@ RECEPTORS = ("excitatory", "inhibitory")
 #: Memory of one expanded synapse: pre and post indices (int64), weight and delay (float64), and the
 #: temporaries of the expansion (AllToAll's index grids).
 BYTES_PER_SYNAPSE = 48
-NEURON_VARIABLES = ("spikes", "v", "i_exc", "i_inh")
+#: Every variable a probe of a population may name: spikes, and what some cell type records.
+NEURON_VARIABLES = ("spikes", *registry.RECORDABLES)
 
 
 @register
@@ -53,25 +58,26 @@ class Population(SpecObject):
     ----------
     name : str
         Label (letters, digits, ``_``, ``-``).
-    cell : LIFCurrExp, SpikeSourceArray or SpikeSourcePoisson
-        The cell type and its parameters.
+    cell : CellType, SpikeSourceArray or SpikeSourcePoisson
+        A registered cell type (:mod:`neuromem.cells`: IF_curr_exp,
+        IF_curr_delta, IF_cond_exp, Izhikevich) or a spike source, with its parameters.
     size : int or None
         Number of neurons; taken from the cell for spike sources.
     """
 
     name: str
-    cell: LIFCurrExp | SpikeSourceArray | SpikeSourcePoisson
+    cell: CellType | SpikeSourceArray | SpikeSourcePoisson
     size: int | None = None
 
     def __post_init__(self) -> None:
         checks.name("Population", "name", self.name)
         owner = f"Population {self.name!r}"
-        if not isinstance(self.cell, (LIFCurrExp, *SOURCE_TYPES)):
+        if not (registry.is_cell(self.cell) or registry.is_source(self.cell)):
             raise ValidationError(
-                f"{owner}: cell must be LIFCurrExp, SpikeSourceArray or SpikeSourcePoisson,"
-                f" got {type(self.cell).__name__}"
+                f"{owner}: cell must be one of the cell types {', '.join(registry.names())} or SpikeSourceArray,"
+                f" SpikeSourcePoisson; got {type(self.cell).__name__}"
             )
-        if isinstance(self.cell, SOURCE_TYPES):
+        if registry.is_source(self.cell):
             if self.size is not None and self.size != self.cell.size:
                 raise ValidationError(
                     f"{owner}: size = {self.size} differs from the spike source's size {self.cell.size}"
@@ -83,7 +89,7 @@ class Population(SpecObject):
     @property
     def is_source(self) -> bool:
         """True for spike sources (they have no membrane)."""
-        return isinstance(self.cell, SOURCE_TYPES)
+        return registry.is_source(self.cell)
 
 
 @register
@@ -100,8 +106,10 @@ class Projection(SpecObject):
     connector : Connector
         Which pairs are connected.
     weight : float or array
-        Synaptic weight (nA), >= 0; one value or one per synapse in the
-        connector's pair order. The receptor gives the sign.
+        Synaptic weight, >= 0, in the post cell type's weight unit (nA for
+        IF_curr_exp, mV for IF_curr_delta and Izhikevich, uS for IF_cond_exp);
+        one value or one per synapse in the connector's pair order. The
+        receptor gives the sign.
     delay : float or array
         Transmission delay (ms), at least one time step; one value or one per synapse.
     receptor : {"excitatory", "inhibitory"}
@@ -161,17 +169,20 @@ class Probe(SpecObject):
     Parameters
     ----------
     target : str
-        A population (for ``spikes``, ``v``, ``i_exc``, ``i_inh``) or a projection
-        (for ``weight``).
+        A population (for ``spikes`` and the state variables its cell type
+        records) or a projection (for ``weight``).
     variable : str
-        ``spikes``, ``v`` (mV), ``i_exc`` / ``i_inh`` (nA) or ``weight`` (nA).
+        ``spikes``; ``v`` (mV); ``i_exc`` / ``i_inh`` (nA, IF_curr_exp);
+        ``gsyn_exc`` / ``gsyn_inh`` (uS, IF_cond_exp); ``u`` (mV/ms,
+        Izhikevich); or ``weight`` (the projection's weight unit).
     every_ms : float or None
         Sampling period (ms), a whole multiple of the run's ``dt`` (checked by
         :meth:`Network.validate`). ``weight``: a snapshot whenever the
         simulated time is a multiple of it (None: at the end of each run).
-        ``v`` / ``i_exc`` / ``i_inh``: a sample at the end of every tick that
-        is a multiple of ``every_ms / dt`` (None: every tick), which divides
-        the memory a trace needs by that factor. Not used for ``spikes``.
+        State variables (``v``, ``i_exc``, ``gsyn_exc``, ``u``...): a sample at
+        the end of every tick that is a multiple of ``every_ms / dt`` (None:
+        every tick), which divides the memory a trace needs by that factor.
+        Not used for ``spikes``.
     """
 
     target: str
@@ -220,6 +231,8 @@ class Network(SpecObject):
     ----------
     populations, projections, probes : tuples
         The nodes, edges and recordings. Names are unique within each kind.
+    current_sources : tuple of DCSource or StepCurrentSource
+        Currents injected into populations (or some of their neurons).
     scheme : {"spinnaker", "exact"}
         Integration scheme (:mod:`neuromem.spec.schemes`).
     required_dt : float or None
@@ -234,12 +247,13 @@ class Network(SpecObject):
     scheme: str = "exact"
     required_dt: float | None = None
     name: str = "network"
+    current_sources: tuple[CurrentSource, ...] = ()
     _lists: dict[str, ConnectionList] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         checks.name("Network", "name", self.name)
         checks.choice(f"Network {self.name!r}", "scheme", self.scheme, SCHEMES)
-        for name in ("populations", "projections", "probes"):
+        for name in ("populations", "projections", "probes", "current_sources"):
             value = getattr(self, name)
             if not isinstance(value, (tuple, list)):
                 raise ValidationError(
@@ -296,8 +310,41 @@ class Network(SpecObject):
             if probe.target not in pool:
                 what = "projection" if probe.variable == "weight" else "population"
                 raise ValidationError(f"Probe: target {probe.target!r} is not a {what} of {owner}")
-            if probe.variable in ("v", "i_exc", "i_inh") and populations[probe.target].is_source:
+            if probe.variable in ("spikes", "weight"):
+                continue
+            population = populations[probe.target]
+            if population.is_source:
                 raise ValidationError(f"Probe: {probe.target!r} is a spike source and has no {probe.variable}")
+            if probe.variable not in population.cell.recordables:
+                raise ValidationError(
+                    f"Probe: {probe.target!r} is an {type(population.cell).__name__} population and has no"
+                    f" {probe.variable}; it records spikes, {', '.join(population.cell.recordables)}"
+                )
+        self._check_current_sources(populations)
+
+    def _check_current_sources(self, populations: dict[str, Population]) -> None:
+        owner = f"Network {self.name!r}"
+        seen: set[str] = set()
+        for source in self.current_sources:
+            if not isinstance(source, CURRENT_SOURCE_TYPES):
+                raise ValidationError(
+                    f"{owner}: current_sources must be DCSource or StepCurrentSource objects,"
+                    f" got {type(source).__name__}"
+                )
+            where = f"{type(source).__name__} {source.name!r}"
+            if source.name in seen:
+                raise ValidationError(f"{owner}: two current sources are named {source.name!r}")
+            seen.add(source.name)
+            if source.target not in populations:
+                raise ValidationError(f"{where}: target {source.target!r} is not a population of {owner}")
+            population = populations[source.target]
+            if population.is_source:
+                raise ValidationError(f"{where}: target {source.target!r} is a spike source; it takes no current")
+            if source.neurons is not None and int(np.max(source.neurons)) >= int(population.size):  # type: ignore[arg-type]
+                raise ValidationError(
+                    f"{where}: neurons holds index {int(np.max(source.neurons))}, outside 0..{population.size - 1}"  # type: ignore[operator]
+                    f" of population {source.target!r}"
+                )
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -384,16 +431,25 @@ class Network(SpecObject):
                     f"Projection {projection.name!r}: delay {delays[off_grid][0]:g} ms is not a whole number of"
                     f" time steps ({dt:g} ms)"
                 )
-            n_lif = sum(int(p.size) for p in self.populations if not p.is_source)  # type: ignore[arg-type]
+            n_neurons = sum(int(p.size) for p in self.populations if not p.is_source)  # type: ignore[arg-type]
             # Every backend keeps input in flight for the longest delay: (delay steps + 1) x 2 receptors x neurons.
             check_memory(
                 f"Projection {projection.name!r}",
                 f"a delay of {delays.max():g} ms ({steps.max():,.0f} steps of {dt:g} ms) holding input for"
-                f" {n_lif:,} neurons",
-                (float(steps.max()) + 1.0) * 2.0 * n_lif * 4.0,
+                f" {n_neurons:,} neurons",
+                (float(steps.max()) + 1.0) * 2.0 * n_neurons * 4.0,
             )
         for probe in self.probes:
             probe.every_steps(dt)
+
+        for source in self.current_sources:
+            steps = source.switch_times() / dt
+            off_grid = np.abs(steps - np.rint(steps)) > 1e-6
+            if np.any(off_grid):
+                raise ValidationError(
+                    f"{type(source).__name__} {source.name!r}: switch time {source.switch_times()[off_grid][0]:g} ms"
+                    f" is not a whole number of time steps ({dt:g} ms)"
+                )
 
     def delay_steps(self, name: str, dt: float) -> np.ndarray:
         """Per-synapse delays of projection ``name`` in whole steps of ``dt`` ms."""
@@ -407,6 +463,7 @@ class Network(SpecObject):
 __all__ = [
     "AllToAll",
     "ConnectionList",
+    "DCSource",
     "FixedProbability",
     "FromList",
     "Network",
@@ -414,4 +471,7 @@ __all__ = [
     "Population",
     "Probe",
     "Projection",
+    "SpikeSourceArray",
+    "SpikeSourcePoisson",
+    "StepCurrentSource",
 ]

@@ -1,4 +1,10 @@
-r"""Integration schemes: how one step of ``dt`` ms of a LIFCurrExp is computed.
+r"""Integration schemes: how one step of ``dt`` ms is computed.
+
+The scheme is part of the network. Each cell type implements its update
+under the schemes it supports, written out in its module of
+:mod:`neuromem.cells` (``IF_curr_exp`` below; a cell type without an update
+under the network's scheme is refused with a CapabilityError naming both).
+
 
 Time is counted in ticks; tick ``n`` is the step from ``n*dt`` to ``(n+1)*dt``.
 A spike "at tick n" is the threshold crossing found in step n and is recorded
@@ -39,16 +45,35 @@ An input of weight w arriving at tick n moves V within step n: latency = delay.
 An input arriving at tick n jumps the current at the end of step n, so it moves
 V from step n + 1 on: a neuron driven over threshold by one input fires at
 arrival tick + 1 at the earliest, as in NEST and Brian2.
+
+The other cell types, in the same order of operations:
+
+* ``IF_curr_delta``: both schemes ``V <- v_rest + (V - v_rest) P_mm + R
+  i_offset (1 - P_mm) + w_in``, then threshold: an arrival of tick n moves V
+  within step n (NEST ``iaf_psc_delta``; sPyNNaker with the export's weight scaling).
+* ``IF_cond_exp``: ``"exact"`` integrates V and the conductances with one
+  fourth-order Runge-Kutta step, threshold, then ``g <- g + w_in`` (NEST
+  ``iaf_cond_exp``); ``"spinnaker"`` is sPyNNaker's: ``g += w_in k``, the
+  synaptic current ``g (E_rev - V)`` frozen at the start of the step, exact
+  membrane, threshold, decay.
+* ``Izhikevich``: ``"exact"`` only, NEST's forward-Euler update with voltage
+  steps added within the arrival step.
+
+Current sources (``DCSource``, ``StepCurrentSource``) inject a current held
+constant over each step, added to ``i_offset``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from neuromem.spec.neurons import LIFCurrExp
+from neuromem.cells.base import exp_current_gain
+from neuromem.cells.if_curr_exp import IF_curr_exp, constants
+from neuromem.errors import ValidationError
 
 SCHEMES = ("spinnaker", "exact")
+
+__all__ = ["SCHEMES", "StepCoefficients", "exp_current_gain", "step_coefficients"]
 
 
 @dataclass(frozen=True)
@@ -80,43 +105,21 @@ class StepCoefficients:
     refractory_steps: int
 
 
-def step_coefficients(cell: LIFCurrExp, dt: float, scheme: str) -> StepCoefficients:
-    """Constants of ``cell`` for one step of ``dt`` ms under ``scheme``."""
-    p_mm = math.exp(-dt / cell.tau_m)
-    decay_E = math.exp(-dt / cell.tau_syn_E)
-    decay_I = math.exp(-dt / cell.tau_syn_I)
-    refractory_steps = int(round(cell.tau_refrac / dt))
-    if scheme == "spinnaker":
-        return StepCoefficients(
-            p_mm=p_mm,
-            decay_E=decay_E,
-            decay_I=decay_I,
-            input_E=cell.tau_syn_E / dt * (1.0 - decay_E),
-            input_I=cell.tau_syn_I / dt * (1.0 - decay_I),
-            v_gain_E=0.0,
-            v_gain_I=0.0,
-            refractory_steps=refractory_steps,
-        )
-    if scheme == "exact":
-        return StepCoefficients(
-            p_mm=p_mm,
-            decay_E=decay_E,
-            decay_I=decay_I,
-            input_E=1.0,
-            input_I=1.0,
-            v_gain_E=exp_current_gain(cell.cm, cell.tau_m, cell.tau_syn_E, dt),
-            v_gain_I=exp_current_gain(cell.cm, cell.tau_m, cell.tau_syn_I, dt),
-            refractory_steps=refractory_steps,
-        )
-    raise ValueError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
+def step_coefficients(cell: IF_curr_exp, dt: float, scheme: str) -> StepCoefficients:
+    """Constants of an ``IF_curr_exp`` ``cell`` for one step of ``dt`` ms under ``scheme``.
 
-
-def exp_current_gain(cm: float, tau_m: float, tau_syn: float, dt: float) -> float:
-    """Membrane change (mV) after ``dt`` ms from 1 nA of decaying current.
-
-    The solution of ``cm dV/dt = -cm V/tau_m + exp(-t/tau_syn)`` with V(0) = 0.
+    The same numbers the backends use (:func:`neuromem.cells.if_curr_exp.constants`).
     """
-    if abs(tau_syn - tau_m) < 1e-9 * tau_m:
-        return dt / cm * math.exp(-dt / tau_m)
-    factor = tau_m * tau_syn / (tau_syn - tau_m) / cm
-    return factor * (math.exp(-dt / tau_syn) - math.exp(-dt / tau_m))
+    if scheme not in SCHEMES:
+        raise ValidationError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
+    k = constants(cell.parameters(), dt, scheme)
+    return StepCoefficients(
+        p_mm=k["p_mm"],  # type: ignore[arg-type]
+        decay_E=k["decay_E"],  # type: ignore[arg-type]
+        decay_I=k["decay_I"],  # type: ignore[arg-type]
+        input_E=k["input_E"],  # type: ignore[arg-type]
+        input_I=k["input_I"],  # type: ignore[arg-type]
+        v_gain_E=k["gain_E"],  # type: ignore[arg-type]
+        v_gain_I=k["gain_I"],  # type: ignore[arg-type]
+        refractory_steps=int(k["refractory_steps"]),
+    )

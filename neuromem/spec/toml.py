@@ -33,6 +33,14 @@ Layout of a model file (all keys checked; units are PyNN's)::
     target = "exc"
     variable = "spikes"
 
+    [[current_source]]          # optional: DCSource or StepCurrentSource (nA, ms)
+    type = "DCSource"
+    name = "bias"
+    target = "exc"
+    amplitude = 0.5
+    start = 100.0
+    stop = 300.0
+
 A file may instead name a built-in model builder (``[model] builder = "ca3"``
 with its keyword arguments), looked up in :data:`BUILDERS`.
 """
@@ -127,11 +135,13 @@ def read_model(path: str | Path) -> ModelFile:
         raise FileFormatError(f"no such model file: {path}") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise FileFormatError(f"{path} is not a valid TOML file: {error}") from error
-    top = _table(str(path), document, {"network", "run", "population", "projection", "probe", "model"}, set())
+    top = _table(
+        str(path), document, {"network", "run", "population", "projection", "probe", "current_source", "model"}, set()
+    )
     for key in ("network", "run", "model"):
         if key in top and not isinstance(top[key], dict):
             raise ValidationError(f"{path}: {key} must be a [{key}] table, got {top[key]!r}")
-    for key in ("population", "projection", "probe"):
+    for key in ("population", "projection", "probe", "current_source"):
         if key in top and not (isinstance(top[key], list) and all(isinstance(t, dict) for t in top[key])):
             raise ValidationError(f"{path}: {key} must be written as [[{key}]] tables, got {top[key]!r}")
     run = _run_defaults(path, _table(f"{path} [run]", top.get("run", {}), RUN_KEYS, set()))
@@ -186,10 +196,19 @@ def _from_tables(path: Path, top: dict) -> Network:
             probes.append(Probe(**_table(where, table, {"target", "variable", "every_ms"}, {"target"})))
         except ValidationError as error:
             raise ValidationError(f"{where}: {error}") from None
+    sources = tuple(
+        build_object(table, f"{path} current_source[{i}]") for i, table in enumerate(top.get("current_source", []))
+    )
     if not populations:
         raise ValidationError(f"{path}: a model file needs at least one [[population]] (or a [model] builder)")
     try:
-        return Network(populations=tuple(populations), projections=tuple(projections), probes=tuple(probes), **header)
+        return Network(
+            populations=tuple(populations),
+            projections=tuple(projections),
+            probes=tuple(probes),
+            current_sources=sources,  # type: ignore[arg-type]
+            **header,
+        )
     except ValidationError as error:
         raise ValidationError(f"{path}: {error}") from None
     except TypeError as error:

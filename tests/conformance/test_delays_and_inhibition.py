@@ -1,9 +1,11 @@
-"""Spike timing through delays, and all-to-all inhibition, on every backend.
+"""Spike timing through delays, and inhibition, on every backend and cell type.
 
 Latency rules of :mod:`neuromem.spec.schemes`: a spike emitted at tick s on a
 synapse of d steps arrives at tick s + d; under ``"spinnaker"`` a
 suprathreshold arrival fires the target in its arrival tick, under
-``"exact"`` one tick later.
+``"exact"`` one tick later for cells with synaptic currents or conductances
+and in the arrival tick for cells whose inputs are voltage steps
+(``IF_curr_delta``, ``Izhikevich``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from cell_profiles import PROFILES, CellProfile, cases
 
 from neuromem.spec import (
     AllToAll,
@@ -27,22 +30,23 @@ from neuromem.spec import (
 DT = 0.1
 
 
-def _chain(scheme: str) -> Network:
+def _chain(scheme: str, profile: CellProfile = PROFILES["IF_curr_exp"]) -> Network:
     """stim -> n0 (1 step), then n0 -> n1 -> n2 -> n3 -> n4 with 2, 3, 4, 5 steps."""
-    cell = LIFCurrExp(cm=0.25, tau_m=10.0, tau_syn_E=1.0, tau_refrac=5.0, v_thresh=-55.0)
+    cell = profile.make()
+    strong = profile.strong
     return Network(
         populations=(
             Population("stim", SpikeSourceArray.from_lists([[1.0]])),
             Population("chain", cell, size=5),
         ),
         projections=(
-            Projection("in", "stim", "chain", FromList([0], [0]), weight=60.0, delay=DT),
+            Projection("in", "stim", "chain", FromList([0], [0]), weight=strong, delay=DT),
             Projection(
                 "links",
                 "chain",
                 "chain",
                 FromList([0, 1, 2, 3], [1, 2, 3, 4]),
-                weight=60.0,
+                weight=strong,
                 delay=np.array([2, 3, 4, 5]) * DT,
             ),
         ),
@@ -51,10 +55,10 @@ def _chain(scheme: str) -> Network:
     )
 
 
-@pytest.mark.parametrize("scheme", ["exact", "spinnaker"])
-def test_chain_with_delays_of_one_to_five_steps_fires_on_the_predicted_ticks(config, scheme):
-    rec = config.run(_chain(scheme), 10.0, DT)
-    extra = 1 if scheme == "exact" else 0
+@pytest.mark.parametrize(("profile", "scheme"), cases())
+def test_chain_with_delays_of_one_to_five_steps_fires_on_the_predicted_ticks(config, profile, scheme):
+    rec = config.run(_chain(scheme, profile), 10.0, DT)
+    extra = profile.latency[scheme]
     expected, tick = [], 10  # the stimulus is emitted at 1.0 ms = tick 10
     for neuron, delay in enumerate([1, 2, 3, 4, 5]):
         tick += delay + extra

@@ -8,7 +8,12 @@ from neuromem.spec import (
     STDP,
     AdditiveWeightDependence,
     AllToAll,
+    CellType,
+    DCSource,
     FixedProbability,
+    IF_cond_exp,
+    IF_curr_delta,
+    Izhikevich,
     LIFCurrExp,
     MultiplicativeWeightDependence,
     Network,
@@ -19,6 +24,7 @@ from neuromem.spec import (
     SpikePairRule,
     SpikeSourceArray,
     SpikeSourcePoisson,
+    StepCurrentSource,
 )
 
 DT = 0.1
@@ -178,6 +184,108 @@ def stdp_multiplicative() -> Network:
     )
 
 
+def current_sources() -> Network:
+    """DC and step currents into subsets of an IF_curr_exp population: switch times on every simulator."""
+    return Network(
+        populations=(Population("cells", cell(), size=4),),
+        probes=(Probe("cells", "spikes"), Probe("cells", "v")),
+        current_sources=(
+            DCSource("pulse", "cells", amplitude=1.3, start=5.0, stop=35.0, neurons=[0, 1]),
+            StepCurrentSource("steps", "cells", times=[0.0, 12.3, 30.0], amplitudes=[0.5, 1.5, 0.2], neurons=[1, 2]),
+        ),
+        name="current_sources",
+    )
+
+
+def _driven(name: str, population: CellType, weight: float, inhibition: float, bias: float) -> Network:
+    """Random drive, recurrent inhibition and a current source onto one population of ``population``."""
+    rng = np.random.default_rng(3)
+    times = [np.unique(np.round(rng.uniform(0.0, 50.0, 6), 1)).tolist() for _ in range(12)]
+    drive = FixedProbability(0.4, seed=5)
+    n_drive = drive.pairs(12, 10, False)[0].size
+    return Network(
+        populations=(Population("src", SpikeSourceArray.from_lists(times)), Population("cells", population, size=10)),
+        projections=(
+            Projection(
+                "drive",
+                "src",
+                "cells",
+                drive,
+                weight=rng.uniform(0.4, 1.0, n_drive) * weight,
+                delay=rng.integers(1, 4, n_drive) * DT,
+            ),
+            Projection(
+                "inhibition",
+                "cells",
+                "cells",
+                AllToAll(allow_self=False),
+                weight=inhibition,
+                delay=0.3,
+                receptor="inhibitory",
+            ),
+        ),
+        probes=(Probe("cells", "spikes"), Probe("cells", "v")),
+        current_sources=(DCSource("bias", "cells", amplitude=bias, start=20.0, stop=40.0, neurons=[0, 1, 2]),),
+        name=name,
+    )
+
+
+def delta_net() -> Network:
+    """IF_curr_delta (voltage steps in mV) without refractoriness, which pyNN.brian2 cannot honour."""
+    population = IF_curr_delta(cm=0.25, tau_m=10.0, tau_refrac=0.0, v_reset=-70.0, v_thresh=-55.0)
+    return _driven("delta_net", population, weight=9.0, inhibition=2.0, bias=0.3)
+
+
+def cond_net() -> Network:
+    """IF_cond_exp (uS); NEST integrates it with RKF45, neuromem and pyNN.brian2 with Runge-Kutta 4."""
+    population = IF_cond_exp(
+        cm=0.25, tau_m=10.0, tau_syn_E=2.0, tau_syn_I=3.0, tau_refrac=2.0, v_reset=-70.0, v_thresh=-55.0, e_rev_I=-80.0
+    )
+    return _driven("cond_net", population, weight=0.08, inhibition=0.02, bias=0.3)
+
+
+def izhikevich_net() -> Network:
+    """Izhikevich (PyNN's defaults) with voltage-step inputs and a current source."""
+    return _driven("izhikevich_net", Izhikevich(), weight=12.0, inhibition=4.0, bias=0.004)
+
+
+def mixed_net() -> Network:
+    """One population of each cell type, wired into one another."""
+    rng = np.random.default_rng(9)
+    times = [np.unique(np.round(rng.uniform(0.0, 50.0, 8), 1)).tolist() for _ in range(8)]
+    sizes = {"src": 8, "exp": 6, "delta": 5, "cond": 5, "izh": 4}
+    scale = {"exp": 2.5, "delta": 9.0, "cond": 0.08, "izh": 15.0}
+
+    def wire(name: str, pre: str, post: str, p: float, seed: int, receptor: str = "excitatory") -> Projection:
+        connector = FixedProbability(p, seed=seed)
+        n = connector.pairs(sizes[pre], sizes[post], False)[0].size
+        weight = rng.uniform(0.5, 1.0, n) * scale[post] * (0.3 if receptor == "inhibitory" else 1.0)
+        return Projection(
+            name, pre, post, connector, weight=weight, delay=rng.integers(1, 5, n) * DT, receptor=receptor
+        )
+
+    return Network(
+        populations=(
+            Population("src", SpikeSourceArray.from_lists(times)),
+            Population("exp", cell(), size=6),
+            Population("delta", IF_curr_delta(cm=0.25, tau_m=10.0, tau_refrac=0.0, v_thresh=-55.0), size=5),
+            Population("cond", IF_cond_exp(cm=0.25, tau_m=10.0, tau_syn_E=2.0, tau_refrac=2.0, v_thresh=-55.0), size=5),
+            Population("izh", Izhikevich(), size=4),
+        ),
+        projections=(
+            wire("src_exp", "src", "exp", 0.5, 1),
+            wire("src_delta", "src", "delta", 0.5, 2),
+            wire("exp_cond", "exp", "cond", 0.6, 3),
+            wire("delta_izh", "delta", "izh", 0.6, 4),
+            wire("cond_exp", "cond", "exp", 0.4, 5, receptor="inhibitory"),
+            wire("izh_delta", "izh", "delta", 0.5, 6, receptor="inhibitory"),
+        ),
+        probes=tuple(Probe(name, "spikes") for name in ("exp", "delta", "cond", "izh")),
+        current_sources=(StepCurrentSource("kick", "izh", times=[10.0, 25.0], amplitudes=[0.006, 0.0]),),
+        name="mixed_net",
+    )
+
+
 SCENARIOS = {
     "step_current": step_current,
     "float_edges": source_times_on_float_edges,
@@ -186,4 +294,9 @@ SCENARIOS = {
     "poisson_net": poisson_net,
     "stdp_pairing": stdp_pairing,
     "stdp_multiplicative": stdp_multiplicative,
+    "current_sources": current_sources,
+    "delta_net": delta_net,
+    "cond_net": cond_net,
+    "izhikevich_net": izhikevich_net,
+    "mixed_net": mixed_net,
 }

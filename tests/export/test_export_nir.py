@@ -142,3 +142,40 @@ def test_norse_and_snntorch_run_the_graph_close_to_torch_exact() -> None:
     assert lead.min() >= 0
     assert lead.max() <= 8
     assert np.median(lead) <= 2
+
+
+def test_if_curr_delta_becomes_a_lif_node_with_weights_in_millivolts() -> None:
+    from neuromem.export.nir import to_nir
+    from neuromem.spec import IF_curr_delta
+
+    cell = IF_curr_delta(cm=0.5, tau_m=8.0, tau_refrac=0.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-55.0)
+    network = Network(
+        populations=(Population("src", SpikeSourceArray.from_lists([[1.0], [2.0]])), Population("d", cell, size=3)),
+        projections=(Projection("w", "src", "d", AllToAll(), weight=np.arange(6.0), delay=DT, receptor="inhibitory"),),
+    )
+    graph = to_nir(network, DT)
+    node = graph.nodes["d"]
+    assert type(node).__name__ == "LIF"
+    np.testing.assert_allclose(node.tau, 0.008)
+    np.testing.assert_allclose(node.r, 8.0 / DT)
+    np.testing.assert_allclose(node.v_threshold, 10.0)
+    lists = network.connection_list("w")
+    np.testing.assert_allclose(graph.nodes["w_w"].weight[lists.post, lists.pre], -lists.weight)
+
+
+def test_cell_types_nir_has_no_node_for_and_current_sources_are_refused() -> None:
+    from neuromem.export.nir import to_nir
+    from neuromem.spec import DCSource, IF_cond_exp, Izhikevich
+
+    for cell in (IF_cond_exp(tau_refrac=0.0), Izhikevich()):
+        network = Network(populations=(Population("p", cell, size=2),))
+        with pytest.raises(CapabilityError, match=rf"Population 'p': feature cell:{type(cell).__name__} .*'nir'"):
+            to_nir(network, DT)
+    network = feed_forward()
+    network = Network(
+        populations=network.populations,
+        projections=network.projections,
+        current_sources=(DCSource("bias", "cells", amplitude=0.1),),
+    )
+    with pytest.raises(CapabilityError, match=r"current_source:DCSource cannot be expressed on target 'nir'"):
+        to_nir(network, DT)

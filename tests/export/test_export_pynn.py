@@ -25,6 +25,9 @@ from neuromem.export.pynn import import_target
 from neuromem.spec import (
     STDP,
     CA3PairRule,
+    IF_curr_delta,
+    IF_curr_exp,
+    Izhikevich,
     LIFCurrExp,
     MultiplicativeWeightDependence,
     Network,
@@ -99,7 +102,19 @@ def _pairs(network: Network, results: dict[str, np.ndarray], population: str) ->
     return set(zip(found[0].tolist(), found[1].tolist(), strict=True))
 
 
-SPIKE_SCENARIOS = ["step_current", "float_edges", "delay_chain", "all_to_all_inhibition", "poisson_net", "stdp_pairing"]
+SPIKE_SCENARIOS = [
+    "step_current",
+    "float_edges",
+    "delay_chain",
+    "all_to_all_inhibition",
+    "poisson_net",
+    "stdp_pairing",
+    "current_sources",
+    "delta_net",
+    "cond_net",
+    "izhikevich_net",
+    "mixed_net",
+]
 
 
 @pytest.mark.pynn
@@ -131,6 +146,75 @@ def test_membrane_trace_matches_torch_on_every_tick(simulator: str, request: pyt
     # Same closed-form step in float64 everywhere: agreement to rounding (measured 1e-12 mV).
     np.testing.assert_allclose(found, expected, rtol=0, atol=1e-9)
     assert expected.min() == pytest.approx(-70.0)  # the trace includes resets
+
+
+#: Largest |V| difference (mV) against torch: closed forms and Brian2's rk4 agree to rounding;
+#: NEST integrates IF_cond_exp with an adaptive RKF45 (measured 5e-5 mV).
+TRACE_TOLERANCE = {
+    ("nest", "current_sources"): 1e-9,
+    ("brian2", "current_sources"): 1e-9,
+    ("nest", "delta_net"): 1e-9,
+    ("brian2", "delta_net"): 1e-9,
+    ("nest", "cond_net"): 1e-3,
+    ("brian2", "cond_net"): 1e-9,
+    ("nest", "izhikevich_net"): 1e-8,
+    ("brian2", "izhikevich_net"): 1e-8,
+}
+
+
+@pytest.mark.pynn
+@pytest.mark.parametrize(("simulator", "name"), list(TRACE_TOLERANCE))
+def test_cell_type_and_current_source_traces_match_torch(
+    simulator: str, name: str, request: pytest.FixtureRequest
+) -> None:
+    results = request.getfixturevalue(f"{simulator}_results")[name]
+    network = SCENARIOS[name]()
+    recording = build(network, "torch", dt=DT, dtype="float64").run(DURATION)
+    index = [p.name for p in network.populations].index("cells")
+    expected = recording.traces[("cells", "v")][0]
+    found = results[f"v{index}"]
+    assert found.shape == expected.shape
+    np.testing.assert_allclose(found, expected, rtol=0, atol=TRACE_TOLERANCE[(simulator, name)])
+
+
+def test_exports_refuse_what_a_target_cannot_run_naming_cell_type_and_target(tmp_path: Path) -> None:
+    refractory = Network(populations=(Population("d", IF_curr_delta(tau_refrac=1.0), size=2),))
+    with pytest.raises(CapabilityError, match=r"cell:IF_curr_delta with tau_refrac = 1 ms .*'brian2'"):
+        write_pynn_script(refractory, tmp_path / "a", 10.0, dt=0.1, targets=("brian2",))
+    with pytest.warns(ExportWarning, match="refractoriness"):
+        write_pynn_script(refractory, tmp_path / "a", 10.0, dt=0.1, targets=("brian2",), approximate=True)
+    izhikevich = Network(populations=(Population("i", Izhikevich(), size=2),), scheme="exact")
+    with pytest.raises(
+        CapabilityError, match=r"cell:Izhikevich cannot be expressed on target 'spiNNaker'.*voltage steps"
+    ):
+        write_pynn_script(izhikevich, tmp_path / "b", 10.0, dt=1.0, targets=("spiNNaker",), approximate=True)
+    spinnaker_izhikevich = Network(populations=(Population("i", Izhikevich(), size=2),), scheme="spinnaker")
+    with pytest.raises(CapabilityError, match=r"Izhikevich has no update under scheme 'spinnaker'"):
+        write_pynn_script(spinnaker_izhikevich, tmp_path / "c", 10.0, dt=1.0, targets=("nest",), approximate=True)
+    probe = Network(populations=(Population("c", IF_curr_exp(), size=1),), probes=(Probe("c", "i_exc"),))
+    with pytest.raises(CapabilityError, match=r"probe:i_exc .*'nest'; PyNN's IF_curr_exp records spikes and v only"):
+        write_pynn_script(probe, tmp_path / "d", 10.0, dt=0.1, targets=("nest",))
+
+
+def test_plan_resolves_weights_delays_and_initial_values_per_target(tmp_path: Path) -> None:
+    folder = write_pynn_script(SCENARIOS["mixed_net"](), tmp_path / "out", DURATION, dt=DT).parent
+    plan, _ = standalone.load_plan(folder)
+    by_label = {p["label"]: p for p in plan["projections"]}
+    # Current- and voltage-based inhibition is negative on NEST and pyNN.brian2; conductances stay positive.
+    assert by_label["cond_exp"]["weight_factor"] == {"nest": -1.0, "brian2": -1.0}
+    assert by_label["izh_delta"]["weight_factor"] == {"nest": -1.0, "brian2": -1.0}
+    assert by_label["exp_cond"]["weight_factor"] == {"nest": 1.0, "brian2": 1.0}
+    # Voltage steps reach V before the threshold on pyNN.brian2 through one step less of delay.
+    assert by_label["delta_izh"]["delay_offset_steps"] == {"nest": 0, "brian2": -1}
+    izh = next(p for p in plan["populations"] if p["label"] == "izh")
+    assert izh["celltype"] == "Izhikevich" and izh["parameters"]["nest"]["d"] == 2.0
+    # NEST's warm-up step is absorbed: one Euler step from the given state lands on (v_init, u_init).
+    v0, u0 = izh["initial"]["nest"]["v"], izh["initial"]["nest"]["u"]
+    v1 = v0 + DT * (0.04 * v0 * v0 + 5 * v0 + 140 - u0)
+    u1 = u0 + DT * 0.02 * (0.2 * v0 - u0)
+    assert (v1, u1) == (pytest.approx(-70.0, abs=1e-12), pytest.approx(-14.0, abs=1e-12))
+    assert izh["initial"]["brian2"] == {"v": -70.0, "u": -14.0}
+    assert plan["current_sources"][0]["parameters"]["nest"] == {"times": [10.1, 25.1], "amplitudes": [0.006, 0.0]}
 
 
 def test_inhibition_scenario_depends_on_the_inhibitory_sign() -> None:

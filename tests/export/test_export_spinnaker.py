@@ -10,6 +10,9 @@ import pytest
 from neuromem.export.spinnaker import SpinnakerReport, _quantisation, check_spinnaker, format_spinnaker_report
 from neuromem.spec import (
     FixedProbability,
+    IF_cond_exp,
+    IF_curr_delta,
+    IF_curr_exp,
     LIFCurrExp,
     Network,
     OneToOne,
@@ -74,3 +77,45 @@ def test_quantisation_counts_lost_distorted_and_clipped_weights() -> None:
     _quantisation(report, net, "p", {"b": {"weight_scales": [1024.0, 1024.0]}})
     # 1e-6 * 1024 rounds to 0 (lost); 0.001 * 1024 = 1.02 -> 1 (2.3 % off); 100 * 1024 > 65535 (clipped).
     assert report.weights["p"] == {"scale": 1024.0, "lost": 0.25, "distorted": 0.5, "clipped": 0.25}
+
+
+def mixed_network() -> Network:
+    """The three cell types sPyNNaker runs, under its scheme, wired into one another."""
+    return Network(
+        populations=(
+            Population("noise", SpikeSourcePoisson(size=50, rate=20.0, seed=1)),
+            Population("exp", IF_curr_exp(), size=40),
+            Population("delta", IF_curr_delta(cm=0.5), size=30),
+            Population("cond", IF_cond_exp(), size=20),
+        ),
+        projections=(
+            Projection("n_exp", "noise", "exp", FixedProbability(0.2, seed=1), weight=0.5, delay=1.0),
+            Projection("exp_delta", "exp", "delta", FixedProbability(0.2, seed=2), weight=2.0, delay=1.0),
+            Projection("delta_cond", "delta", "cond", FixedProbability(0.2, seed=3), weight=0.01, delay=2.0),
+            Projection(
+                "cond_exp", "cond", "exp", FixedProbability(0.2, seed=4), weight=0.3, delay=1.0, receptor="inhibitory"
+            ),
+        ),
+        probes=(Probe("cond", "spikes"),),
+        scheme="spinnaker",
+    )
+
+
+@pytest.mark.spinnaker
+def test_virtual_board_maps_every_cell_type_spinnaker_runs() -> None:
+    if importlib.util.find_spec("spynnaker") is None:
+        pytest.skip("sPyNNaker is needed (pip install 'spynnaker==1!7.4.1')")
+    report = check_spinnaker(mixed_network(), duration=20.0)
+    assert report.neurons_per_core == {"noise": 50, "exp": 40, "delta": 30, "cond": 20}
+    assert report.cores == 4 and report.routing_ok
+    assert set(report.weights) == {"n_exp", "exp_delta", "delta_cond", "cond_exp"}
+
+
+def test_voltage_steps_are_scaled_to_spinnakers_one_step_current() -> None:
+    from neuromem.export.plan import build_plan
+
+    plan, _ = build_plan(mixed_network(), 1.0, 10.0, targets=("spiNNaker",))
+    factor = {p["label"]: p["weight_factor"]["spiNNaker"] for p in plan["projections"]}
+    # A step of w mV is sPyNNaker's current W/dt over one step: W = w cm dt / (tau_m (1 - exp(-dt/tau_m))).
+    assert factor["exp_delta"] == pytest.approx(0.5 * 1.0 / (20.0 * (1.0 - np.exp(-1.0 / 20.0))), rel=1e-12)
+    assert factor["n_exp"] == factor["delta_cond"] == factor["cond_exp"] == 1.0

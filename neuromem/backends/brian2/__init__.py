@@ -1,7 +1,8 @@
 """The Brian2 backend: the independent reference for the ``"exact"`` scheme.
 
-The spec is built as Brian2 objects: one ``NeuronGroup`` per LIF population
-(linear equations integrated by Brian2's ``exact`` method), one
+The spec is built as Brian2 objects: one ``NeuronGroup`` per neuron population
+(the equations, method and helper operations of its cell type's module in
+:mod:`neuromem.cells`; Brian2's own ``exact``, ``rk4`` or ``euler`` integrator), one
 ``SpikeGeneratorGroup`` per spike source, one ``Synapses`` per projection with
 the spec's connection list and delays, and event-driven traces for plasticity.
 Brian2's own scheduling (``when``/``order`` slots) realises the step order of

@@ -25,12 +25,14 @@ import brian2
 import numpy as np
 from brian2 import ms
 
-from neuromem.backends.base import RunInput, Simulation, normalise_inputs
-from neuromem.backends.brian2.groups import TRACE_VARIABLES, lif_group, source_group
+from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normalise_inputs
+from neuromem.backends.brian2.groups import neuron_group, source_group
 from neuromem.backends.brian2.synapses import projection_synapses
+from neuromem.cells.base import Brian2Model
 from neuromem.errors import ValidationError
 from neuromem.record import Recording, SpikeTrains, stack_snapshots
-from neuromem.spec import LIFCurrExp, Network, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec.currents import injected_current, switch_ticks
 from neuromem.spec.random import poisson_ticks
 
 
@@ -56,18 +58,37 @@ class Brian2Simulation(Simulation):
         self.clock = brian2.Clock(dt=self.dt * ms, name="clock")
         objects: list[brian2.BrianObject] = []
         self.groups: dict[str, brian2.Group] = {}
+        self.models: dict[str, Brian2Model] = {}
         for k, population in enumerate(net.populations):
             size = self.sizes[population.name] * batch
-            if isinstance(population.cell, LIFCurrExp):
-                group, helpers = lif_group(population.cell, size, self.dt, net.scheme, self.clock, cls, f"pop{k}")
-                objects.extend(helpers)
-            else:
+            if population.is_source:
                 group = source_group(size, self.clock, cls, f"pop{k}")
+            else:
+                group, helpers, model = neuron_group(
+                    population.cell,  # type: ignore[arg-type]
+                    size,
+                    self.dt,
+                    net.scheme,
+                    self.clock,
+                    cls,
+                    f"pop{k}",
+                )
+                objects.extend(helpers)
+                self.models[population.name] = model
             self.groups[population.name] = group
             objects.append(group)
         self.synapses = {
             p.name: projection_synapses(
-                net, p.name, self.groups[p.pre], self.groups[p.post], batch, self.dt, self.clock, cls, f"proj{k}"
+                net,
+                p.name,
+                self.groups[p.pre],
+                self.groups[p.post],
+                self.models[p.post],
+                batch,
+                self.dt,
+                self.clock,
+                cls,
+                f"proj{k}",
             )
             for k, p in enumerate(net.projections)
         }
@@ -84,7 +105,7 @@ class Brian2Simulation(Simulation):
         self.trace_monitors = {
             (probe.target, probe.variable): brian2.StateMonitor(
                 self.groups[probe.target],
-                TRACE_VARIABLES[probe.variable],
+                self.models[probe.target].traces[probe.variable],
                 record=True,
                 when="end",
                 order=10,
@@ -105,11 +126,35 @@ class Brian2Simulation(Simulation):
             objects.append(
                 brian2.NetworkOperation(self._snapshot, when="end", order=20, clock=self.clock, name="snapshot")
             )
+        self._currents = self._current_table()
+        if self._currents:
+            objects.append(
+                brian2.NetworkOperation(self._inject, when="start", clock=self.clock, name="current_sources")
+            )
         self.brian_network = brian2.Network(*objects, name="neuromem")
         self._tick = 0
 
     def _trace_clock(self, k: int, every: int) -> brian2.Clock:
         return self.clock if every == 1 else brian2.Clock(dt=every * self.dt * ms, name=f"traceclock{k}")
+
+    def _current_table(self) -> dict[int, list[tuple[str, np.ndarray]]]:
+        """Switch tick -> [(population, current of its neurons from then on)] for every trial.
+
+        Summed over the sources in network order, exactly as the torch backend sums them.
+        """
+        table: dict[int, list[tuple[str, np.ndarray]]] = {}
+        sources = self.network.current_sources
+        for population in self.network.populations:
+            size = self.sizes[population.name]
+            for tick in switch_ticks(sources, population.name, self.dt):
+                current = injected_current(sources, population.name, size, self.dt, tick)
+                table.setdefault(tick, []).append((population.name, np.tile(current, self.batch_size)))
+        return table
+
+    def _inject(self, t: brian2.Quantity) -> None:
+        tick = int(round(float(t / ms) / self.dt))
+        for name, current in self._currents.get(tick, []):
+            self.groups[name].i_inj[:] = current
 
     def _snapshot(self, t: brian2.Quantity) -> None:
         done = int(round(float(t / ms) / self.dt)) + 1
@@ -226,7 +271,9 @@ class Brian2Simulation(Simulation):
             spikes[name] = SpikeTrains.from_arrays(index // size, index % size, tick)
         traces = {}
         for key, monitor in self.trace_monitors.items():
-            values = np.asarray(getattr(monitor, TRACE_VARIABLES[key[1]])[:], dtype=np.float64)[:, trace_marks[key] :]
+            values = np.asarray(getattr(monitor, self.models[key[0]].traces[key[1]])[:], dtype=np.float64)[
+                :, trace_marks[key] :
+            ]
             size = self.sizes[key[0]]
             traces[key] = values.reshape(self.batch_size, size, -1).transpose(0, 2, 1).copy()
         weights = stack_snapshots(snapshots)

@@ -9,15 +9,21 @@ which comes after the threshold of the tick):
 =========  ==========  ======================================================
 order      pathway     what it does
 =========  ==========  ======================================================
--10        deliver     ``"exact"``: arrivals add ``w`` to the current
+-10        deliver     arrivals add ``w`` to the current or conductance
 -1         potentiate  CA3: post spike, ``w += A_+ x``, marks the post spike
 0          depress     STDP: pre arrival, ``w -= A_- f_-(w) y``; CA3: pre emission
 1          potentiate  post spike, ``w += A_+ f_+(w) x``
 2          pretrace    ``x += 1`` (``x = 1`` for ``nearest``) at pre arrival
 3          posttrace   ``y += 1`` (``y = 1`` for ``nearest``) at post spike
 5          stamp       CA3: remember the weight an emitted spike carries
-10         deliver     ``"spinnaker"``: one tick early into ``I_in``
+10         deliver     early delivery: one tick early into an accumulator
 =========  ==========  ======================================================
+
+What a delivery does is the post cell type's (its ``Brian2Model.synapse_code``:
+``I_E_post += w``, ``g_E_post += w``, ``v_in_post -= w``...). Cell types whose
+arrivals act within their arrival step (every cell under ``"spinnaker"``,
+voltage steps of ``IF_curr_delta`` and ``Izhikevich``) ask for *early*
+delivery into accumulators the group folds in within the step.
 
 Traces are Brian2 ``event-driven`` variables (one per synapse), decayed
 exactly between events. Because the trace increments run after both weight
@@ -25,7 +31,7 @@ updates, a weight update at tick t sees ``x(t-)`` and ``y(t-)``: pairs with
 equal ticks change nothing (:mod:`neuromem.spec.plasticity`). Per-synapse
 traces of *arrivals* make per-synapse delays on plastic projections exact.
 
-Under ``"spinnaker"`` an input arriving at tick n acts within step n, so it is
+With early delivery an input arriving at tick n acts within step n, so it is
 delivered at the end of tick n - 1 (pathway delay ``d - 1`` steps) into an
 accumulator that the neuron group folds in before its update of tick n. The
 weight read there is the weight after tick n - 1's updates, i.e. the weight
@@ -42,17 +48,14 @@ import brian2
 import numpy as np
 from brian2 import ms, second
 
+from neuromem.cells.base import Brian2Model
 from neuromem.spec import STDP, AdditiveWeightDependence, CA3PairRule, Network
 
 ORDER = {"depress": 0, "potentiate": 1, "pretrace": 2, "posttrace": 3, "stamp": 5}
 #: The CA3 rule marks post spikes in ``potentiate``, which ``depress`` reads.
 CA3_ORDER = {**ORDER, "potentiate": -1}
-DELIVER_ORDER = {"exact": -10, "spinnaker": 10}
-
-
-def _target(receptor: str, scheme: str) -> str:
-    current = "I_E" if receptor == "excitatory" else "I_I"
-    return f"{current}_in_post" if scheme == "spinnaker" else f"{current}_post"
+#: Deliveries at arrival come before the plasticity pathways; early ones after.
+DELIVER_ORDER = {False: -10, True: 10}
 
 
 def _trace_update(name: str, pairing: str) -> str:
@@ -120,6 +123,7 @@ def projection_synapses(
     name: str,
     pre_group: brian2.Group,
     post_group: brian2.NeuronGroup,
+    post_model: Brian2Model,
     batch: int,
     dt: float,
     clock: brian2.Clock,
@@ -133,27 +137,28 @@ def projection_synapses(
         return None  # Brian2 cannot connect an empty list; nothing would be sent anyway
     n_pre, n_post = network.size(projection.pre), network.size(projection.post)
     delay = network.delay_steps(name, dt)
-    scheme, rule = network.scheme, projection.plasticity
-    target = _target(projection.receptor, scheme)
+    rule = projection.plasticity
+    deliver = post_model.synapse_code[projection.receptor]
+    early = post_model.early
     # Ticks between the event that fixes the sent weight and its delivery.
-    send = delay - 1 if scheme == "spinnaker" else delay
+    send = delay - 1 if early else delay
     on_pre: dict[str, str] = {}
     on_post: dict[str, str] = {}
     namespace: dict[str, object] = {"ms": ms}
     if rule is None:
         model = "w : 1\n"
-        on_pre["deliver"] = f"{target} += w"
+        on_pre["deliver"] = deliver.format(w="w")
     elif isinstance(rule, STDP):
         model, on_pre, on_post, extra = _stdp_code(rule)
         namespace.update(extra)
-        on_pre["deliver"] = f"{target} += w"
+        on_pre["deliver"] = deliver.format(w="w")
     else:
         assert isinstance(rule, CA3PairRule)
         slots = int(send.max()) + 1 if send.size else 1
         model, on_pre, on_post, extra = _ca3_code(rule, slots)
         namespace.update(extra)
         sent = " + ".join(f"ws{k}*int((int(t/dt + 0.5) - d_send) % M == {k})" for k in range(slots))
-        on_pre["deliver"] = f"{target} += {sent}"
+        on_pre["deliver"] = deliver.format(w=f"({sent})")
     synapses = brian2.Synapses(
         pre_group,
         post_group,
@@ -178,7 +183,7 @@ def projection_synapses(
     order = CA3_ORDER if isinstance(rule, CA3PairRule) else ORDER
     for pathway in on_pre:
         getattr(synapses, pathway).delay = pathway_delay[pathway]
-        getattr(synapses, pathway).order = DELIVER_ORDER[scheme] if pathway == "deliver" else order[pathway]
+        getattr(synapses, pathway).order = DELIVER_ORDER[early] if pathway == "deliver" else order[pathway]
     for pathway in on_post:
         getattr(synapses, pathway).order = order[pathway]
     return synapses

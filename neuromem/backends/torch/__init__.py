@@ -128,4 +128,15 @@ def build(
     )
 
 
-__all__ = ["NAME", "TorchSimulation", "build", "capabilities", "is_available"]
+from neuromem.backends.torch.module import ModuleOutput, NetworkModule, module  # noqa: E402
+
+__all__ = [
+    "NAME",
+    "ModuleOutput",
+    "NetworkModule",
+    "TorchSimulation",
+    "build",
+    "capabilities",
+    "is_available",
+    "module",
+]

@@ -1,10 +1,16 @@
-"""Packing of all populations into one index space, and per-neuron constants.
+"""Packing of all populations into one index space, one block per cell type.
 
-LIF populations come first (indices ``0 .. n_lif - 1``, the rows of the
-membrane state), spike sources after them. One spike vector of length
-``n_total`` then serves every projection, so all static projections merge
-into one set of propagation tensors (few large operations instead of many
-small ones).
+Neurons come first, grouped into one *block* per cell type (in the order
+each type first appears; the populations of a type in network order, so
+several populations of one type share a block and its tensors); spike
+sources come after them. One spike vector of length ``n_total`` then serves
+every projection, so all static projections merge into one set of
+propagation tensors (few large operations instead of many small ones).
+
+Input channels: block ``b`` of ``n_b`` neurons starting at neuron ``s_b``
+owns channels ``2 s_b .. 2 s_b + 2 n_b``: excitatory inputs of its neurons
+first, inhibitory after. A network of one cell type thus has channel
+``receptor * n + neuron``.
 """
 
 from __future__ import annotations
@@ -14,7 +20,29 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from neuromem.spec import LIFCurrExp, Network, step_coefficients
+from neuromem.spec import Network
+
+
+@dataclass(frozen=True)
+class Block:
+    """Neurons of one cell type: packed indices ``start .. start + size``."""
+
+    cell_type: str
+    populations: tuple[str, ...]
+    start: int
+    size: int
+
+    @property
+    def neurons(self) -> slice:
+        return slice(self.start, self.start + self.size)
+
+    @property
+    def exc_channels(self) -> slice:
+        return slice(2 * self.start, 2 * self.start + self.size)
+
+    @property
+    def inh_channels(self) -> slice:
+        return slice(2 * self.start + self.size, 2 * (self.start + self.size))
 
 
 @dataclass(frozen=True)
@@ -23,84 +51,84 @@ class Layout:
 
     offsets: dict[str, int]
     sizes: dict[str, int]
-    lif_names: tuple[str, ...]
+    blocks: tuple[Block, ...]
     source_names: tuple[str, ...]
-    n_lif: int
+    n_neurons: int
     n_total: int
 
     @classmethod
     def of(cls, network: Network) -> Layout:
-        offsets: dict[str, int] = {}
         sizes = {p.name: int(p.size) for p in network.populations}  # type: ignore[arg-type]
-        lif = tuple(p.name for p in network.populations if not p.is_source)
-        sources = tuple(p.name for p in network.populations if p.is_source)
+        by_type: dict[str, list[str]] = {}
+        for population in network.populations:
+            if not population.is_source:
+                by_type.setdefault(type(population.cell).__name__, []).append(population.name)
+        offsets: dict[str, int] = {}
+        blocks = []
         position = 0
-        for name in lif + sources:
+        for cell_type, names in by_type.items():
+            start = position
+            for name in names:
+                offsets[name] = position
+                position += sizes[name]
+            blocks.append(Block(cell_type, tuple(names), start, position - start))
+        n_neurons = position
+        sources = tuple(p.name for p in network.populations if p.is_source)
+        for name in sources:
             offsets[name] = position
             position += sizes[name]
-        n_lif = sum(sizes[n] for n in lif)
-        return cls(offsets, sizes, lif, sources, n_lif, position)
+        return cls(offsets, sizes, tuple(blocks), sources, n_neurons, position)
+
+    @property
+    def n_channels(self) -> int:
+        """Width of the input buffer: two receptors per neuron."""
+        return 2 * self.n_neurons
 
     def slice(self, name: str) -> slice:
         """Packed indices of population ``name``."""
         return slice(self.offsets[name], self.offsets[name] + self.sizes[name])
 
+    def block_of(self, name: str) -> Block:
+        """The block holding population ``name``."""
+        for block in self.blocks:
+            if name in block.populations:
+                return block
+        raise KeyError(name)
 
-@dataclass(frozen=True)
-class NeuronConstants:
-    """Per-neuron constants of the LIF part, as tensors of shape (n_lif,)."""
+    def place(self, name: str) -> tuple[int, slice]:
+        """Index of the block of population ``name`` and the population's neurons within it."""
+        block = self.block_of(name)
+        first = self.offsets[name] - block.start
+        return self.blocks.index(block), slice(first, first + self.sizes[name])
 
-    v_rest: torch.Tensor
-    v_reset: torch.Tensor
-    v_thresh: torch.Tensor
-    v_init: torch.Tensor
-    i_offset: torch.Tensor
-    resistance: torch.Tensor
-    p_mm: torch.Tensor
-    decay_E: torch.Tensor
-    decay_I: torch.Tensor
-    input_E: torch.Tensor
-    input_I: torch.Tensor
-    gain_E: torch.Tensor
-    gain_I: torch.Tensor
-    refractory_steps: torch.Tensor
-    v_drive: torch.Tensor
+    def channel(self, name: str, receptor: str) -> int:
+        """First input channel of population ``name`` for ``receptor``."""
+        block = self.block_of(name)
+        first = block.exc_channels.start if receptor == "excitatory" else block.inh_channels.start
+        return first + self.offsets[name] - block.start
 
-    @classmethod
-    def of(
-        cls, network: Network, layout: Layout, dt: float, dtype: torch.dtype, device: torch.device
-    ) -> NeuronConstants:
-        columns: dict[str, list[np.ndarray]] = {name: [] for name in cls.__dataclass_fields__}
-        for name in layout.lif_names:
-            cell = network.population(name).cell
-            assert isinstance(cell, LIFCurrExp)
-            c = step_coefficients(cell, dt, network.scheme)
-            n = layout.sizes[name]
-            values = {
-                "v_rest": cell.v_rest,
-                "v_reset": cell.v_reset,
-                "v_thresh": cell.v_thresh,
-                "v_init": cell.initial_v,
-                "i_offset": cell.i_offset,
-                "resistance": cell.membrane_resistance,
-                "p_mm": c.p_mm,
-                "decay_E": c.decay_E,
-                "decay_I": c.decay_I,
-                "input_E": c.input_E,
-                "input_I": c.input_I,
-                "gain_E": c.v_gain_E,
-                "gain_I": c.v_gain_I,
-                "refractory_steps": c.refractory_steps,
-                # Resting drive of the exact scheme: (v_rest + R i_offset)(1 - P_mm), mV.
-                "v_drive": (cell.v_rest + cell.membrane_resistance * cell.i_offset) * (1.0 - c.p_mm),
-            }
-            for key, value in values.items():
-                columns[key].append(np.full(n, value, dtype=np.float64))
-        tensors = {}
-        for key, parts in columns.items():
-            array = np.concatenate(parts) if parts else np.zeros(0)
-            if key == "refractory_steps":
-                tensors[key] = torch.as_tensor(array, dtype=torch.int32, device=device)
-            else:
-                tensors[key] = torch.as_tensor(array, dtype=dtype, device=device)
-        return cls(**tensors)
+
+def pack(
+    parts: list[tuple[int, dict[str, object]]], dtype: torch.dtype, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """Per-population values as per-neuron columns, one tensor per key.
+
+    ``parts`` holds (size, values) per population. Python ints become int32
+    columns; floats become ``dtype`` columns (built in float64 numpy first, so
+    every backend sees the same numbers); a tensor value (a trained
+    parameter) keeps its autograd graph.
+    """
+    columns: dict[str, torch.Tensor] = {}
+    for key in parts[0][1]:
+        values = [part[key] for _, part in parts]
+        if any(isinstance(v, torch.Tensor) for v in values):
+            columns[key] = torch.cat(
+                [torch.as_tensor(v, dtype=dtype, device=device).expand(n) for (n, _), v in zip(parts, values)]
+            )
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            array = np.concatenate([np.full(n, v, dtype=np.int64) for (n, _), v in zip(parts, values)])
+            columns[key] = torch.as_tensor(array, dtype=torch.int32, device=device)
+        else:
+            array = np.concatenate([np.full(n, float(v), dtype=np.float64) for (n, _), v in zip(parts, values)])  # type: ignore[arg-type]
+            columns[key] = torch.as_tensor(array, dtype=dtype, device=device)
+    return columns

@@ -1,97 +1,92 @@
-"""Pure step functions of the LIF neuron under the two integration schemes.
+"""One state block per cell type: constants, state and the cell module's step.
 
-Each function maps ``(state, arriving input, constants) -> (spikes, state)``
-for one step; the equations are those of :mod:`neuromem.spec.schemes`.
-Shapes: (batch, n_lif).
+The update itself lives in the cell type's module (:mod:`neuromem.cells`):
+a pure function ``step(state, input_exc, input_inh, i_ext, k, spike_fn) ->
+(spikes, state)`` over a ``NamedTuple`` of (batch, neurons) tensors. A
+:class:`NeuronBlock` holds what that function reads: the per-neuron
+constants ``k`` (one tensor per constant, several populations of the type
+packed side by side) and the initial state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import namedtuple
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import torch
 
-from neuromem.backends.torch.layout import NeuronConstants
+from neuromem.backends.torch.layout import Block, pack
+from neuromem.cells.base import SpikeFunction, heaviside
+from neuromem.cells.registry import CELL_MODELS
+from neuromem.spec import Network
 
-SpikeFunction = Callable[[torch.Tensor], torch.Tensor]
-
-
-class NeuronState(NamedTuple):
-    """Membrane (mV), currents (nA) and refractory steps left."""
-
-    v: torch.Tensor
-    i_exc: torch.Tensor
-    i_inh: torch.Tensor
-    refractory: torch.Tensor
+__all__ = ["NeuronBlock", "SpikeFunction", "heaviside"]
 
 
-def heaviside(x: torch.Tensor) -> torch.Tensor:
-    """Spike where ``x >= 0`` (no gradient)."""
-    return (x >= 0).to(x.dtype)
+class NeuronBlock:
+    """The neurons of one cell type, packed.
 
-
-def _fire(
-    v_new: torch.Tensor, state: NeuronState, k: NeuronConstants, spike_fn: SpikeFunction
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Refractory hold, threshold and reset shared by both schemes."""
-    if spike_fn is heaviside:
-        # No gradient wanted: boolean masks instead of blends, fewer passes over the state.
-        active = state.refractory <= 0
-        fired = active & (v_new >= k.v_thresh)
-        v = torch.where(fired, k.v_reset, torch.where(active, v_new, state.v))
-        refractory = torch.where(fired, k.refractory_steps, (state.refractory - 1).clamp_(min=0))
-        return fired.to(v_new.dtype), v, refractory
-    active = state.refractory <= 0
-    v = torch.where(active, v_new, state.v)
-    refractory = torch.where(active, state.refractory, state.refractory - 1)
-    spikes = spike_fn(v - k.v_thresh) * active.to(v.dtype)
-    fired = spikes > 0
-    # Written as a blend so a surrogate gradient can flow through the reset.
-    v = v - spikes * (v - k.v_reset)
-    refractory = torch.where(fired, k.refractory_steps, refractory)
-    return spikes, v, refractory
-
-
-def spinnaker_step(
-    state: NeuronState,
-    input_exc: torch.Tensor,
-    input_inh: torch.Tensor,
-    k: NeuronConstants,
-    spike_fn: SpikeFunction = heaviside,
-) -> tuple[torch.Tensor, NeuronState]:
-    """sPyNNaker's step: step-averaged current held constant, exact membrane.
-
-    ``I += w k``; ``V_inf = v_rest + R (I_E - I_I + i_offset)``;
-    ``V = V_inf - (V_inf - V) exp(-dt/tau_m)``; threshold, reset; ``I *= exp(-dt/tau_syn)``.
+    Parameters
+    ----------
+    network : Network
+    block : Block
+        Where the block lies in the layout.
+    dt : float
+        Time step (ms).
+    dtype, device
+        Of every float tensor.
+    overrides : mapping or None
+        Population -> {parameter: tensor} of trained parameters that replace
+        the cell's values when the constants are computed (the differentiable
+        module's time constants).
     """
-    i_exc = state.i_exc + input_exc * k.input_E
-    i_inh = state.i_inh + input_inh * k.input_I
-    v_inf = k.v_rest + k.resistance * (i_exc - i_inh + k.i_offset)
-    v_new = v_inf - (v_inf - state.v) * k.p_mm
-    spikes, v, refractory = _fire(v_new, state, k, spike_fn)
-    return spikes, NeuronState(v, i_exc * k.decay_E, i_inh * k.decay_I, refractory)
 
+    def __init__(
+        self,
+        network: Network,
+        block: Block,
+        dt: float,
+        dtype: torch.dtype,
+        device: torch.device,
+        overrides: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
+    ) -> None:
+        self.block = block
+        self.name = block.cell_type
+        self.model = CELL_MODELS[block.cell_type]
+        self.step = self.model.torch.steps[network.scheme]
+        self.dtype, self.device = dtype, device
+        constants, initial = [], []
+        for name in block.populations:
+            population = network.population(name)
+            parameters: dict[str, object] = dict(population.cell.parameters())  # type: ignore[union-attr]
+            parameters.update((overrides or {}).get(name, {}))
+            size = int(population.size)  # type: ignore[arg-type]
+            constants.append((size, self.model.torch.constants(parameters, dt, network.scheme)))  # type: ignore[arg-type]
+            initial.append((size, self.model.torch.initial(population.cell)))  # type: ignore[arg-type]
+        columns = pack(constants, dtype, device)
+        self.k: NamedTuple = namedtuple(f"{self.name}Constants", list(columns))(**columns)  # type: ignore[call-arg]
+        self.initial = pack(initial, dtype, device)
 
-def exact_step(
-    state: NeuronState,
-    input_exc: torch.Tensor,
-    input_inh: torch.Tensor,
-    k: NeuronConstants,
-    spike_fn: SpikeFunction = heaviside,
-) -> tuple[torch.Tensor, NeuronState]:
-    """Exact solution of the continuous LIF with exponential currents over one step.
+    def initial_state(self, batch: int) -> NamedTuple:
+        """State at t = 0 for ``batch`` trials."""
+        fields = {}
+        for name in self.model.torch.state._fields:  # type: ignore[attr-defined]
+            column = self.initial[name]
+            if name in self.model.torch.integer:
+                column = column.to(torch.int32)
+            fields[name] = column.expand(batch, self.block.size).clone()
+        return self.model.torch.state(**fields)  # type: ignore[no-any-return]
 
-    ``V = v_rest + (V - v_rest) P_mm + R i_offset (1 - P_mm) + I_E P_E - I_I P_I``;
-    ``I *= exp(-dt/tau_syn)``; threshold, reset; then ``I += w`` for the arrivals.
-    """
-    # v_drive = (v_rest + R i_offset)(1 - P_mm): the constant part, precomputed.
-    v_new = torch.addcmul(k.v_drive, state.v, k.p_mm)
-    v_new.addcmul_(state.i_exc, k.gain_E).addcmul_(state.i_inh, k.gain_I, value=-1.0)
-    spikes, v, refractory = _fire(v_new, state, k, spike_fn)
-    i_exc = torch.addcmul(input_exc, state.i_exc, k.decay_E)
-    i_inh = torch.addcmul(input_inh, state.i_inh, k.decay_I)
-    return spikes, NeuronState(v, i_exc, i_inh, refractory)
-
-
-STEPS = {"spinnaker": spinnaker_step, "exact": exact_step}
+    def __call__(
+        self,
+        state: NamedTuple,
+        arriving: torch.Tensor,
+        i_ext: torch.Tensor | None,
+        spike_fn: SpikeFunction = heaviside,
+    ) -> tuple[torch.Tensor, NamedTuple]:
+        """One step of the block; ``arriving`` is the whole (batch, channels) input of the tick."""
+        block = self.block
+        return self.step(
+            state, arriving[:, block.exc_channels], arriving[:, block.inh_channels], i_ext, self.k, spike_fn
+        )

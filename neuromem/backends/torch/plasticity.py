@@ -50,9 +50,7 @@ class PlasticProjection:
         self.delay = int(delays[0]) if delays.size else 1
         self.n_pre, self.n_post = layout.sizes[projection.pre], layout.sizes[projection.post]
         self.pre_slice, self.post_slice = layout.slice(projection.pre), layout.slice(projection.post)
-        self.channel_offset = (0 if projection.receptor == "excitatory" else layout.n_lif) + layout.offsets[
-            projection.post
-        ]
+        self.channel_offset = layout.channel(projection.post, projection.receptor)
         self.dt, self.dtype, self.device, self.batch = dt, dtype, device, batch
         self.pre = torch.as_tensor(lst.pre.copy(), device=device)
         self.post = torch.as_tensor(lst.post.copy(), device=device)

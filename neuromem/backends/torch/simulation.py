@@ -1,9 +1,10 @@
 """The torch Simulation: a thin loop over pure step functions.
 
 Per tick (order of :mod:`neuromem.spec.schemes`): plastic arrivals are
-delivered, the tick's input is taken from the ring buffer, neurons step,
-source spikes are read from the chunk schedule, all spikes propagate through
-the static synapses, and plastic projections update (and deliver, for rules
+delivered, the tick's input is taken from the ring buffer, each cell type's
+block steps with its module's step function (:mod:`neuromem.cells`), source
+spikes are read from the chunk schedule, all spikes propagate through the
+static synapses, and plastic projections update (and deliver, for rules
 that send the updated weight). Everything carries a leading batch dimension.
 """
 
@@ -15,8 +16,9 @@ import numpy as np
 import torch
 
 from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normalise_inputs
-from neuromem.backends.torch.layout import Layout, NeuronConstants
-from neuromem.backends.torch.neurons import STEPS, NeuronState, SpikeFunction, heaviside
+from neuromem.backends.torch.currents import InjectedCurrents
+from neuromem.backends.torch.layout import Layout
+from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heaviside
 from neuromem.backends.torch.plasticity import RULES, PlasticProjection
 from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
 from neuromem.backends.torch.synapses import InputBuffer, StaticSynapses
@@ -52,7 +54,8 @@ class TorchSimulation(Simulation):
         self.spike_fn = spike_fn
         self.progress = progress
         self.layout = Layout.of(network)
-        self.constants = NeuronConstants.of(network, self.layout, dt, dtype, device)
+        self.blocks = [NeuronBlock(network, block, dt, dtype, device) for block in self.layout.blocks]
+        self.currents = InjectedCurrents(network, self.layout, dt, dtype, device)
         self.static = StaticSynapses(network, self.layout, dt, propagation, dtype, device)
         self.plastic: dict[str, PlasticProjection] = {}
         for projection in network.projections:
@@ -63,7 +66,6 @@ class TorchSimulation(Simulation):
                 )
         max_delay = max([self.static.max_delay] + [p.delay for p in self.plastic.values()])
         self.buffer_slots = max_delay + 1
-        self.step_neurons = STEPS[network.scheme]
         self.reset()
 
     # -- state -------------------------------------------------------------------------
@@ -73,22 +75,22 @@ class TorchSimulation(Simulation):
         return self._tick
 
     def reset(self) -> None:
-        k, shape = self.constants, (self.batch_size, self.layout.n_lif)
-        self.state = NeuronState(
-            v=k.v_init.expand(shape).clone(),
-            i_exc=torch.zeros(shape, dtype=self.dtype, device=self.device),
-            i_inh=torch.zeros(shape, dtype=self.dtype, device=self.device),
-            refractory=torch.zeros(shape, dtype=torch.int32, device=self.device),
-        )
-        self.buffer = InputBuffer(self.buffer_slots, self.batch_size, self.layout.n_lif, self.dtype, self.device)
+        self.states = [block.initial_state(self.batch_size) for block in self.blocks]
+        self.buffer = InputBuffer(self.buffer_slots, self.batch_size, self.layout.n_channels, self.dtype, self.device)
         for projection in self.plastic.values():
             projection.reset()
         self._poisson: dict[str, PoissonSchedule] = {}
         self._tick = 0
 
+    def _state_keys(self, block: int) -> str:
+        # One block keeps the keys checkpoints had before cell types were plug-ins.
+        return "neurons." if len(self.blocks) == 1 else f"neurons.{self.blocks[block].name}."
+
     def state_dict(self) -> dict[str, torch.Tensor]:
         """All dynamic state as tensors (for checkpoints)."""
-        state = {f"neurons.{k}": v for k, v in self.state._asdict().items()}
+        state = {}
+        for b, block_state in enumerate(self.states):
+            state.update({f"{self._state_keys(b)}{k}": v for k, v in block_state._asdict().items()})  # type: ignore[attr-defined]
         state["buffer"] = self.buffer.data
         state["tick"] = torch.tensor(self._tick)
         for name, projection in self.plastic.items():
@@ -107,7 +109,10 @@ class TorchSimulation(Simulation):
                     f"checkpoint entry {key!r} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}"
                 )
         to = lambda t, like: t.to(device=self.device, dtype=like.dtype).clone()  # noqa: E731
-        self.state = NeuronState(**{k: to(state[f"neurons.{k}"], v) for k, v in self.state._asdict().items()})
+        self.states = [
+            type(old)(**{k: to(state[f"{self._state_keys(b)}{k}"], v) for k, v in old._asdict().items()})  # type: ignore[attr-defined]
+            for b, old in enumerate(self.states)
+        ]
         self.buffer.data = to(state["buffer"], self.buffer.data)
         self._tick = int(state["tick"])
         for name, projection in self.plastic.items():
@@ -131,7 +136,7 @@ class TorchSimulation(Simulation):
                 for item in value.values():
                     count(item)
 
-        for holder in (self.state, self.buffer.data, vars(self.static), vars(self.constants)):
+        for holder in (self.states, self.buffer.data, vars(self.static), [b.k for b in self.blocks]):
             count(holder)
         for projection in self.plastic.values():
             count(vars(projection))
@@ -209,8 +214,7 @@ class TorchSimulation(Simulation):
                 for key in trace_probes:
                     if (self._tick - 1) % trace_every[key]:
                         continue
-                    variable = {"v": self.state.v, "i_exc": self.state.i_exc, "i_inh": self.state.i_inh}[key[1]]
-                    traces[key].append(variable[:, layout.slice(key[0])].detach().clone())
+                    traces[key].append(self._trace(*key))
                 for probe in weight_probes:
                     # Whole steps, not float modulo: (81 * 0.1) % 0.3 is not 0 and would skip a snapshot.
                     if probe.every_ms is not None and self._tick % probe.every_steps(self.dt) == 0:
@@ -225,15 +229,20 @@ class TorchSimulation(Simulation):
                 snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
         return self._recording(start, found, spike_probes, traces, snapshots, trace_every)
 
+    def _trace(self, population: str, variable: str) -> torch.Tensor:
+        """Copy of a state variable of ``population`` after the current step, (batch, size)."""
+        b, where = self.layout.place(population)
+        return getattr(self.states[b], variable)[:, where].detach().clone()
+
     def _step(self, spikes_out: torch.Tensor) -> None:
         """One tick. ``spikes_out`` (batch, n_total) holds the source spikes on entry."""
         tick = self._tick
         for projection in self.plastic.values():
             projection.before_neurons(tick, self.buffer)
-        input_exc, input_inh = self.buffer.take(tick)
-        lif = slice(0, self.layout.n_lif)
-        spikes, self.state = self.step_neurons(self.state, input_exc, input_inh, self.constants, self.spike_fn)
-        spikes_out[:, lif] = spikes
+        arriving = self.buffer.take(tick)
+        for b, block in enumerate(self.blocks):
+            spikes, self.states[b] = block(self.states[b], arriving, self.currents.at(b, tick), self.spike_fn)
+            spikes_out[:, block.block.neurons] = spikes
         self.static.propagate(spikes_out, tick, self.buffer)
         for projection in self.plastic.values():
             projection.after_neurons(tick, spikes_out, self.buffer)
@@ -243,7 +252,11 @@ class TorchSimulation(Simulation):
 
     def _flush_tiny(self) -> None:
         """Zero currents and traces that have decayed below :data:`FLUSH_BELOW`."""
-        tensors = [self.state.i_exc, self.state.i_inh]
+        tensors = [
+            getattr(state, name)
+            for block, state in zip(self.blocks, self.states)
+            for name in block.model.torch.decaying
+        ]
         for projection in self.plastic.values():
             tensors += [projection.x, projection.y]
         for tensor in tensors:

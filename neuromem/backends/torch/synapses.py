@@ -1,12 +1,19 @@
 """Static synapses: the delay ring buffer and spike propagation.
 
-All static projections are merged. A synapse targets a *channel*
-``receptor * n_lif + post`` of the input buffer, so excitatory and inhibitory
-inputs travel in one operation. Two propagation modes give identical sums:
+All static projections are merged. A synapse targets an input *channel* of
+its post neuron's block (:mod:`neuromem.backends.torch.layout`), so
+excitatory and inhibitory inputs of every cell type travel in one
+operation. Two propagation modes give identical sums:
 
-* ``dense``: one (n_total, 2 n_lif) matrix per distinct delay; input is a matmul.
+* ``dense``: one (n_total, channels) matrix per distinct delay; input is a matmul.
 * ``event``: synapses sorted by pre (CSR); only the rows of neurons that
   spiked are gathered and added into the ring buffer (``index_add_``).
+
+The simulation adds into the ring buffer in place (:meth:`StaticSynapses.propagate`).
+The differentiable module (:mod:`neuromem.backends.torch.module`) uses the same
+tables functionally (:meth:`StaticSynapses.contributions`) with weights that
+are parameters; event propagation then runs through :class:`EventPropagation`,
+whose backward pass gives the gradients of the dense matmul.
 """
 
 from __future__ import annotations
@@ -24,25 +31,24 @@ DENSE_LIMIT_BYTES = 2**20
 
 
 class InputBuffer:
-    """Ring buffer of arriving input, shape (slots, batch, 2 n_lif) in nA.
+    """Ring buffer of arriving input, shape (slots, batch, channels), in each cell's weight unit.
 
     Slot ``t % slots`` holds what arrives at tick t.
     """
 
-    def __init__(self, slots: int, batch: int, n_lif: int, dtype: torch.dtype, device: torch.device) -> None:
+    def __init__(self, slots: int, batch: int, channels: int, dtype: torch.dtype, device: torch.device) -> None:
         self.slots = slots
-        self.n_lif = n_lif
-        self.data = torch.zeros(slots, batch, 2 * n_lif, dtype=dtype, device=device)
+        self.data = torch.zeros(slots, batch, channels, dtype=dtype, device=device)
 
-    def take(self, tick: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Excitatory and inhibitory input arriving at ``tick``; clears the slot."""
+    def take(self, tick: int) -> torch.Tensor:
+        """Input (batch, channels) arriving at ``tick``; clears the slot."""
         slot = self.data[tick % self.slots]
         arriving = slot.clone()
         slot.zero_()
-        return arriving[:, : self.n_lif], arriving[:, self.n_lif :]
+        return arriving
 
     def add(self, tick: int, values: torch.Tensor) -> None:
-        """Add (batch, 2 n_lif) ``values`` to the slot of ``tick``."""
+        """Add (batch, channels) ``values`` to the slot of ``tick``."""
         self.data[tick % self.slots] += values
 
     def add_flat(self, flat_index: torch.Tensor, values: torch.Tensor) -> None:
@@ -51,7 +57,11 @@ class InputBuffer:
 
 
 class StaticSynapses:
-    """All static projections of a network, merged, ready to propagate."""
+    """All static projections of a network, merged, ready to propagate.
+
+    ``projections`` lists the merged projections in order; the weights of
+    projection ``p`` sit at ``weight_slices[p]`` of the merged weight vector.
+    """
 
     def __init__(
         self,
@@ -63,39 +73,47 @@ class StaticSynapses:
         device: torch.device,
     ) -> None:
         pre_parts, channel_parts, weight_parts, delay_parts = [], [], [], []
+        self.projections: list[str] = []
+        self.weight_slices: dict[str, slice] = {}
+        position = 0
         for projection in network.projections:
             if projection.is_plastic:
                 continue
             lst = network.connection_list(projection.name)
-            receptor = 0 if projection.receptor == "excitatory" else 1
             pre_parts.append(lst.pre + layout.offsets[projection.pre])
-            channel_parts.append(receptor * layout.n_lif + lst.post + layout.offsets[projection.post])
+            channel_parts.append(layout.channel(projection.post, projection.receptor) + lst.post)
             weight_parts.append(lst.weight)
             delay_parts.append(network.delay_steps(projection.name, dt))
+            self.projections.append(projection.name)
+            self.weight_slices[projection.name] = slice(position, position + lst.pre.size)
+            position += lst.pre.size
         cat = lambda parts, kind: np.concatenate(parts) if parts else np.zeros(0, dtype=kind)  # noqa: E731
         pre = cat(pre_parts, np.int64)
         channel = cat(channel_parts, np.int64)
         weight = cat(weight_parts, np.float64)
         delay = cat(delay_parts, np.int64)
+        self.weights = weight
         self.n_synapses = int(pre.size)
         self.max_delay = int(delay.max()) if delay.size else 1
         self.delays = sorted(set(delay.tolist()))
-        self.n_total, self.n_lif = layout.n_total, layout.n_lif
-        dense_bytes = len(self.delays) * layout.n_total * 2 * layout.n_lif * torch.finfo(dtype).bits // 8
+        self.n_total, self.n_channels = layout.n_total, layout.n_channels
+        self.dtype, self.device = dtype, device
+        dense_bytes = len(self.delays) * layout.n_total * layout.n_channels * torch.finfo(dtype).bits // 8
         self.mode = ("dense" if dense_bytes <= DENSE_LIMIT_BYTES else "event") if mode == "auto" else mode
-        if self.mode == "dense":
-            self.matrices: dict[int, torch.Tensor] = {}
-            for d in self.delays:
-                keep = delay == d
-                matrix = np.zeros((layout.n_total, 2 * layout.n_lif))
+        # Per delay: the merged-synapse positions in CSR order, for weights given as a tensor.
+        self.groups: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self.matrices: dict[int, torch.Tensor] = {}
+        self.dense_index: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        for d in self.delays:
+            keep = np.nonzero(delay == d)[0]
+            if self.mode == "dense":
+                matrix = np.zeros((layout.n_total, layout.n_channels))
                 np.add.at(matrix, (pre[keep], channel[keep]), weight[keep])
                 self.matrices[d] = torch.as_tensor(matrix, dtype=dtype, device=device)
-        else:
-            # One CSR table per delay value: the slot of a whole group is known, so a
-            # spike costs only a gather of its row and one index_add.
-            self.groups: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
-            for d in self.delays:
-                keep = delay == d
+                self.dense_index[d] = tuple(torch.as_tensor(a, device=device) for a in (pre[keep], channel[keep], keep))  # type: ignore[assignment]
+            else:
+                # One CSR table per delay value: the slot of a whole group is known, so a
+                # spike costs only a gather of its row and one index_add.
                 order, pointer = csr_order(pre[keep], layout.n_total)
                 self.groups.append(
                     (
@@ -103,11 +121,12 @@ class StaticSynapses:
                         torch.as_tensor(pointer, device=device),
                         torch.as_tensor(channel[keep][order], device=device),
                         torch.as_tensor(weight[keep][order], dtype=dtype, device=device),
+                        torch.as_tensor(keep[order], device=device),
                     )
                 )
 
     def propagate(self, spikes: torch.Tensor, tick: int, buffer: InputBuffer) -> None:
-        """Send the spikes (batch, n_total) emitted at ``tick`` into ``buffer``."""
+        """Send the spikes (batch, n_total) emitted at ``tick`` into ``buffer`` (in place)."""
         if self.n_synapses == 0:
             return
         if self.mode == "dense":
@@ -118,7 +137,7 @@ class StaticSynapses:
         if trial.numel() == 0:
             return
         width = buffer.data.shape[2]
-        for d, pointer, channel, weight in self.groups:
+        for d, pointer, channel, weight, _ in self.groups:
             positions, counts = gather_rows(pointer, neuron)
             if positions.numel() == 0:
                 continue
@@ -129,3 +148,82 @@ class StaticSynapses:
             if spikes.requires_grad:
                 values = values * spikes[trial, neuron].repeat_interleave(counts, output_size=positions.numel())
             buffer.data[(tick + d) % buffer.slots].view(-1).index_add_(0, target, values)
+
+    # -- the functional path of the differentiable module -------------------------------
+
+    def tables(self, weights: torch.Tensor) -> list[tuple[int, torch.Tensor]]:
+        """Per delay, what :meth:`contributions` multiplies by: a dense matrix or CSR-ordered weights.
+
+        ``weights`` is the merged weight vector (may require grad); built once per forward.
+        """
+        result = []
+        if self.mode == "dense":
+            for d, (pre, channel, keep) in self.dense_index.items():
+                matrix = torch.zeros(self.n_total, self.n_channels, dtype=weights.dtype, device=weights.device)
+                result.append((d, matrix.index_put((pre, channel), weights[keep], accumulate=True)))
+        else:
+            for d, _, _, _, keep in self.groups:
+                result.append((d, weights[keep]))
+        return result
+
+    def contributions(
+        self, spikes: torch.Tensor, tables: list[tuple[int, torch.Tensor]]
+    ) -> list[tuple[int, torch.Tensor]]:
+        """(delay, input (batch, channels)) of the spikes (batch, n_total), without touching any buffer."""
+        if self.mode == "dense":
+            return [(d, spikes @ matrix) for d, matrix in tables]
+        out = []
+        for (d, weights), (_, pointer, channel, _, _) in zip(tables, self.groups):
+            out.append((d, EventPropagation.apply(spikes, weights, pointer, channel, self.n_channels)))
+        return out
+
+
+class EventPropagation(torch.autograd.Function):
+    """``spikes @ W`` computed from the rows of the neurons that spiked.
+
+    Forward gathers the synapses of the active rows (CSR ``pointer``,
+    ``channel`` per synapse) and scatter-adds ``spike * w`` into the output.
+    Backward is the dense matmul's: ``dL/dspike[b, i] = sum_s w_s dL/dout[b, c_s]``
+    over the synapses s of row i, and ``dL/dw_s = sum_b spike[b, i_s] dL/dout[b, c_s]``,
+    so a surrogate gradient reaches neurons that did not spike, exactly as in
+    dense propagation.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        spikes: torch.Tensor,
+        weights: torch.Tensor,
+        pointer: torch.Tensor,
+        channel: torch.Tensor,
+        n_channels: int,
+    ) -> torch.Tensor:
+        ctx.save_for_backward(spikes, weights, pointer, channel)
+        batch = spikes.shape[0]
+        out = torch.zeros(batch * n_channels, dtype=weights.dtype, device=weights.device)
+        trial, neuron = torch.nonzero(spikes, as_tuple=True)
+        if trial.numel():
+            positions, counts = gather_rows(pointer, neuron)
+            if positions.numel():
+                total = positions.numel()
+                target = channel[positions] + torch.repeat_interleave(trial, counts, output_size=total) * n_channels
+                values = weights[positions] * spikes[trial, neuron].repeat_interleave(counts, output_size=total)
+                out.index_add_(0, target, values)
+        return out.view(batch, n_channels)
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None, None, None, None]:
+        spikes, weights, pointer, channel = ctx.saved_tensors  # type: ignore[attr-defined]
+        n_total = spikes.shape[1]
+        row = torch.repeat_interleave(
+            torch.arange(n_total, device=pointer.device), pointer[1:] - pointer[:-1], output_size=channel.numel()
+        )
+        at_target = grad[:, channel]  # (batch, synapses)
+        grad_spikes = grad_weights = None
+        if ctx.needs_input_grad[0]:  # type: ignore[attr-defined]
+            grad_spikes = torch.zeros_like(spikes).index_add_(1, row, at_target * weights)
+        if ctx.needs_input_grad[1]:  # type: ignore[attr-defined]
+            grad_weights = (spikes[:, row] * at_target).sum(0)
+        return grad_spikes, grad_weights, None, None, None

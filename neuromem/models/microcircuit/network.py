@@ -1,6 +1,6 @@
 """The microcircuit as a :class:`neuromem.spec.Network`.
 
-Eight ``LIFCurrExp`` populations (``L23E`` ... ``L6I``), one projection per
+Eight ``IF_curr_exp`` populations (``L23E`` ... ``L6I``), one projection per
 connected (source, target) pair with :class:`~neuromem.spec.FixedTotalNumber`
 wiring (with replacement and self-connections, as NEST's
 ``fixed_total_number`` rule), per-synapse weights and delays drawn here, and a
@@ -51,7 +51,7 @@ from neuromem.models.microcircuit.scaling import Scaled, scaled
 from neuromem.spec import (
     FixedTotalNumber,
     FromList,
-    LIFCurrExp,
+    IF_curr_exp,
     Network,
     Population,
     Probe,
@@ -157,8 +157,8 @@ def build_network(
     )
 
 
-def _cell(numbers: Scaled, params: MicrocircuitParameters, i: int) -> LIFCurrExp:
-    return LIFCurrExp(
+def _cell(numbers: Scaled, params: MicrocircuitParameters, i: int) -> IF_curr_exp:
+    return IF_curr_exp(
         cm=params.cm,
         tau_m=params.tau_m,
         tau_refrac=params.tau_refrac,
