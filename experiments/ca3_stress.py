@@ -39,11 +39,11 @@ def random_program(rng: np.random.Generator, n: int, m: int, count: int) -> list
         kind = rng.choice(3, p=[0.4, 0.3, 0.3])
         if kind == 0:
             bits = rng.choice(m, int(rng.integers(1, m // 2 + 1)), replace=False)
-            ops.append(Operation.write(int(rng.integers(n)), bits.tolist()))
+            ops.append(Operation.store(int(rng.integers(n)), bits.tolist()))
         elif kind == 1:
-            ops.append(Operation.recall_cue(int(rng.integers(n))))
+            ops.append(Operation.recall_by_address(int(rng.integers(n))))
         else:
-            ops.append(Operation.recall_content(rng.choice(m, int(rng.integers(1, 4)), replace=False).tolist()))
+            ops.append(Operation.recall_by_content(rng.choice(m, int(rng.integers(1, 4)), replace=False).tolist()))
     return ops
 
 
@@ -59,7 +59,7 @@ def random_stress(
             for p in programs
         ]
     else:
-        programs = [place(p, 0, params.spacing_after_write_ms, params.spacing_after_recall_ms) for p in programs]
+        programs = [place(p, 0, params.spacing_after_store_ms, params.spacing_after_recall_ms) for p in programs]
     memory = CA3Memory(n, m, batch_size=seeds, params=params)
     answers = memory.execute(programs)
     wrong = []

@@ -8,7 +8,7 @@ Example
 -------
 >>> ops = functional()
 >>> len(ops), ops[6].kind, ops[6].address, ops[6].content
-(9, 'write', 3, (1, 3, 4, 8))
+(9, 'store', 3, (1, 3, 4, 8))
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ SIZES = {"functional": (5, 10, 90), "stress": (5, 10, 851), "state_map": (16, 6,
 
 
 def functional() -> list[Operation]:
-    """Experiment 1 (n = 5, m = 10): learn, recall both ways, overwrite, recall; one operation every 10 ms."""
+    """Experiment 1 (n = 5, m = 10): store, recall both ways, overwrite, recall; one operation every 10 ms."""
     return [
-        Operation.write(0, (0, 1, 8, 9), t0=0),
-        Operation.write(4, (1, 5, 6), t0=10),
-        Operation.write(3, (4, 5, 6), t0=20),
-        Operation.recall_cue(0, t0=30),
-        Operation.recall_content((6,), t0=40),
-        Operation.recall_content((0, 4), t0=50),
-        Operation.write(3, (1, 3, 4, 8), t0=60),
-        Operation.recall_cue(3, t0=70),
-        Operation.recall_content((6,), t0=80),
+        Operation.store(0, (0, 1, 8, 9), t0=0),
+        Operation.store(4, (1, 5, 6), t0=10),
+        Operation.store(3, (4, 5, 6), t0=20),
+        Operation.recall_by_address(0, t0=30),
+        Operation.recall_by_content((6,), t0=40),
+        Operation.recall_by_content((0, 4), t0=50),
+        Operation.store(3, (1, 3, 4, 8), t0=60),
+        Operation.recall_by_address(3, t0=70),
+        Operation.recall_by_content((6,), t0=80),
     ]
 
 
@@ -53,19 +53,19 @@ def stress(n: int = 5, m: int = 10, slot: int = 14, start: int = 1) -> list[Oper
 
     for contents in (original, complement, original):
         for address, content in enumerate(contents):
-            add(Operation.write(address, content))
+            add(Operation.store(address, content))
         for address in range(n):
-            add(Operation.recall_cue(address))
+            add(Operation.recall_by_address(address))
         for bit in range(m):
-            add(Operation.recall_content((bit,)))
+            add(Operation.recall_by_content((bit,)))
     return ops
 
 
 def state_map() -> list[Operation]:
     """Experiment 3 (n = 16 cells, m = 6 states): write the map every 7 ms, then 4 content recalls every 6 ms."""
     ops = [
-        Operation.write(cell, (state,), t0=7 * cell) for cell, state in enumerate(s for row in STATE_MAP for s in row)
+        Operation.store(cell, (state,), t0=7 * cell) for cell, state in enumerate(s for row in STATE_MAP for s in row)
     ]
     fragments = ((1, 2, 4), (3,), (5,), (0,))
-    ops += [Operation.recall_content(f, t0=112 + 6 * k) for k, f in enumerate(fragments)]
+    ops += [Operation.recall_by_content(f, t0=112 + 6 * k) for k, f in enumerate(fragments)]
     return ops
