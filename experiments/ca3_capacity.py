@@ -61,7 +61,7 @@ def study(
     order = rng.permutation(n).tolist()
     programs = []
     for trial in range(len(densities)):
-        writes = [Operation.write(a, contents[trial][a]) for a in order]
+        writes = [Operation.store(a, contents[trial][a]) for a in order]
         if spacing_ms is None:
             programs.append(place(writes))
         else:
@@ -152,7 +152,7 @@ def timing(n: int, m: int, count: int, seed: int) -> dict[str, object]:
     rng = np.random.default_rng(seed)
     memory = CA3Memory(n, m)
     k = max(1, m // 10)
-    writes = [Operation.write(a, rng.choice(m, k, replace=False).tolist()) for a in range(count)]
+    writes = [Operation.store(a, rng.choice(m, k, replace=False).tolist()) for a in range(count)]
     result: dict[str, object] = {"n": n, "m": m, "threads": torch.get_num_threads(), "operations": count}
 
     def measure(name: str, call: object, operations: int) -> None:
@@ -166,9 +166,11 @@ def timing(n: int, m: int, count: int, seed: int) -> dict[str, object]:
 
     measure("write_in_sequence", lambda: memory.execute(writes), count)
     measure(
-        "recall_by_address_in_sequence", lambda: memory.execute([Operation.recall_cue(a) for a in range(count)]), count
+        "recall_by_address_in_sequence",
+        lambda: memory.execute([Operation.recall_by_address(a) for a in range(count)]),
+        count,
     )
-    fragments = [Operation.recall_content(w.content[:1]) for w in writes]
+    fragments = [Operation.recall_by_content(w.content[:1]) for w in writes]
     measure("recall_by_content_in_sequence", lambda: memory.execute(fragments), count)
     measure("store_call", lambda: [memory.store(count + a, writes[a].content) for a in range(8)], 8)
     # The first batched call builds the simulation for `count` queries; later calls reuse it.
@@ -300,8 +302,8 @@ def main() -> None:
         plots.answers(got[:32], expected[:32], 64, 64, out / "answers.png")
     demo = CA3Memory(8, 12, record_all=True)
     ops = place(
-        [Operation.write(a, [(a + j) % 12 for j in range(3)]) for a in range(8)]
-        + [Operation.recall_content([3]), Operation.recall_cue(5)]
+        [Operation.store(a, [(a + j) % 12 for j in range(3)]) for a in range(8)]
+        + [Operation.recall_by_content([3]), Operation.recall_by_address(5)]
     )
     demo.execute(ops)
     plots.raster(demo.last_recording, out / "raster.png", ops, "n = 8, m = 12: eight writes at 7 ms, two recalls")  # type: ignore[arg-type]
