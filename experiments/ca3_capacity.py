@@ -48,7 +48,13 @@ def contents_for(rng: np.random.Generator, n: int, m: int, density: float) -> li
 
 
 def study(
-    n: int, m: int, densities: list[float], queries: int, seed: int, spacing_ms: float | None
+    n: int,
+    m: int,
+    densities: list[float],
+    queries: int,
+    seed: int,
+    spacing_ms: float | None,
+    params: str = "spinnaker",
 ) -> tuple[list[dict], tuple[CA3Memory, list, list]]:
     """Write every address once per density trial, then query.
 
@@ -56,7 +62,7 @@ def study(
     recalls of its densest trial (for the example figures).
     """
     rng = np.random.default_rng(seed)
-    memory = CA3Memory(n, m, batch_size=len(densities))
+    memory = CA3Memory(n, m, batch_size=len(densities), params=params)
     contents = [contents_for(rng, n, m, d) for d in densities]
     order = rng.permutation(n).tolist()
     programs = []
