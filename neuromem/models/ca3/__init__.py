@@ -14,6 +14,8 @@ Modules, one job each:
 - :mod:`~neuromem.models.ca3.protocol`  operations -> input spikes, output spikes -> answers
 - :mod:`~neuromem.models.ca3.memory`    ``CA3Memory``: store / recall, batched, one timeline
 - :mod:`~neuromem.models.ca3.storage`   ``CA3Memory`` files: one checked ``.npz``
+- :mod:`~neuromem.models.ca3.portable`  the set for NEST and Brian2 through PyNN: derivation and runs
+- :mod:`~neuromem.models.ca3.hippocampus` the other sPyMem memories: CA3 only, DG-CA3-CA1 (two DGs)
 - :mod:`~neuromem.models.ca3.sibling`   the CA3 core of the sibling DG-CA3-CA1 model
 - :mod:`~neuromem.models.ca3.gold`      loaders of the recorded SpiNNaker runs, spike comparison
 - :mod:`~neuromem.models.ca3.replay`    replays of the recorded runs on a backend
@@ -32,6 +34,7 @@ Example
 
 from __future__ import annotations
 
+from neuromem.models.ca3.hippocampus import ARCHITECTURES, build_architecture
 from neuromem.models.ca3.memory import CA3Memory
 from neuromem.models.ca3.network import (
     CONTENT_TO_CUE,
@@ -60,6 +63,7 @@ from neuromem.models.ca3.sibling import build_sibling_network
 from neuromem.models.ca3.timing import KINDS, Timing
 
 __all__ = [
+    "ARCHITECTURES",
     "CONTENT_TO_CUE",
     "CUE_TO_CONTENT",
     "KINDS",
@@ -71,6 +75,7 @@ __all__ = [
     "Operation",
     "Structure",
     "Timing",
+    "build_architecture",
     "build_network",
     "build_sibling_network",
     "decode",

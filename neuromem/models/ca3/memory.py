@@ -38,8 +38,8 @@ import numpy as np
 
 from neuromem.backends import build
 from neuromem.backends.base import Simulation
-from neuromem.errors import ValidationError
-from neuromem.models.ca3 import storage
+from neuromem.errors import CapabilityError, ValidationError
+from neuromem.models.ca3 import hippocampus, storage
 from neuromem.models.ca3.network import (
     CONTENT_TO_CUE,
     CUE_TO_CONTENT,
@@ -56,6 +56,8 @@ from neuromem.spec import SpikeSourceArray, checks
 
 #: A stored association counts as present when its weight is at least this fraction of w_max.
 STORED_FRACTION = 0.5
+#: The content-addressable memory and the other sPyMem memories built on its parts.
+ARCHITECTURES = ("cam", *hippocampus.ARCHITECTURES)
 
 
 class CA3Memory:
@@ -75,6 +77,11 @@ class CA3Memory:
         Parameter set or its name (``models/ca3_<name>.toml``); default ``"spinnaker"``.
     record_all : bool
         Record the spikes of every population (for rasters), not only ``OUT``.
+    architecture : str
+        ``"cam"`` (the content-addressable memory, default) or one of the other sPyMem memories
+        built on its parts (:mod:`~neuromem.models.ca3.hippocampus`): ``"ca3_only"``,
+        ``"dg_ca3_ca1"`` (binary addresses, decoder DG; the model of the recorded sibling runs),
+        ``"dg_ca3_ca1_bioinspired"``. These store and recall by address only.
     **options
         Further backend options (torch: ``propagation``, default ``"event"``).
 
@@ -95,8 +102,12 @@ class CA3Memory:
         dtype: str = "float32",
         params: CA3Params | str | None = None,
         record_all: bool = False,
+        architecture: str = "cam",
         **options: object,
     ) -> None:
+        if architecture not in ARCHITECTURES:
+            raise ValidationError(f"CA3Memory: architecture = {architecture!r}; allowed: {', '.join(ARCHITECTURES)}")
+        self.architecture = architecture
         self.n = checks.count("CA3Memory", "n", n)
         self.m = checks.count("CA3Memory", "m", m)
         self.batch_size = checks.count("CA3Memory", "batch_size", batch_size)
@@ -109,7 +120,16 @@ class CA3Memory:
         self.backend, self.device, self.dtype = backend, device, dtype
         self.options = dict(options)
         self.record_all = record_all
-        self.network = build_network(self.n, self.m, self.params, probes=None if record_all else ("OUT",))
+        probes = None if record_all else ("OUT",)
+        if architecture == "cam":
+            self.network = build_network(self.n, self.m, self.params, probes=probes)
+            self.address_code = "one_hot"
+            self._operation_timing = self.params.timing
+        else:
+            self.network = hippocampus.build_architecture(architecture, self.n, self.m, self.params, probes=probes)
+            self.address_code = hippocampus.address_code(architecture)
+            self._operation_timing = hippocampus.timing(architecture)
+        self.plastic_projections = tuple(p.name for p in self.network.projections if p.is_plastic)
         self.simulation = self._build(self.batch_size)
         self.last_recording: Recording | None = None
         self._query_simulations: dict[int, Simulation] = {}
@@ -140,8 +160,8 @@ class CA3Memory:
 
     @property
     def timing(self) -> Timing:
-        """Input offsets, answer windows and minimum spacing of the parameter set."""
-        return self.params.timing
+        """Input offsets, answer windows and minimum spacing of the operations (ms)."""
+        return self._operation_timing
 
     # -- operations ----------------------------------------------------------------------
 
@@ -209,6 +229,7 @@ class CA3Memory:
                 raise ValidationError(f"execute: {program!r} is not a list of Operations")
             ops = schedule(program, timing, self.time_ms)  # type: ignore[arg-type]
             check_schedule(ops, self.n, self.m, timing, self.time_ms)
+            self._check_kinds(ops)
             scheduled.append(ops)
         if not any(scheduled):
             return [[] for _ in scheduled]
@@ -217,13 +238,14 @@ class CA3Memory:
         # The next operation may start at the first tick at or after the spacing (on the dt grid).
         resume = max(_ceil_ticks(op.t0 + timing.spacing(op.kind), dt) for op in last) - self._tick_offset  # type: ignore[operator]
         end = max(_ceil_ticks(op.t0 + timing.span(op.kind), dt) for ops in scheduled for op in ops) - self._tick_offset  # type: ignore[operator]
-        inputs = {"IN": [self._shifted(encode(ops, self.n, self.m, timing, dt)) for ops in scheduled]}
+        code = self.address_code
+        inputs = {"IN": [self._shifted(encode(ops, self.n, self.m, timing, dt, code)) for ops in scheduled]}
         recording = self._run_to(resume, end, inputs)
         self.last_recording = recording
         out = recording.spikes_of("OUT")
         if self._tick_offset:
             out = SpikeTrains.from_arrays(out.trial, out.neuron, out.tick + self._tick_offset)
-        return [decode(ops, out, self.n, trial, timing, dt) for trial, ops in enumerate(scheduled)]
+        return [decode(ops, out, self.n, trial, timing, dt, code) for trial, ops in enumerate(scheduled)]
 
     def _shifted(self, source: SpikeSourceArray) -> SpikeSourceArray:
         """Input times on the simulation's clock (which lags the memory's by the load offset)."""
@@ -243,8 +265,15 @@ class CA3Memory:
         sim.load_state_dict(checkpoint)  # type: ignore[attr-defined]
         return _join(first, second)
 
+    def _check_kinds(self, operations: Sequence[Operation]) -> None:
+        if self.architecture != "cam" and any(op.kind == "recall_by_content" for op in operations):
+            raise CapabilityError(
+                f"CA3Memory: architecture {self.architecture!r} has no recall by content (feature"
+                " recall_by_content); use architecture 'cam'"
+            )
+
     def _timing(self, after_store: float | None, after_recall: float | None) -> Timing:
-        base = self.params.timing
+        base = self.timing
         for name, value, minimum in (
             ("spacing_after_store_ms", after_store, base.spacing_after_store_ms),
             ("spacing_after_recall_ms", after_recall, base.spacing_after_recall_ms),
@@ -254,9 +283,9 @@ class CA3Memory:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValidationError(f"CA3Memory: {name} = {value!r} must be a number of ms")
             if value < minimum - 1e-9:
+                owner = f"parameter set {self.params.name!r}" if self.architecture == "cam" else self.architecture
                 raise ValidationError(
-                    f"CA3Memory: {name} = {value:g} ms is below the minimum of parameter set"
-                    f" {self.params.name!r} ({minimum:g} ms)"
+                    f"CA3Memory: {name} = {value:g} ms is below the minimum of {owner} ({minimum:g} ms)"
                 )
         return base.with_spacing(after_store, after_recall)
 
@@ -287,6 +316,7 @@ class CA3Memory:
             return []
         for ops in programs:
             check_schedule(schedule(ops, self.timing, self.time_ms), self.n, self.m, self.timing, self.time_ms)
+            self._check_kinds(ops)
         size = len(programs)
         if size not in self._query_simulations:  # building is the slow part for big n: keep one per size
             self._query_simulations[size] = self._build(size)
@@ -294,33 +324,39 @@ class CA3Memory:
         twin.__dict__.update(self.__dict__)
         twin.batch_size = size
         twin.simulation = self._query_simulations[size]
-        _copy_state(self.simulation, twin.simulation, trial)
+        _copy_state(self.simulation, twin.simulation, trial, self.plastic_projections)
         twin._tick_offset = self.tick - twin.simulation.tick
         return [answers[0] for answers in twin.execute(programs)]
 
     # -- state ------------------------------------------------------------------------------
 
     def weights(self) -> dict[str, np.ndarray]:
-        """Plastic weights (nA): ``cue_to_content`` (B, n, m) and ``content_to_cue`` (B, m, n)."""
+        """Plastic weights (nA): ``cue_to_content`` (B, n, m) and, for the CAM, ``content_to_cue`` (B, m, n)."""
         b = self.batch_size
+        if self.architecture != "cam":
+            return {"cue_to_content": self.simulation.get_weights(hippocampus.PLASTIC).reshape(b, self.n, self.m)}
         return {
             "cue_to_content": self.simulation.get_weights(CUE_TO_CONTENT).reshape(b, self.n, self.m),
             "content_to_cue": self.simulation.get_weights(CONTENT_TO_CUE).reshape(b, self.m, self.n),
         }
 
     def contents(self, trial: int = 0) -> dict[int, tuple[int, ...]]:
-        """The associations the weights hold (both directions >= half of w_max): address -> bits."""
+        """The associations the weights hold (every direction >= half of w_max): address -> bits."""
         trial = checks.count("contents", "trial", trial, minimum=0)
         if trial >= self.batch_size:
             raise ValidationError(f"contents: trial = {trial} is outside 0..{self.batch_size - 1}")
         w = self.weights()
         level = STORED_FRACTION * self.params.w_max
-        both = (w["cue_to_content"][trial] >= level) & (w["content_to_cue"][trial].T >= level)
-        return {a: tuple(np.flatnonzero(row).tolist()) for a, row in enumerate(both) if row.any()}
+        held = w["cue_to_content"][trial] >= level
+        if "content_to_cue" in w:
+            held &= w["content_to_cue"][trial].T >= level
+        return {a: tuple(np.flatnonzero(row).tolist()) for a, row in enumerate(held) if row.any()}
 
     def structure(self) -> Structure:
         """Neurons, synapses and plastic synapses of one memory (and of its test harness)."""
-        return structure(self.n, self.m)
+        if self.architecture == "cam":
+            return structure(self.n, self.m)
+        return hippocampus.structure_of(self.network)
 
     def reset(self) -> None:
         """Forget everything: back to t = 0 and zero weights."""
@@ -382,10 +418,10 @@ def _join(first: Recording, second: Recording) -> Recording:
     )
 
 
-def _copy_state(source: Simulation, target: Simulation, trial: int) -> None:
+def _copy_state(source: Simulation, target: Simulation, trial: int, plastic: Sequence[str]) -> None:
     """Put trial ``trial`` of ``source`` into every trial of ``target`` (same network)."""
     if not hasattr(source, "state_dict"):
-        for name in (CUE_TO_CONTENT, CONTENT_TO_CUE):
+        for name in plastic:
             target.set_weights(name, source.get_weights(name)[trial])
         return
     state = source.state_dict()

@@ -270,10 +270,35 @@ def schedule(operations: Iterable[Operation], timing: Timing, start: float = 0.0
     return placed
 
 
+#: How an address is spelt on the address lines of ``IN`` and ``OUT``.
+ADDRESS_CODES = ("one_hot", "binary")
+
+
+def address_lines(n: int, address_code: str = "one_hot") -> int:
+    """Lines that carry an address: n one-hot lines, or the bits of ``n`` (address a is the number a + 1)."""
+    return n if address_code == "one_hot" else int(n).bit_length()
+
+
+def address_bits(address: int, address_code: str = "one_hot") -> list[int]:
+    """The address lines that spike for ``address``: [a], or the set bits of a + 1 (bit 0 = line 0)."""
+    if address_code == "one_hot":
+        return [address]
+    value = address + 1
+    return [b for b in range(value.bit_length()) if value >> b & 1]
+
+
 def encode(
-    operations: Sequence[Operation], n: int, m: int, timing: Timing = PAPER_TIMING, dt: float = 1.0
+    operations: Sequence[Operation],
+    n: int,
+    m: int,
+    timing: Timing = PAPER_TIMING,
+    dt: float = 1.0,
+    address_code: str = "one_hot",
 ) -> SpikeSourceArray:
-    """Input spikes of ``IN`` (n + m lines: addresses, then content bits) for scheduled ``operations``."""
+    """Input spikes of ``IN`` (address lines, then m content lines) for scheduled ``operations``."""
+    if address_code not in ADDRESS_CODES:
+        raise ValidationError(f"encode: address_code = {address_code!r}; allowed: {', '.join(ADDRESS_CODES)}")
+    first = address_lines(n, address_code)
     lines: list[int] = []
     times: list[float] = []
     for op in operations:
@@ -281,14 +306,15 @@ def encode(
         if op.t0 is None:
             raise ValidationError(f"{op.kind} operation has no t0; schedule it with place()")
         for offset in timing.offsets(op.kind, "cue"):
-            lines.append(op.address)  # type: ignore[arg-type]
-            times.append(op.t0 + offset)
+            cue = address_bits(op.address, address_code)  # type: ignore[arg-type]
+            lines.extend(cue)
+            times.extend([op.t0 + offset] * len(cue))
         for offset in timing.offsets(op.kind, "content"):
-            lines.extend(n + b for b in op.content)
+            lines.extend(first + b for b in op.content)
             times.extend([op.t0 + offset] * len(op.content))
     # Times on the dt grid (offsets like 0.7 ms are not exact binary fractions).
     ticks = np.rint(np.asarray(times, dtype=np.float64) / dt)
-    return SpikeSourceArray(n + m, np.asarray(lines, dtype=np.int64), ticks * dt)
+    return SpikeSourceArray(first + m, np.asarray(lines, dtype=np.int64), ticks * dt)
 
 
 def decode(
@@ -298,18 +324,28 @@ def decode(
     trial: int = 0,
     timing: Timing = PAPER_TIMING,
     dt: float = 1.0,
+    address_code: str = "one_hot",
 ) -> list[Answer]:
-    """Answers of ``operations`` read from the ``OUT`` spikes of one trial."""
+    """Answers of ``operations`` read from the ``OUT`` spikes of one trial.
+
+    ``OUT`` holds the address lines (n one-hot, or the bits of a + 1 for
+    ``address_code="binary"``), then the m content lines.
+    """
     keep = out.trial == trial
     ticks, neurons = out.tick[keep], out.neuron[keep]
+    first = address_lines(n, address_code)
 
     def part(op: Operation, name: str) -> tuple[int, ...]:
         start, stop = timing.window(op.kind, name)
         lo, hi = round((op.t0 + start) / dt), round((op.t0 + stop) / dt)  # type: ignore[operator]
         found = np.unique(neurons[(ticks >= lo) & (ticks < hi)])
-        if name in ADDRESS_FIELDS:
-            return tuple(int(i) for i in found if i < n)
-        return tuple(int(i) - n for i in found if i >= n)
+        if name not in ADDRESS_FIELDS:
+            return tuple(int(i) - first for i in found if i >= first)
+        lines = [int(i) for i in found if i < first]
+        if address_code == "one_hot":
+            return tuple(lines)
+        value = sum(1 << b for b in lines)
+        return (value - 1,) if value else ()
 
     answers = []
     for op in operations:

@@ -34,7 +34,7 @@ import torch
 
 from neuromem import fileformat
 from neuromem.errors import FileFormatError, NeuromemError, ValidationError
-from neuromem.models.ca3.network import CONTENT_TO_CUE, CUE_TO_CONTENT, check_size
+from neuromem.models.ca3.network import check_size
 from neuromem.models.ca3.params import CA3Params
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ VERSION = 2
 TYPE = "CA3Memory"
 DTYPES = ("float32", "float64")
 METADATA_KEYS = {"n", "m", "batch_size", "backend", "dtype", "tick", "params"}
+#: Keys a file may hold beyond METADATA_KEYS (version 2 writes them; version 1 files lack them).
+OPTIONAL_KEYS = frozenset({"architecture"})
 
 
 def save(memory: CA3Memory, path: str | Path) -> Path:
@@ -54,8 +56,9 @@ def save(memory: CA3Memory, path: str | Path) -> Path:
         # The tick is in the metadata; the engine's other state goes in as arrays.
         arrays = {k: v.numpy() for k, v in simulation.state_dict().items() if k != "tick"}
     else:
-        arrays = {f"weight.{name}": simulation.get_weights(name) for name in (CUE_TO_CONTENT, CONTENT_TO_CUE)}
+        arrays = {f"weight.{name}": simulation.get_weights(name) for name in memory.plastic_projections}
     metadata = {
+        "architecture": memory.architecture,
         "n": memory.n,
         "m": memory.m,
         "batch_size": memory.batch_size,
@@ -70,7 +73,7 @@ def save(memory: CA3Memory, path: str | Path) -> Path:
 def load(cls: type[CA3Memory], path: str | Path, device: str = "cpu", **options: object) -> CA3Memory:
     """Read a memory written by :func:`save` (or a version 1 pair); every entry is checked first."""
     stored = _read(Path(path))
-    stored.require_keys("", METADATA_KEYS)
+    stored.require_keys("", METADATA_KEYS, OPTIONAL_KEYS)
     n = stored.integer("n", minimum=1)
     m = stored.integer("m", minimum=1)
     batch_size = stored.integer("batch_size", minimum=1)
@@ -79,11 +82,12 @@ def load(cls: type[CA3Memory], path: str | Path, device: str = "cpu", **options:
     except ValidationError as error:
         raise FileFormatError(f"{stored.path}: the saved sizes cannot be loaded: {error}") from None
     backend = stored.string("backend")
+    architecture = stored.string("architecture") if "architecture" in stored.metadata else "cam"
     dtype = stored.string("dtype", DTYPES)
     tick = stored.integer("tick", minimum=0)
     try:
         params = CA3Params.from_dict(stored.table("params"), f"{stored.path} params")
-        memory = cls(n, m, backend, batch_size, device, dtype, params, **options)
+        memory = cls(n, m, backend, batch_size, device, dtype, params, architecture=architecture, **options)
     except NeuromemError as error:
         raise FileFormatError(f"{stored.path} is not a valid saved CA3 memory: {error}") from None
     simulation = memory.simulation
@@ -99,9 +103,9 @@ def load(cls: type[CA3Memory], path: str | Path, device: str = "cpu", **options:
         stored.unused_arrays(set(expected))
         simulation.load_state_dict(state)
     else:
-        names = {f"weight.{name}" for name in (CUE_TO_CONTENT, CONTENT_TO_CUE)}
+        names = {f"weight.{name}" for name in memory.plastic_projections}
         stored.unused_arrays(names)
-        for name in (CUE_TO_CONTENT, CONTENT_TO_CUE):
+        for name in memory.plastic_projections:
             shape = simulation.get_weights(name).shape
             weights = stored.array(f"weight.{name}", shape=shape, kinds="f", minimum=w_min, maximum=w_max)
             simulation.set_weights(name, weights)
