@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from neuromem import fileformat
-from neuromem.errors import FileFormatError
+from neuromem.errors import FileFormatError, ValidationError
 from neuromem.models.ca3 import CA3Memory, Operation, place
 from neuromem.models.ca3.storage import SCHEMA, TYPE, VERSION
 
@@ -160,3 +160,11 @@ def test_a_save_killed_before_or_after_the_commit_leaves_the_old_or_the_new_memo
     contents = {0: (0, 1, 8, 9), 3: (4, 5, 6), 4: (1, 5, 6)} if survivor == "old" else {2: (7, 8)}
     assert loaded.contents() == contents
     assert loaded.tick == (old.tick if survivor == "old" else 7)
+
+
+def test_save_and_load_refuse_a_path_that_is_not_a_path(tmp_path):
+    mem = CA3Memory(2, 2)
+    with pytest.raises(ValidationError, match="save: path = 3 must be a str or a path"):
+        mem.save(3)
+    with pytest.raises(ValidationError, match="load: path = None"):
+        CA3Memory.load(None)

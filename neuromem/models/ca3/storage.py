@@ -26,6 +26,7 @@ Example
 from __future__ import annotations
 
 import json
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,8 +50,15 @@ METADATA_KEYS = {"n", "m", "batch_size", "backend", "dtype", "tick", "params"}
 OPTIONAL_KEYS = frozenset({"architecture"})
 
 
+def _path(path: object, what: str) -> Path:
+    if not isinstance(path, (str, PathLike)):
+        raise ValidationError(f"CA3Memory.{what}: path = {path!r} must be a str or a path")
+    return Path(path)
+
+
 def save(memory: CA3Memory, path: str | Path) -> Path:
     """Write ``memory`` to ``path`` (suffix ``.npz``); returns the path written."""
+    path = _path(path, "save")
     simulation = memory.simulation
     if hasattr(simulation, "state_dict") and memory._tick_offset == 0:
         # The tick is in the metadata; the engine's other state goes in as arrays.
@@ -72,7 +80,7 @@ def save(memory: CA3Memory, path: str | Path) -> Path:
 
 def load(cls: type[CA3Memory], path: str | Path, device: str = "cpu", **options: object) -> CA3Memory:
     """Read a memory written by :func:`save` (or a version 1 pair); every entry is checked first."""
-    stored = _read(Path(path))
+    stored = _read(_path(path, "load"))
     stored.require_keys("", METADATA_KEYS, OPTIONAL_KEYS)
     n = stored.integer("n", minimum=1)
     m = stored.integer("m", minimum=1)
