@@ -8,7 +8,8 @@ same populations and synapses under the exact scheme and replaces R* by the
 rule's ``published`` configuration (pair rule, tau 3 ms, A 6, additive,
 w_max 6 nA; sections 1.5.1 and 7.3). The spec predicts that this does not
 reproduce the SpiNNaker recordings (sections 1.3 and 1.5.3); this module
-measures by how much.
+measures by how much. The set re-derived for NEST and Brian2, which answers
+every recorded operation there, is :mod:`neuromem.models.ca3.portable`.
 
 * **Spikes against the gold** (:func:`~neuromem.models.ca3.gold.compare`): per
   population, recorded spikes simulated at the same (neuron, tick)
