@@ -75,7 +75,8 @@ def random_part(seeds: int, count: int, out: Path) -> dict[str, object]:
                 folders = []
                 for seed, ops in enumerate(progs):
                     duration = float(ops[-1].t0 + 10)
-                    folders.append(export_operations(ops, N, M, duration, out / "random" / f"f{fragment_bits}_{seed}"))
+                    folder = out / "random" / f"f{fragment_bits}_{seed}"
+                    folders.append(export_operations(ops, N, M, duration, folder, overwrite=True))
                 started = time.perf_counter()
                 run_exported(folders, "nest")
                 nest_wrong, disagreements = 0, 0

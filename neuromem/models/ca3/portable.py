@@ -167,13 +167,15 @@ def run_torch_program(
     return score(operations, recording.spikes_of("OUT"), n, params)
 
 
-def export_program(experiment: str, folder: str | Path, params: CA3Params | None = None) -> Path:
+def export_program(
+    experiment: str, folder: str | Path, params: CA3Params | None = None, overwrite: bool = False
+) -> Path:
     """Write ``experiment`` on the portable set as one standalone PyNN script; returns the folder.
 
     ``python <folder>/run.py --simulator nest`` (or ``brian2``) runs it with
-    nothing of neuromem installed.
+    nothing of neuromem installed. ``overwrite`` replaces an earlier export in ``folder``.
     """
-    return export_operations(*program(experiment), folder=folder, params=params)
+    return export_operations(*program(experiment), folder=folder, params=params, overwrite=overwrite)
 
 
 def export_operations(
@@ -183,6 +185,7 @@ def export_operations(
     duration: float,
     folder: str | Path,
     params: CA3Params | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write scheduled ``operations`` on the portable set as one standalone PyNN script; returns the folder."""
     params = params if params is not None else load_params("portable")
@@ -191,7 +194,10 @@ def export_operations(
     with warnings.catch_warnings():
         # NEST's dendritic STDP delay is what the set is derived for (point 2 above).
         warnings.filterwarnings("ignore", message=".*takes STDP delays as dendritic", category=ExportWarning)
-        return write_pynn_script(net, folder, duration, dt=params.dt_ms, targets=("nest", "brian2")).parent
+        script = write_pynn_script(
+            net, folder, duration, dt=params.dt_ms, targets=("nest", "brian2"), overwrite=overwrite
+        )
+        return script.parent
 
 
 DRIVER = """
@@ -254,7 +260,7 @@ def portable_report(
     if unknown:
         raise ValidationError(f"CA3 portable: simulators {unknown}; known: {', '.join(SIMULATORS)}")
     report: dict[str, dict[str, dict[str, object]]] = {e: {} for e in experiments}
-    folders = {e: export_program(e, Path(folder) / e, params) for e in experiments}
+    folders = {e: export_program(e, Path(folder) / e, params, overwrite=True) for e in experiments}
     for simulator in simulators:
         if simulator == "torch":
             for experiment in experiments:
