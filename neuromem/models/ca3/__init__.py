@@ -8,11 +8,11 @@ plasticity rule R* on two plastic all-to-all projections (spec ``ca3.md``).
 
 Modules, one job each:
 
-- :mod:`~neuromem.models.ca3.params`    parameter sets from ``models/ca3_*.toml``
+- :mod:`~neuromem.models.ca3.params`    parameter sets from ``models/ca3_*.toml`` (``tables``: their rule tables)
 - :mod:`~neuromem.models.ca3.timing`    input offsets, answer windows and spacing of the operations
 - :mod:`~neuromem.models.ca3.network`   the network description (3n + 4m + 1 neurons + harness), sizes
 - :mod:`~neuromem.models.ca3.protocol`  operations -> input spikes, output spikes -> answers
-- :mod:`~neuromem.models.ca3.memory`    ``CA3Memory``: store / recall, batched, one timeline
+- :mod:`~neuromem.models.ca3.memory`    ``CA3Memory``: store / recall, batched, one timeline (``timeline``: its helpers)
 - :mod:`~neuromem.models.ca3.storage`   ``CA3Memory`` files: one checked ``.npz``
 - :mod:`~neuromem.models.ca3.portable`  the set for NEST and Brian2 through PyNN: derivation and runs
 - :mod:`~neuromem.models.ca3.hippocampus` the other sPyMem memories: CA3 only, DG-CA3-CA1 (two DGs)

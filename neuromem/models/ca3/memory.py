@@ -50,6 +50,7 @@ from neuromem.models.ca3.network import (
 )
 from neuromem.models.ca3.params import CA3Params, load_params
 from neuromem.models.ca3.protocol import Answer, Operation, check_schedule, decode, encode, schedule
+from neuromem.models.ca3.timeline import ceil_ticks, copy_trial_state, join
 from neuromem.models.ca3.timing import Timing
 from neuromem.record import Recording, SpikeTrains
 from neuromem.spec import SpikeSourceArray, checks
@@ -236,8 +237,8 @@ class CA3Memory:
         dt = self.params.dt_ms
         last = [ops[-1] for ops in scheduled if ops]
         # The next operation may start at the first tick at or after the spacing (on the dt grid).
-        resume = max(_ceil_ticks(op.t0 + timing.spacing(op.kind), dt) for op in last) - self._tick_offset  # type: ignore[operator]
-        end = max(_ceil_ticks(op.t0 + timing.span(op.kind), dt) for ops in scheduled for op in ops) - self._tick_offset  # type: ignore[operator]
+        resume = max(ceil_ticks(op.t0 + timing.spacing(op.kind), dt) for op in last) - self._tick_offset  # type: ignore[operator]
+        end = max(ceil_ticks(op.t0 + timing.span(op.kind), dt) for ops in scheduled for op in ops) - self._tick_offset  # type: ignore[operator]
         code = self.address_code
         inputs = {"IN": [self._shifted(encode(ops, self.n, self.m, timing, dt, code)) for ops in scheduled]}
         recording = self._run_to(resume, end, inputs)
@@ -263,7 +264,7 @@ class CA3Memory:
         checkpoint = sim.state_dict()  # type: ignore[attr-defined]
         second = sim.run((end - resume) * dt)
         sim.load_state_dict(checkpoint)  # type: ignore[attr-defined]
-        return _join(first, second)
+        return join(first, second)
 
     def _check_kinds(self, operations: Sequence[Operation]) -> None:
         if self.architecture != "cam" and any(op.kind == "recall_by_content" for op in operations):
@@ -324,7 +325,7 @@ class CA3Memory:
         twin.__dict__.update(self.__dict__)
         twin.batch_size = size
         twin.simulation = self._query_simulations[size]
-        _copy_state(self.simulation, twin.simulation, trial, self.plastic_projections)
+        copy_trial_state(self.simulation, twin.simulation, trial, self.plastic_projections)
         twin._tick_offset = self.tick - twin.simulation.tick
         return [answers[0] for answers in twin.execute(programs)]
 
@@ -398,39 +399,3 @@ class CA3Memory:
                 raise ValidationError(f"CA3Memory: got {len(items)} bit lists for {self.batch_size} memories")
             return [tuple(item) for item in items]  # type: ignore[arg-type]
         return [tuple(items)] * self.batch_size  # type: ignore[arg-type]
-
-
-def _ceil_ticks(time_ms: float, dt: float) -> int:
-    """The first tick at or after ``time_ms`` (ms); times a rounding error above a tick count as on it."""
-    return int(math.ceil(time_ms / dt - 1e-9))
-
-
-def _join(first: Recording, second: Recording) -> Recording:
-    """The spikes of two consecutive runs as one recording."""
-    spikes = {name: trains.concat(second.spikes[name]) for name, trains in first.spikes.items()}
-    return Recording(
-        dt=first.dt,
-        start_tick=first.start_tick,
-        stop_tick=second.stop_tick,
-        batch_size=first.batch_size,
-        sizes=first.sizes,
-        spikes=spikes,
-    )
-
-
-def _copy_state(source: Simulation, target: Simulation, trial: int, plastic: Sequence[str]) -> None:
-    """Put trial ``trial`` of ``source`` into every trial of ``target`` (same network)."""
-    if not hasattr(source, "state_dict"):
-        for name in plastic:
-            target.set_weights(name, source.get_weights(name)[trial])
-        return
-    state = source.state_dict()
-    copies = target.state_dict()  # type: ignore[attr-defined]
-    for key, value in state.items():
-        if key == "tick":
-            copies[key] = value
-            continue
-        dim = 1 if key == "buffer" or key.endswith(".history") else 0
-        row = value.select(dim, trial).unsqueeze(dim)
-        copies[key] = row.expand_as(copies[key]).clone()
-    target.load_state_dict(copies)  # type: ignore[attr-defined]
