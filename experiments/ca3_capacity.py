@@ -17,6 +17,8 @@ Run::
 
     python experiments/ca3_capacity.py --quick     # n <= 64, m <= 64: about a minute
     python experiments/ca3_capacity.py             # n up to 1,024, m up to 256: 10-20 minutes
+    python experiments/ca3_capacity.py --params fullrate              # the variant exact at full rate
+    python experiments/ca3_capacity.py --params fullrate --sizes 4096 --widths 64 --densities 0.1 0.3
     python experiments/ca3_capacity.py --replot    # reuse the rows of metrics.json, redo timing and figures
 """
 
@@ -48,7 +50,13 @@ def contents_for(rng: np.random.Generator, n: int, m: int, density: float) -> li
 
 
 def study(
-    n: int, m: int, densities: list[float], queries: int, seed: int, spacing_ms: float | None
+    n: int,
+    m: int,
+    densities: list[float],
+    queries: int,
+    seed: int,
+    spacing_ms: float | None,
+    params: str = "spinnaker",
 ) -> tuple[list[dict], tuple[CA3Memory, list, list]]:
     """Write every address once per density trial, then query.
 
@@ -56,12 +64,12 @@ def study(
     recalls of its densest trial (for the example figures).
     """
     rng = np.random.default_rng(seed)
-    memory = CA3Memory(n, m, batch_size=len(densities))
+    memory = CA3Memory(n, m, batch_size=len(densities), params=params)
     contents = [contents_for(rng, n, m, d) for d in densities]
     order = rng.permutation(n).tolist()
     programs = []
     for trial in range(len(densities)):
-        writes = [Operation.write(a, contents[trial][a]) for a in order]
+        writes = [Operation.store(a, contents[trial][a]) for a in order]
         if spacing_ms is None:
             programs.append(place(writes))
         else:
@@ -147,12 +155,12 @@ def study(
     return rows, example
 
 
-def timing(n: int, m: int, count: int, seed: int) -> dict[str, object]:
+def timing(n: int, m: int, count: int, seed: int, params: str = "spinnaker") -> dict[str, object]:
     """Time per operation on torch (one memory, float32): wall-clock and process CPU time, in ms."""
     rng = np.random.default_rng(seed)
-    memory = CA3Memory(n, m)
+    memory = CA3Memory(n, m, params=params)
     k = max(1, m // 10)
-    writes = [Operation.write(a, rng.choice(m, k, replace=False).tolist()) for a in range(count)]
+    writes = [Operation.store(a, rng.choice(m, k, replace=False).tolist()) for a in range(count)]
     result: dict[str, object] = {"n": n, "m": m, "threads": torch.get_num_threads(), "operations": count}
 
     def measure(name: str, call: object, operations: int) -> None:
@@ -166,9 +174,11 @@ def timing(n: int, m: int, count: int, seed: int) -> dict[str, object]:
 
     measure("write_in_sequence", lambda: memory.execute(writes), count)
     measure(
-        "recall_by_address_in_sequence", lambda: memory.execute([Operation.recall_cue(a) for a in range(count)]), count
+        "recall_by_address_in_sequence",
+        lambda: memory.execute([Operation.recall_by_address(a) for a in range(count)]),
+        count,
     )
-    fragments = [Operation.recall_content(w.content[:1]) for w in writes]
+    fragments = [Operation.recall_by_content(w.content[:1]) for w in writes]
     measure("recall_by_content_in_sequence", lambda: memory.execute(fragments), count)
     measure("store_call", lambda: [memory.store(count + a, writes[a].content) for a in range(8)], 8)
     # The first batched call builds the simulation for `count` queries; later calls reuse it.
@@ -180,7 +190,7 @@ def timing(n: int, m: int, count: int, seed: int) -> dict[str, object]:
     return result
 
 
-def limits(rows: list[dict]) -> dict[str, float]:
+def limits(rows: list[dict], params_name: str = "spinnaker") -> dict[str, float]:
     """The two failure thresholds at minimum spacing, from the parameters and the measured cross-talk.
 
     * A recall by content returns a false address when the fragment holds enough bits whose
@@ -188,12 +198,12 @@ def limits(rows: list[dict]) -> dict[str, float]:
     * A write of many bits leaves CueCont[i] enough current after its refractory step (t0 + 6) to
       spike again at t0 + 7; the lengthened trace lets the next write depress shared bits.
     """
-    params = load_params()
+    params = load_params(params_name)
     cell = params.cells["B"]
     c = step_coefficients(cell, params.dt_ms, "spinnaker")
     mv_per_na = cell.membrane_resistance * c.input_E * (1.0 - c.p_mm)
     threshold_na = (cell.v_thresh - cell.v_rest) / mv_per_na
-    crosstalk = max(r["other_weight_max_nA"] for r in rows if r["spacing_ms"] == "minimum")
+    crosstalk = max(max(r["other_weight_max_nA"] for r in rows if r["spacing_ms"] == "minimum"), 1e-9)
     w_max = params.rule.w_max
     late_mv_per_bit = cell.membrane_resistance * w_max * c.input_E * c.decay_E * (1.0 - c.p_mm)
     return {
@@ -261,6 +271,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     parser.add_argument("--replot", action="store_true", help="reuse the rows of metrics.json; redo timing and figures")
+    parser.add_argument("--params", default="spinnaker", help="parameter set (models/ca3_<name>.toml)")
+    parser.add_argument("--sizes", type=int, nargs="*", help="addresses n to study (overrides the defaults)")
+    parser.add_argument("--widths", type=int, nargs="*", help="content widths m to study")
+    parser.add_argument("--densities", type=float, nargs="*", help="content densities (bits / m)")
+    parser.add_argument("--no-timing", action="store_true", help="skip the per-operation timing")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small tensors)"
     )
@@ -271,7 +286,15 @@ def main() -> None:
     else:
         sizes, widths, densities, queries = [16, 64, 256, 1024], [16, 64, 256], [0.02, 0.1, 0.3], args.queries
         timed = (1024, 256, 64)
-    out = Path(args.out) if args.out else ROOT / "results" / ("ca3_capacity_quick" if args.quick else "ca3_capacity")
+    sizes = args.sizes or sizes
+    widths = args.widths or widths
+    densities = args.densities or densities
+    if args.sizes or args.widths:
+        timed = (sizes[-1], widths[-1], min(64, sizes[-1]))
+    default = "ca3_capacity_quick" if args.quick else "ca3_capacity"
+    if args.params != "spinnaker":
+        default += f"_{args.params}"
+    out = Path(args.out) if args.out else ROOT / "results" / default
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     example = None
@@ -281,11 +304,16 @@ def main() -> None:
     else:
         for m in widths:
             for n in sizes:
-                new, found = study(n, m, densities, queries, args.seed, None)
+                new, found = study(n, m, densities, queries, args.seed, None, args.params)
                 rows += new
                 example = found if (n, m) == (64, 64) else example
-        rows += study(sizes[-1], widths[-1], densities, queries, args.seed, 10.0)[0]
-    metrics = {"params": load_params().name, "limits": limits(rows), "rows": rows, "timing": timing(*timed, args.seed)}
+        rows += study(sizes[-1], widths[-1], densities, queries, args.seed, 10.0, args.params)[0]
+    metrics = {
+        "params": args.params,
+        "limits": limits(rows, args.params),
+        "rows": rows,
+        "timing": None if args.no_timing else timing(*timed, args.seed, args.params),
+    }
     print("limits", metrics["limits"])
     print("timing", metrics["timing"])
     figures(rows, out)
@@ -298,10 +326,10 @@ def main() -> None:
         title = f"n = 64, m = 64, {bits}-bit contents: empty and after 64 writes at 7 ms"
         plots.weights_before_after(empty, after, out / "weights.png", title)
         plots.answers(got[:32], expected[:32], 64, 64, out / "answers.png")
-    demo = CA3Memory(8, 12, record_all=True)
+    demo = CA3Memory(8, 12, record_all=True, params=args.params)
     ops = place(
-        [Operation.write(a, [(a + j) % 12 for j in range(3)]) for a in range(8)]
-        + [Operation.recall_content([3]), Operation.recall_cue(5)]
+        [Operation.store(a, [(a + j) % 12 for j in range(3)]) for a in range(8)]
+        + [Operation.recall_by_content([3]), Operation.recall_by_address(5)]
     )
     demo.execute(ops)
     plots.raster(demo.last_recording, out / "raster.png", ops, "n = 8, m = 12: eight writes at 7 ms, two recalls")  # type: ignore[arg-type]

@@ -64,7 +64,7 @@ def main() -> None:
     out = Path(args.out)
     metrics = run_published("state_map", operations, n, m, sim_time, out, params)
     answers = CA3Memory(n, m, params=params).execute(operations)[0]
-    recalls = [(a.operation.content, a.addresses) for a in answers if a.operation.kind == "recall_content"]
+    recalls = [(a.operation.content, a.addresses) for a in answers if a.operation.kind == "recall_by_content"]
     metrics["recalls"] = [{"fragment": list(f), "cells": list(c)} for f, c in recalls]
     draw_map(recalls, out / "map.png")
     print(write_metrics(metrics, out))

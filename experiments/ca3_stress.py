@@ -3,9 +3,9 @@
 Part 1 replays the published stress test (n = 5, m = 10, 60 operations every 14 ms: write binary(i+1),
 recall both ways, overwrite with the complement, recall, overwrite back, recall; spec ca3.md 3.1) and
 compares every spike with the SpiNNaker recording where present.
-Part 2 characterises random sequences (writes, overwrites, recalls by address and by fragment) at the
-minimum spacing (7 ms after a write, 6 ms after a recall) and at a relaxed 10 ms spacing, for each
-parameter set, many seeds in one batched torch pass; it counts answers that differ from a perfect memory.
+Part 2 characterises random sequences (stores, overwrites, recalls by address and by fragment) at the
+minimum spacing (7 ms after a store, 6 ms after a recall) and at a relaxed 10 ms spacing, for each
+parameter set, many seeds in one batched torch pass; it counts recalls that differ from a perfect memory.
 
 Writes ``results/ca3_stress/metrics.json``, ``raster.png``, ``weights.png``, ``answers.png``, ``random.png``.
 
@@ -26,49 +26,25 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from neuromem.models.ca3 import CA3Memory, Operation, ideal_answers, load_params, place, scenarios  # noqa: E402
+from neuromem.models.ca3 import CA3Memory, load_params, place, scenarios  # noqa: E402
 from neuromem.models.ca3.experiment import run_published, write_metrics  # noqa: E402
+from neuromem.models.ca3.scenarios import random_program, spaced, wrong_recalls  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def random_program(rng: np.random.Generator, n: int, m: int, count: int) -> list[Operation]:
-    """Random writes (1..m/2 bits), recalls by address and by 1..3-bit fragments; about 40% writes."""
-    ops: list[Operation] = []
-    for _ in range(count):
-        kind = rng.choice(3, p=[0.4, 0.3, 0.3])
-        if kind == 0:
-            bits = rng.choice(m, int(rng.integers(1, m // 2 + 1)), replace=False)
-            ops.append(Operation.write(int(rng.integers(n)), bits.tolist()))
-        elif kind == 1:
-            ops.append(Operation.recall_cue(int(rng.integers(n))))
-        else:
-            ops.append(Operation.recall_content(rng.choice(m, int(rng.integers(1, 4)), replace=False).tolist()))
-    return ops
-
-
 def random_stress(
-    params_name: str, seeds: int, count: int, spacing_ms: float | None, n: int = 5, m: int = 10
+    params_name: str, seeds: int, count: int, spacing_ms: int | None, n: int = 5, m: int = 10
 ) -> list[int]:
-    """Wrong answers per seed for ``count`` random operations (all seeds in one batch)."""
+    """Wrong recalls per seed for ``count`` random operations (all seeds in one batch)."""
     params = load_params(params_name)
     programs = [random_program(np.random.default_rng(seed), n, m, count) for seed in range(seeds)]
     if spacing_ms is not None:
-        programs = [
-            [Operation(op.kind, int(k * spacing_ms), op.address, op.content) for k, op in enumerate(p)]
-            for p in programs
-        ]
+        programs = [spaced(p, spacing_ms) for p in programs]
     else:
-        programs = [place(p, 0, params.spacing_after_write_ms, params.spacing_after_recall_ms) for p in programs]
+        programs = [place(p, 0, params.spacing_after_store_ms, params.spacing_after_recall_ms) for p in programs]
     memory = CA3Memory(n, m, batch_size=seeds, params=params)
-    answers = memory.execute(programs)
-    wrong = []
-    for program, got in zip(programs, answers, strict=True):
-        expected, _ = ideal_answers(program)
-        wrong.append(
-            int(sum((a.addresses, a.content) != (e.addresses, e.content) for a, e in zip(got, expected, strict=True)))
-        )
-    return wrong
+    return [wrong_recalls(answers)[0] for answers in memory.execute(programs)]
 
 
 def main() -> None:
@@ -88,8 +64,8 @@ def main() -> None:
     out = Path(args.out)
     metrics = run_published("stress", scenarios.stress(), n, m, sim_time, out, load_params(args.params))
     random: dict[str, dict[str, object]] = {}
-    for params_name in ("spinnaker", "amplitude36"):
-        for label, spacing in (("minimum 7/6 ms", None), ("10 ms", 10.0)):
+    for params_name in ("spinnaker", "amplitude36", "fullrate"):
+        for label, spacing in (("minimum 7/6 ms", None), ("10 ms", 10)):
             wrong = random_stress(params_name, seeds, count, spacing)
             random[f"{params_name}, {label}"] = {
                 "wrong_per_seed": wrong,
@@ -97,14 +73,14 @@ def main() -> None:
                 "max_wrong": int(max(wrong)),
                 "operations_per_seed": count,
             }
-            print(params_name, label, "wrong answers per seed:", wrong)
+            print(params_name, label, "wrong recalls per seed:", wrong)
     metrics["random_stress"] = random
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for k, result in enumerate(random.values()):
         values = result["wrong_per_seed"]
         ax.scatter(np.full(len(values), k) + np.linspace(-0.2, 0.2, len(values)), values, s=10)  # type: ignore[arg-type]
     ax.set_xticks(range(len(random)), list(random), fontsize=7, rotation=15)
-    ax.set_ylabel(f"wrong answers of {count}")
+    ax.set_ylabel(f"wrong recalls of {count} operations")
     ax.set_title(f"random operation sequences, n = {n}, m = {m}, {seeds} seeds")
     fig.tight_layout()
     fig.savefig(out / "random.png", dpi=120)

@@ -34,7 +34,7 @@ def run_demo(out: Path = Path("results/demo")) -> dict[str, object]:
     for text, action, expected in steps:
         result = action()
         if expected is None:
-            print(f"  {text:<40} echo: address {result.addresses}, content {result.content}")
+            print(f"  {text:<40} echo: address {result.echo.addresses}, content {result.echo.content}")
             continue
         ok = tuple(result) == expected
         correct += ok

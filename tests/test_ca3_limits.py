@@ -23,7 +23,7 @@ def test_spec_scenarios_equal_the_recorded_operation_lists(scenario, run):
 def test_state_map_recalls_return_the_cells_of_each_state():
     n, m, _ = scenarios.SIZES["state_map"]
     answers = CA3Memory(n, m).execute(scenarios.state_map())[0]
-    recalls = [a.addresses for a in answers if a.operation.kind == "recall_content"]
+    recalls = [a.addresses for a in answers if a.operation.kind == "recall_by_content"]
     assert recalls == [(2, 6, 10, 12, 13, 14), (3, 5, 11, 15), (1, 7, 9), (0, 4, 8)]
 
 
@@ -42,7 +42,7 @@ def test_late_address_spike_makes_the_next_write_erase_shared_bits_at_minimum_sp
     # The late spike lengthens CueCont[0]'s trace, so the next write 7 ms later depresses the shared
     # bits' content->address weights below the 3.36 nA a single bit needs to fire CueCont (set B).
     mem = CA3Memory(2, 20, dtype="float64")
-    mem.execute(place([Operation.write(0, range(bits)), Operation.write(1, range(bits))]))
+    mem.execute(place([Operation.store(0, range(bits)), Operation.store(1, range(bits))]))
     assert mem.weights()["content_to_cue"][0, :bits, 0] == pytest.approx(np.full(bits, weight), abs=1e-3)
     assert mem.recall_by_content([0])[0].addresses == recalled
 
@@ -52,18 +52,20 @@ def test_random_contents_at_relaxed_spacing_are_recalled_exactly():
     n, m = 12, 16
     contents = {a: sorted(rng.choice(m, 4, replace=False).tolist()) for a in range(n)}
     mem = CA3Memory(n, m)
-    mem.execute([Operation.write(a, c, t0=10 * a) for a, c in contents.items()])
+    mem.execute([Operation.store(a, c, t0=10 * a) for a, c in contents.items()])
     got = mem.recall_many_by_content([[b] for b in range(m)])
     expected, _ = ideal_answers([a.operation for a in got], contents)
     assert [a.addresses for a in got] == [e.addresses for e in expected]
 
 
-@pytest.mark.parametrize(("m", "gap_ms", "recalled"), [(64, 0.0, (1,)), (256, 0.0, ()), (256, 2.0, (1,))])
+@pytest.mark.parametrize(
+    ("m", "gap_ms", "recalled"), [(64, 0.0, ()), (64, 1.0, (1,)), (256, 1.0, ()), (256, 2.0, (1,))]
+)
 def test_lateral_inhibition_after_a_late_spike_hides_other_addresses_in_wide_memories(m, gap_ms, recalled):
-    # The late CueCont spike of a 20-bit write (t0+7) sends the 6 m nA lateral inhibition at t0+9. In a
-    # 256-bit memory the other CueCont neurons are still millivolts below rest when a recall by content
-    # starts 8 ms after the write (one step after the minimum spacing), so a single-bit match is lost;
-    # 2 ms more, or a narrower memory (inhibition scales with m), and it is found.
+    # The late CueCont spike of a 20-bit store (t0+7) sends the 6 m nA lateral inhibition at t0+9, while a
+    # recall by content started at the minimum spacing (t0+7) needs the other CueCont neurons at t0+11.
+    # At m = 64 they are still millivolts below rest then and the single-bit match is lost; 1 ms more
+    # finds it. At m = 256 (inhibition scales with m) it takes 2 ms more.
     mem = CA3Memory(3, m)
     mem.store(1, [m - 1])
     mem.store(0, list(range(20)))

@@ -1,18 +1,16 @@
-"""The CA3Memory API: store, recall, overwrite, batching, save/load (spec ca3.md sections 2 and 3.5)."""
+"""The CA3Memory API: store, recall, overwrite, batching, one timeline, structure (spec ca3.md sections 2, 3.5)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from neuromem.errors import FileFormatError
-from neuromem.models.ca3 import CA3Memory, Operation, ideal_answers, place
+from neuromem.models.ca3 import CA3Memory, Echo, Operation, ideal_answers, place
 from neuromem.models.ca3.gold import load_run
 
 FUNCTIONAL = [  # spec 3.1, experiment 1, without times
-    Operation.write(0, (0, 1, 8, 9)), Operation.write(4, (1, 5, 6)), Operation.write(3, (4, 5, 6)),
-    Operation.recall_cue(0), Operation.recall_content((6,)), Operation.recall_content((0, 4)),
-    Operation.write(3, (1, 3, 4, 8)), Operation.recall_cue(3), Operation.recall_content((6,)),
+    Operation.store(0, (0, 1, 8, 9)), Operation.store(4, (1, 5, 6)), Operation.store(3, (4, 5, 6)),
+    Operation.recall_by_address(0), Operation.recall_by_content((6,)), Operation.recall_by_content((0, 4)),
+    Operation.store(3, (1, 3, 4, 8)), Operation.recall_by_address(3), Operation.recall_by_content((6,)),
 ]  # fmt: skip
 
 
@@ -27,13 +25,46 @@ def test_functional_sequence_gives_ideal_answers_at_minimum_spacing():
 
 def test_store_and_recall_methods_answer_one_operation_at_a_time():
     mem = CA3Memory(5, 10)
-    echo = mem.store(0, [0, 1, 8, 9])[0]
-    assert (echo.addresses, echo.content, echo.forgotten) == ((0,), (0, 1, 8, 9), ())
+    stored = mem.store(0, [0, 1, 8, 9])[0]
+    assert (stored.echo, stored.repeat, stored.forgotten) == (Echo((0,), (0, 1, 8, 9)), Echo((0,), (0, 1, 8, 9)), ())
     mem.store(4, [1, 5, 6])
     assert mem.recall_by_address(0)[0].content == (0, 1, 8, 9)
     assert mem.recall_by_address(2)[0].content == ()
     assert mem.recall_by_content([1])[0].addresses == (0, 4)
-    assert mem.tick == 8 + 8 + 7 + 7 + 7
+    # One timeline: the next operation starts 7 ms after a store and 6 ms after a recall.
+    assert mem.tick == 7 + 7 + 6 + 6 + 6
+
+
+def test_single_calls_land_on_the_same_ticks_as_the_same_program():
+    calls = CA3Memory(5, 10, record_all=True)
+    got = [
+        calls.store(0, [0, 1, 8, 9])[0], calls.store(4, [1, 5, 6])[0], calls.store(3, [4, 5, 6])[0],
+        calls.recall_by_address(0)[0], calls.recall_by_content([6])[0], calls.recall_by_content([0, 4])[0],
+        calls.store(3, [1, 3, 4, 8])[0], calls.recall_by_address(3)[0], calls.recall_by_content([6])[0],
+    ]  # fmt: skip
+    program = CA3Memory(5, 10)
+    assert got == program.execute(FUNCTIONAL)[0]
+    assert [a.operation.t0 for a in got] == [0, 7, 14, 21, 27, 33, 39, 46, 52]
+    assert calls.tick == program.tick == 58
+    np.testing.assert_array_equal(calls.weights()["cue_to_content"], program.weights()["cue_to_content"])
+
+
+def test_spacing_is_an_argument_of_every_call_and_defaults_to_the_parameter_set():
+    mem = CA3Memory(5, 10)
+    assert mem.store(0, [1], spacing_ms=10.0)[0].operation.t0 == 0
+    assert mem.recall_by_address(0, spacing_ms=8.5)[0].operation.t0 == 10
+    assert mem.recall_by_content([1])[0].operation.t0 == 19  # ceil(18.5): starts stay on the 1 ms grid
+    assert mem.tick == 25
+    answers = mem.execute(FUNCTIONAL[:2], spacing_after_store_ms=12.0)[0]
+    assert [a.operation.t0 for a in answers] == [25, 37]
+
+
+def test_structure_counts_neurons_synapses_and_plastic_synapses():
+    counts = CA3Memory(5, 10).structure()
+    assert (counts.neurons, counts.synapses, counts.plastic_synapses) == (56, 265, 100)
+    assert (counts.harness_neurons, counts.harness_synapses) == (30, 30)
+    assert counts.projections["CueCue-CueCont-inh"] == 5 * 4
+    assert CA3Memory(16, 6).structure().synapses == 852
 
 
 def test_overwrite_forgets_the_old_content_in_both_directions():
@@ -53,8 +84,8 @@ def test_batch_of_independent_memories_equals_separate_single_memories():
     rng = np.random.default_rng(3)
     programs = []
     for _ in range(3):
-        ops = [Operation.write(int(a), rng.choice(6, 2, replace=False).tolist()) for a in rng.choice(4, 3)]
-        ops += [Operation.recall_content((int(rng.integers(6)),)), Operation.recall_cue(int(rng.integers(4)))]
+        ops = [Operation.store(int(a), rng.choice(6, 2, replace=False).tolist()) for a in rng.choice(4, 3)]
+        ops += [Operation.recall_by_content((int(rng.integers(6)),)), Operation.recall_by_address(int(rng.integers(4)))]
         programs.append(ops)
     batch = CA3Memory(4, 6, batch_size=3)
     together = batch.execute(programs)
@@ -87,30 +118,6 @@ def test_batched_store_takes_one_address_and_content_per_memory():
     assert mem.contents(0) == {0: (0, 1)} and mem.contents(1) == {1: (2,)}
 
 
-def test_stored_memory_survives_save_and_load(tmp_path):
-    mem = CA3Memory(5, 10, dtype="float64")
-    mem.execute(FUNCTIONAL[:3])
-    path = mem.save(tmp_path / "memory")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["memory.json", "memory.npz"]
-    loaded = CA3Memory.load(path)
-    assert (loaded.n, loaded.m, loaded.tick, loaded.dtype) == (5, 10, mem.tick, "float64")
-    np.testing.assert_array_equal(loaded.weights()["cue_to_content"], mem.weights()["cue_to_content"])
-    assert loaded.execute(FUNCTIONAL[3:]) == mem.execute(FUNCTIONAL[3:])
-
-
-def test_loading_a_corrupt_or_foreign_file_raises_file_format_error(tmp_path):
-    with pytest.raises(FileFormatError, match="no such file"):
-        CA3Memory.load(tmp_path / "absent")
-    (tmp_path / "x.json").write_text('{"schema": "something.else"}')
-    with pytest.raises(FileFormatError, match="not a saved CA3 memory"):
-        CA3Memory.load(tmp_path / "x")
-    mem = CA3Memory(2, 2)
-    path = mem.save(tmp_path / "ok")
-    path.with_suffix(".npz").write_bytes(b"not a zip")
-    with pytest.raises(FileFormatError, match="corrupt"):
-        CA3Memory.load(path)
-
-
 def test_dense_and_event_propagation_give_identical_answers_and_weights():
     dense = CA3Memory(5, 10, propagation="dense", dtype="float64")
     event = CA3Memory(5, 10, propagation="event", dtype="float64")
@@ -124,4 +131,4 @@ def test_recorded_functional_run_through_the_api_reproduces_the_recorded_output(
     mem.execute(list(run.operations))
     out = mem.last_recording.spikes_of("OUT").pairs()
     recorded = {(i, t) for i, t in run.spikes["OUTcue"]} | {(run.n + j, t) for j, t in run.spikes["OUTcont"]}
-    assert out == {s for s in recorded if s[1] < mem.tick}
+    assert out == {s for s in recorded if s[1] < mem.last_recording.stop_tick}

@@ -153,3 +153,51 @@ def test_model_file_builds_the_memory_network_for_the_command_line():
     assert model.dt == 1.0 and model.duration == 90.0
     assert tuple(p.name for p in model.network.projections) == PROJECTION_NAMES
     assert sum(p.size for p in model.network.populations) == 86
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("dt_ms = 1.0", 'dt_ms = "1.0"', "dt_ms = '1.0' must be a finite number"),
+        ("dt_ms = 1.0", "dt_ms = nan", "dt_ms = nan must be a finite number"),
+        ("ContCue-ContCond = { weight = 9.0, delay = 1.0 }", "ContCue-ContCond = { weight = -9.0, delay = 1.0 }",
+         "ContCue-ContCond: weight = -9 nA must be >= 0"),
+        ("ContCue-ContCond = { weight = 9.0, delay = 1.0 }", "ContCue-ContCond = { weight = 9.0, delay = 0.0 }",
+         "delay = 0 ms must be > 0"),
+        ("ContCue-ContCond = { weight = 9.0, delay = 1.0 }",
+         "ContCue-ContCond = { weight = 9.0, delay = 1.0, gain = 2 }",
+         "give weight \\(or weight_per_bit\\) and delay, nothing else"),
+        ('scheme = "spinnaker"', 'scheme = "euler"', "scheme = 'euler'"),
+        ('rule = "ca3_pair"', 'rule = "hebb"', "rule = 'hebb'; allowed: ca3_pair, stdp"),
+        ("tau_plus = 1.5", "tau_plus = inf", "tau_plus = inf must be a finite number"),
+        ("tau_plus = 1.5", 'tau_plus = "1.5"', "tau_plus = '1.5' must be a finite number"),
+        ("v_thresh = -57.5", 'v_thresh = "-57.5"', "v_thresh = '-57.5' must be a finite number"),
+        ("spacing_after_store_ms = 7.0", "spacing_after_store_ms = 0.0", "spacing_after_store_ms = 0.0 must be"),
+        ('recall_by_address = { cue = [0.0] }', 'recall_by_address = { cue = [-1.0] }', "offsets must be >= 0 ms"),
+        ("content_delay = 4.0", "content_delay = true", "content_delay = True must be a finite number"),
+    ],
+)  # fmt: skip
+def test_parameter_files_are_checked_strictly_naming_table_and_key(tmp_path, old, new, message):
+    text = (load_params.__globals__["MODELS_DIR"] / "ca3_spinnaker.toml").read_text()
+    assert old in text
+    (tmp_path / "ca3_edited.toml").write_text(text.replace(old, new, 1))
+    with pytest.raises(ValidationError, match=message):
+        load_params("edited", tmp_path)
+
+
+def test_population_cells_must_name_defined_neuron_sets(tmp_path):
+    text = (load_params.__globals__["MODELS_DIR"] / "ca3_portable.toml").read_text()
+    (tmp_path / "ca3_edited.toml").write_text(text.replace('CueCont = "address"', 'CueCont = "slow"'))
+    with pytest.raises(ValidationError, match="CueCont uses neuron set 'slow', which \\[cells\\] does not define"):
+        load_params("edited", tmp_path)
+
+
+def test_every_shipped_parameter_set_round_trips_through_its_dict():
+    for name in ("spinnaker", "amplitude36", "fullrate", "portable"):
+        params = load_params(name)
+        assert type(params).from_dict(params.to_dict()) == params
+
+
+def test_a_network_too_large_for_the_machine_is_refused_before_its_synapses_exist():
+    with pytest.raises(ValidationError, match="n = 100000000 addresses .* would need about"):
+        build_network(10**8, 10)

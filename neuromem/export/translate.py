@@ -45,7 +45,7 @@ tau_refrac added (steps)    0              1              0
 source time offset (steps)  +2             0              0
 spike label offset (steps)  +2             0              0
 STDP pre event at           emission       arrival        emission
-STDP weight delivered       before update  after update   before update
+STDP weight delivered       after update   after update   before update
 STDP weight rules           add., mult.    additive only  add., mult.
 ==========================  =============  =============  ====================
 
@@ -89,6 +89,13 @@ emission and the post spike is seen ``d`` later, so their pair interval is
 ``t_post - t_pre_emission + d`` where neuromem's is ``t_post - t_pre_emission - d``:
 a shift of ``2 d`` in every pair (``exp(-2 d / tau)`` in each pair term;
 1 % for d = 0.1 ms and tau = 20 ms).
+
+STDP weight delivered: a pre spike's own depression is applied before its
+weight is delivered by NEST (``stdp_synapse`` updates at the pre spike, then
+sends) and by pyNN.brian2 (``on_pre`` updates the weight, then adds it);
+neuromem delivers the weight the synapse had when the spike arrives, then
+updates it. A spike that depresses a potentiated synapse therefore still
+transmits its old weight here and not on those two simulators.
 """
 
 from __future__ import annotations
@@ -194,7 +201,7 @@ TARGETS = {
         source_offset_steps=2,
         label_offset_steps=2,
         timing_rules=("all_to_all",),
-        weight_before_update=True,
+        weight_before_update=False,
         setup={"spike_precision": "on_grid", "verbosity": "error"},
         warmup_steps=1,
         current_offset_steps=1,

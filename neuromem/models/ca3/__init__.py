@@ -8,10 +8,14 @@ plasticity rule R* on two plastic all-to-all projections (spec ``ca3.md``).
 
 Modules, one job each:
 
-- :mod:`~neuromem.models.ca3.params`    parameter sets from ``models/ca3_*.toml``
-- :mod:`~neuromem.models.ca3.network`   the network description (3n + 4m + 1 neurons + harness)
+- :mod:`~neuromem.models.ca3.params`    parameter sets from ``models/ca3_*.toml`` (``tables``: their rule tables)
+- :mod:`~neuromem.models.ca3.timing`    input offsets, answer windows and spacing of the operations
+- :mod:`~neuromem.models.ca3.network`   the network description (3n + 4m + 1 neurons + harness), sizes
 - :mod:`~neuromem.models.ca3.protocol`  operations -> input spikes, output spikes -> answers
-- :mod:`~neuromem.models.ca3.memory`    ``CA3Memory``: store / recall, batched, save / load
+- :mod:`~neuromem.models.ca3.memory`    ``CA3Memory``: store / recall, batched, one timeline (``timeline``: its helpers)
+- :mod:`~neuromem.models.ca3.storage`   ``CA3Memory`` files: one checked ``.npz``
+- :mod:`~neuromem.models.ca3.portable`  the set for NEST and Brian2 through PyNN: derivation and runs
+- :mod:`~neuromem.models.ca3.hippocampus` the other sPyMem memories: CA3 only, DG-CA3-CA1 (two DGs)
 - :mod:`~neuromem.models.ca3.sibling`   the CA3 core of the sibling DG-CA3-CA1 model
 - :mod:`~neuromem.models.ca3.gold`      loaders of the recorded SpiNNaker runs, spike comparison
 - :mod:`~neuromem.models.ca3.replay`    replays of the recorded runs on a backend
@@ -30,34 +34,59 @@ Example
 
 from __future__ import annotations
 
+from neuromem.models.ca3.hippocampus import ARCHITECTURES, build_architecture
 from neuromem.models.ca3.memory import CA3Memory
 from neuromem.models.ca3.network import (
     CONTENT_TO_CUE,
     CUE_TO_CONTENT,
     NEURON_SETS,
+    Structure,
     build_network,
+    estimate_bytes,
     internal_synapse_count,
     population_sizes,
+    structure,
 )
 from neuromem.models.ca3.params import CA3Params, load_params
-from neuromem.models.ca3.protocol import Answer, Operation, decode, encode, ideal_answers, place
+from neuromem.models.ca3.protocol import (
+    Answer,
+    Echo,
+    Operation,
+    decode,
+    encode,
+    ideal_answers,
+    place,
+    schedule,
+    wrong_answers,
+)
 from neuromem.models.ca3.sibling import build_sibling_network
+from neuromem.models.ca3.timing import KINDS, Timing
 
 __all__ = [
+    "ARCHITECTURES",
     "CONTENT_TO_CUE",
     "CUE_TO_CONTENT",
+    "KINDS",
     "NEURON_SETS",
     "Answer",
     "CA3Memory",
     "CA3Params",
+    "Echo",
     "Operation",
+    "Structure",
+    "Timing",
+    "build_architecture",
     "build_network",
     "build_sibling_network",
     "decode",
     "encode",
+    "estimate_bytes",
     "ideal_answers",
     "internal_synapse_count",
     "load_params",
     "place",
     "population_sizes",
+    "schedule",
+    "structure",
+    "wrong_answers",
 ]

@@ -35,12 +35,12 @@ def run_published(
     """Run one published experiment on torch; write figures into ``out`` and return its metrics."""
     params = params if params is not None else load_params()
     out.mkdir(parents=True, exist_ok=True)
-    net = build_network(n, m, params, inputs=encode(operations, n, m, params.write_hold_ticks, params.dt_ms))
+    net = build_network(n, m, params, inputs=encode(operations, n, m, params.timing, params.dt_ms))
     net = net.with_probes(*net.probes, *(Probe(p, "weight", params.dt_ms) for p in (CUE_TO_CONTENT, CONTENT_TO_CUE)))
     started = time.perf_counter()
     recording = build(net, "torch", dt=params.dt_ms, dtype="float32").run(sim_time * params.dt_ms)
     seconds = time.perf_counter() - started
-    got = decode(operations, recording.spikes_of("OUT"), n)
+    got = decode(operations, recording.spikes_of("OUT"), n, timing=params.timing, dt=params.dt_ms)
     expected, _ = ideal_answers(operations)
     metrics: dict[str, object] = {
         "experiment": name,
@@ -90,7 +90,7 @@ def _weights(
     """Weight figures before the last write and at the end; margins of stored against other weights."""
     ticks, c2c = recording.weights[CUE_TO_CONTENT]
     _, k2c = recording.weights[CONTENT_TO_CUE]
-    writes = [op.t0 for op in operations if op.kind == "write"]
+    writes = [op.t0 for op in operations if op.kind == "store"]
     before_index = max(int(np.searchsorted(ticks, writes[-1])) - 1, 0) if writes else 0
 
     def at(index: int) -> dict[str, np.ndarray]:
@@ -119,14 +119,14 @@ def brian2_answers(
 ) -> dict[str, object]:
     """Answers on the Brian2 backend, where it exists and supports the model; else the reason it was skipped."""
     params = params if params is not None else load_params()
-    net = build_network(n, m, params, inputs=encode(operations, n, m, params.write_hold_ticks, params.dt_ms))
+    net = build_network(n, m, params, inputs=encode(operations, n, m, params.timing, params.dt_ms))
     try:
         recording = build(net, "brian2", dt=params.dt_ms).run(sim_time * params.dt_ms)
     except NeuromemError as error:
         return {"brian2": f"skipped: {error}"}
     except Exception as error:  # the backend is optional: report what went wrong instead of stopping
         return {"brian2": f"failed: {type(error).__name__}: {error}"}
-    got = decode(operations, recording.spikes_of("OUT"), n)
+    got = decode(operations, recording.spikes_of("OUT"), n, timing=params.timing, dt=params.dt_ms)
     expected, _ = ideal_answers(operations)
     return {"brian2_answers_correct": int(sum(a == e for a, e in zip(got, expected, strict=True)))}
 

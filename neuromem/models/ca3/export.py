@@ -8,7 +8,8 @@ same populations and synapses under the exact scheme and replaces R* by the
 rule's ``published`` configuration (pair rule, tau 3 ms, A 6, additive,
 w_max 6 nA; sections 1.5.1 and 7.3). The spec predicts that this does not
 reproduce the SpiNNaker recordings (sections 1.3 and 1.5.3); this module
-measures by how much.
+measures by how much. The set re-derived for NEST and Brian2, which answers
+every recorded operation there, is :mod:`neuromem.models.ca3.portable`.
 
 * **Spikes against the gold** (:func:`~neuromem.models.ca3.gold.compare`): per
   population, recorded spikes simulated at the same (neuron, tick)
@@ -64,7 +65,9 @@ from neuromem.models.ca3.network import (
     population_sizes,
 )
 from neuromem.models.ca3.params import CA3Params, load_params
-from neuromem.models.ca3.protocol import ANSWER_SPAN, Operation, decode, encode, ideal_answers, place
+from neuromem.models.ca3.plots import label
+from neuromem.models.ca3.protocol import Operation, decode, encode, ideal_answers, place
+from neuromem.models.ca3.timing import Timing
 from neuromem.record import Recording, SpikeTrains
 from neuromem.spec import Network, Probe
 
@@ -111,7 +114,7 @@ class ExperimentSetup:
         if self.run is not None:
             inputs = self.run.inputs(0, self.n + self.m, params.dt_ms)
         else:
-            inputs = encode(self.operations, self.n, self.m, params.write_hold_ticks, params.dt_ms)
+            inputs = encode(self.operations, self.n, self.m, params.timing, params.dt_ms)
         net = build_network(self.n, self.m, params, inputs=inputs, name=f"ca3_{self.name}")
         if final_weights:
             net = net.with_probes(*net.probes, Probe(CUE_TO_CONTENT, "weight"), Probe(CONTENT_TO_CUE, "weight"))
@@ -169,12 +172,19 @@ def gold_comparison(run: RecordedRun, spikes: Spikes, max_lag: int = MAX_LAG) ->
     }
 
 
-def answer_score(operations: Sequence[Operation], out: SpikeTrains, n: int, lag: int = 0) -> dict[str, object]:
-    """Operations answered as a perfect memory would, reading ``OUT`` ``lag`` ticks later than the protocol."""
+def answer_score(
+    operations: Sequence[Operation],
+    out: SpikeTrains,
+    n: int,
+    lag: int = 0,
+    timing: Timing | None = None,
+    dt: float = 1.0,
+) -> dict[str, object]:
+    """Operations answered as a perfect memory would, reading ``OUT`` ``lag`` ticks later than the timing says."""
     shifted = SpikeTrains.from_arrays(out.trial, out.neuron, out.tick - lag)
-    got = decode(list(operations), shifted, n)
+    got = decode(list(operations), shifted, n, timing=timing or Timing.paper(), dt=dt)
     expected, _ = ideal_answers(list(operations))
-    wrong = [_label(e.operation) for a, e in zip(got, expected, strict=True) if a != e]
+    wrong = [f"{label(e.operation)}@{e.operation.t0}" for a, e in zip(got, expected, strict=True) if a != e]
     return {"correct": len(expected) - len(wrong), "operations": len(expected), "wrong": wrong}
 
 
@@ -233,8 +243,10 @@ def run_target(
         "target": target,
         "duration_ms": duration,
         "spikes_simulated": {name: len(s) for name, s in spikes.items()},
-        "answers": answer_score(_answered(setup.operations, steps), out, setup.n),
-        "answers_out_lag": answer_score(_answered(setup.operations, steps, OUT_LAG), out, setup.n, OUT_LAG),
+        "answers": answer_score(_answered(setup.operations, steps, params.timing), out, setup.n),
+        "answers_out_lag": answer_score(
+            _answered(setup.operations, steps, params.timing, OUT_LAG), out, setup.n, OUT_LAG
+        ),
         "weights": weight_margins(recording, setup.operations, setup.n, setup.m),
         "warnings": sorted({str(w.message) for w in caught if issubclass(w.category, ExportWarning)}),
         "seconds": round(seconds, 2),
@@ -259,8 +271,8 @@ def mapping_report(n: int, m: int, params: CA3Params | None = None, duration_ms:
     if scenario is not None:
         operations = getattr(scenarios, scenario)()
     else:
-        operations = place([Operation.write(a, (a % m,)) for a in range(n)])
-    net = build_network(n, m, params, inputs=encode(operations, n, m, params.write_hold_ticks, params.dt_ms))
+        operations = place([Operation.store(a, (a % m,)) for a in range(n)])
+    net = build_network(n, m, params, inputs=encode(operations, n, m, params.timing, params.dt_ms))
     recording = build(net, "torch", dt=params.dt_ms, dtype="float32").run(duration_ms)
     sizes = population_sizes(n, m)
     rates = {name: len(recording.spikes_of(name)) / sizes[name] / (duration_ms / 1000.0) for name in (*INTERNAL, "OUT")}
@@ -309,22 +321,12 @@ def export_report(
     return report
 
 
-def _answered(operations: Sequence[Operation], steps: int, lag: int = 0) -> list[Operation]:
-    """The operations whose last answer tick, ``lag`` ticks late, falls inside a run of ``steps`` ticks."""
-    return [op for op in operations if int(op.t0) + ANSWER_SPAN[op.kind] + lag <= steps]  # type: ignore[arg-type]
+def _answered(operations: Sequence[Operation], steps: int, timing: Timing, lag: int = 0) -> list[Operation]:
+    """The operations whose last answer tick, ``lag`` ticks late, falls inside a run of ``steps`` ticks (dt = 1 ms)."""
+    return [op for op in operations if int(op.t0) + timing.span(op.kind) + lag <= steps]  # type: ignore[arg-type]
 
 
 def _truncate(run: RecordedRun, steps: int) -> RecordedRun:
     """``run`` restricted to ticks before ``steps``."""
     spikes = {name: {(i, t) for i, t in pairs if t < steps} for name, pairs in run.spikes.items()}
     return replace(run, sim_time=steps, spikes=spikes)
-
-
-def _label(op: Operation) -> str:
-    """``W3:1,4`` (write), ``A3`` (recall by address), ``C:6`` (recall by content), with t0."""
-    bits = ",".join(map(str, op.content))
-    if op.kind == "write":
-        text = f"W{op.address}:{bits}"
-    else:
-        text = f"A{op.address}" if op.kind == "recall_cue" else f"C:{bits}"
-    return f"{text}@{op.t0}"

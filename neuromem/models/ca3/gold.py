@@ -26,6 +26,7 @@ import numpy as np
 
 from neuromem.errors import FileFormatError, ValidationError
 from neuromem.models.ca3.protocol import Operation
+from neuromem.models.ca3.timing import LEGACY_KINDS
 from neuromem.resources import resource_path
 from neuromem.spec import SpikeSourceArray
 
@@ -103,7 +104,8 @@ def load_run(name: str, folder: str | Path | None = None) -> RecordedRun:
         sibling = name in SIBLING_RUNS
         operations = tuple(
             Operation(
-                kind=op["kind"],
+                # The protocol files keep the recordings' names (write, recall_cue, recall_content).
+                kind=LEGACY_KINDS.get(op["kind"], op["kind"]),
                 t0=int(op["t0"]),
                 address=op.get("cue_neuron") if sibling else op["cue"],
                 content=tuple(op["content"]),

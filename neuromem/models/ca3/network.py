@@ -20,11 +20,13 @@ population       size    set   role
 ===============  ======  ====  =====================================================
 
 The two plastic all-to-all projections ``CueCue-ContCue`` and
-``ContCont-CueCont`` follow rule R* (:class:`~neuromem.spec.CA3PairRule`),
-start at 0 nA and have a delay of 1 ms. The two lateral inhibitions scale with
-the memory width: ``6 m`` nA. The scheme is ``"spinnaker"`` and the time step
-must be 1 ms: under exact integration of the continuous equations the gates
-fail (section 1.3).
+``ContCont-CueCont`` follow the parameter set's rule (rule R*,
+:class:`~neuromem.spec.CA3PairRule`, in the paper's set), start at 0 nA and
+have one delay each. The two lateral inhibitions scale with the memory width:
+``6 m`` nA in the paper's set. The paper's set is defined for the
+``"spinnaker"`` scheme at dt = 1 ms (under exact integration of the continuous
+equations its gates fail, section 1.3); ``models/ca3_portable.toml`` is the
+same network re-derived for the ``"exact"`` scheme.
 
 Counts (section 1.6): internal synapses ``3nm + 2n(n-1) + 3n + 6m``, of which
 ``2nm`` plastic; the harness adds ``2(n + m)``.
@@ -38,10 +40,13 @@ Example
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from neuromem.errors import ValidationError
-from neuromem.models.ca3.params import CA3Params, load_params
+from neuromem.limits import check_memory
+from neuromem.models.ca3.params import PAPER_CELLS, CA3Params, load_params
 from neuromem.spec import (
     AllToAll,
     Connector,
@@ -55,12 +60,8 @@ from neuromem.spec import (
     checks,
 )
 
-#: Neuron set of every internal population and of the harness output.
-NEURON_SETS = {
-    "A": ("CueCue", "ContCue", "ContCont", "MergeCue", "MergeCont"),
-    "B": ("CueCont", "ContCond", "ContCondInt"),
-    "O": ("OUT",),
-}
+#: The paper's neuron set of every internal population and of the harness output.
+NEURON_SETS = {key: tuple(p for p, k in PAPER_CELLS.items() if k == key) for key in ("A", "B", "O")}
 #: Internal populations, in the order of the recorded spike tables.
 INTERNAL = ("CueCue", "ContCue", "ContCond", "ContCondInt", "CueCont", "ContCont", "MergeCue", "MergeCont")
 #: The two plastic projections: address -> content and content -> address.
@@ -135,11 +136,11 @@ def build_network(
     """
     n = checks.count("CA3 network", "n", n)
     m = checks.count("CA3 network", "m", m)
+    check_size("CA3 network", n, m)
     params = load_params(params) if isinstance(params, str) else (params or load_params())
     sizes = population_sizes(n, m, harness)
-    cell_set = {pop: key for key, pops in NEURON_SETS.items() for pop in pops}
     names = (*INTERNAL, "OUT") if harness else INTERNAL
-    populations = [Population(pop, params.cells[cell_set[pop]], sizes[pop]) for pop in names]
+    populations = [Population(pop, params.cell_of(pop), sizes[pop]) for pop in names]
     if harness:
         source = inputs if inputs is not None else SpikeSourceArray(n + m)
         if source.size != n + m:
@@ -168,7 +169,7 @@ def build_network(
         populations=tuple(populations),
         projections=tuple(projections),
         probes=tuple(Probe(pop, "spikes") for pop in recorded),
-        scheme="spinnaker",
+        scheme=params.scheme,
         required_dt=params.dt_ms,
         name=name,
     )
@@ -177,6 +178,89 @@ def build_network(
 def internal_synapse_count(n: int, m: int) -> int:
     """Synapses without the harness: ``3nm + 2n(n-1) + 3n + 6m`` (spec section 1.6)."""
     return 3 * n * m + 2 * n * (n - 1) + 3 * n + 6 * m
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Size of a CA3 memory of n addresses and m bits (spec section 1.6).
+
+    Attributes
+    ----------
+    neurons : int
+        LIF neurons of the memory, ``3n + 4m + 1``.
+    synapses : int
+        Its synapses, ``3nm + 2n(n-1) + 3n + 6m``.
+    plastic_synapses : int
+        Of which plastic, ``2nm``.
+    harness_neurons, harness_synapses : int
+        The test harness: ``IN`` and ``OUT`` (n + m each; ``IN`` are spike
+        sources) and their four one-to-one projections, ``2(n + m)``.
+    populations : dict
+        Population -> neurons (harness included).
+    projections : dict
+        Projection -> synapses (harness included).
+    """
+
+    neurons: int
+    synapses: int
+    plastic_synapses: int
+    harness_neurons: int
+    harness_synapses: int
+    populations: dict[str, int]
+    projections: dict[str, int]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def structure(n: int, m: int) -> Structure:
+    """Neuron and synapse counts of the memory and its harness, without building anything."""
+    n = checks.count("CA3 structure", "n", n)
+    m = checks.count("CA3 structure", "m", m)
+    sizes = population_sizes(n, m, harness=True)
+    counts = {}
+    for key, pre, post, kind, _ in _WIRING:
+        if kind == "one":
+            counts[key] = sizes[pre]
+        elif kind == "all":
+            counts[key] = sizes[pre] * sizes[post]
+        elif kind == "all_but_self":
+            counts[key] = sizes[pre] * (sizes[post] - 1)
+        else:
+            counts[key] = n if kind in ("in_cue", "out_cue") else m
+    internal = {k: v for k, v in counts.items() if k not in HARNESS_PROJECTIONS}
+    return Structure(
+        neurons=sum(sizes[p] for p in INTERNAL),
+        synapses=sum(internal.values()),
+        plastic_synapses=sum(counts[k] for k in PLASTIC),
+        harness_neurons=sizes["IN"] + sizes["OUT"],
+        harness_synapses=sum(counts[k] for k in HARNESS_PROJECTIONS),
+        populations=sizes,
+        projections=counts,
+    )
+
+
+#: Peak bytes per synapse while a memory is built on the torch engine: the cached connection list
+#: (int64 pre and post, float64 weight and delay), the merged arrays the engine sorts, and the
+#: engine's own indices and weights. Measured: 113-120 B per synapse for n = 512 .. 2,048, m = 16.
+BYTES_PER_SYNAPSE = 120
+#: Bytes per neuron and trial of the engine's state (membrane, currents, refractory, input ring buffer).
+BYTES_PER_NEURON_AND_TRIAL = 64
+
+
+def estimate_bytes(n: int, m: int, batch_size: int = 1) -> int:
+    """Peak memory (bytes) to build and run a CA3 memory of n addresses and m bits, ``batch_size`` of them."""
+    counts = structure(n, m)
+    per_trial = 8 * counts.plastic_synapses + BYTES_PER_NEURON_AND_TRIAL * (counts.neurons + counts.harness_neurons)
+    return BYTES_PER_SYNAPSE * (counts.synapses + counts.harness_synapses) + batch_size * per_trial
+
+
+def check_size(owner: str, n: int, m: int, batch_size: int = 1) -> None:
+    """Refuse, before anything is allocated, a memory whose estimate exceeds the memory budget."""
+    check_memory(
+        owner,
+        f"n = {n} addresses of m = {m} bits ({batch_size} in a batch; 2n(n-1) + 3nm + ... synapses)",
+        estimate_bytes(n, m, batch_size),
+    )
 
 
 def _connector(kind: str, n: int, m: int) -> Connector:
@@ -203,7 +287,7 @@ def _initial(weights: np.ndarray | None, shape: tuple[int, int], field: str, par
     array = np.asarray(weights, dtype=np.float64)
     if array.shape != shape:
         raise ValidationError(f"CA3 network: {field} has shape {array.shape}; expected {shape}")
-    rule = params.rule
-    if not np.all(np.isfinite(array)) or array.min() < rule.w_min or array.max() > rule.w_max:
-        raise ValidationError(f"CA3 network: {field} must hold finite weights in [{rule.w_min:g}, {rule.w_max:g}] nA")
+    w_min, w_max = params.rule.w_min, params.rule.w_max
+    if not np.all(np.isfinite(array)) or array.min() < w_min or array.max() > w_max:
+        raise ValidationError(f"CA3 network: {field} must hold finite weights in [{w_min:g}, {w_max:g}] nA")
     return array.ravel().copy()

@@ -1,12 +1,21 @@
 """Parameter sets of the CA3 memory, stored as TOML data in the repository's ``models/`` folder.
 
-``models/ca3_spinnaker.toml`` holds the published network (neuron sets A, B and
-O, the weights and delays of the 18 projections, spec ``ca3.md`` sections 1.2
-and 1.4), the calibrated plasticity rule R* (tau 1.5 ms, 12 nA, section 1.5.4)
-with the published STDP configuration kept for export, and the operation
-timing (3-tick write hold, 7/6 ms spacing, section 2.4).
-``models/ca3_amplitude36.toml`` extends it with R* at the paper's amplitude
-(tau 1 ms, 36 nA).
+* ``models/ca3_spinnaker.toml``: the published network (neuron sets A, B and
+  O, the weights and delays of the 18 projections, spec ``ca3.md`` sections
+  1.2 and 1.4) under the ``"spinnaker"`` scheme at dt = 1 ms, the calibrated
+  plasticity rule R* (tau 1.5 ms, 12 nA, section 1.5.4) with the published
+  STDP configuration kept for export, and the operation timing (3-tick store
+  hold, 7/6 ms spacing, section 2.4).
+* ``models/ca3_amplitude36.toml``: R* at the paper's amplitude (tau 1 ms, 36 nA).
+* ``models/ca3_fullrate.toml``: the variant exact at full operation rate.
+* ``models/ca3_portable.toml``: the same network re-derived for the
+  ``"exact"`` scheme with PyNN's STDP, for NEST and Brian2 through PyNN.
+
+A set may map populations to its own neuron sets (``[populations]``), choose
+the scheme (``scheme``), the rule (``[plasticity] rule = "ca3_pair"`` or
+``"stdp"``) and the operation timing (``[protocol]``, see
+:class:`~neuromem.models.ca3.timing.Timing`). Everything is checked when read:
+a bad entry raises ValidationError naming the file, table, key and what is allowed.
 
 Example
 -------
@@ -19,10 +28,14 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from pathlib import Path
 
 from neuromem.errors import FileFormatError, ValidationError
-from neuromem.spec import STDP, AdditiveWeightDependence, CA3PairRule, LIFCurrExp, SpikePairRule
+from neuromem.models.ca3.tables import number, read_rule, read_sibling, rule_table
+from neuromem.models.ca3.timing import Timing
+from neuromem.spec import STDP, CA3PairRule, LIFCurrExp
+from neuromem.spec.schemes import SCHEMES
 
 MODELS_DIR = Path(__file__).resolve().parents[3] / "models"
 
@@ -47,7 +60,20 @@ PROJECTION_NAMES = (
     "MergeCue-OUT",
     "MergeCont-OUT",
 )
-CELL_SETS = ("A", "B", "O")
+#: The paper's neuron set of every population (spec section 1.2); a set may assign others.
+PAPER_CELLS = {
+    "CueCue": "A",
+    "ContCue": "A",
+    "ContCont": "A",
+    "MergeCue": "A",
+    "MergeCont": "A",
+    "CueCont": "B",
+    "ContCond": "B",
+    "ContCondInt": "B",
+    "OUT": "O",
+}
+TOP_LEVEL_KEYS = ("name", "dt_ms", "scheme", "extends", "protocol", "cells", "populations", "projections")
+TOP_LEVEL_KEYS += ("plasticity", "sibling")
 
 
 @dataclass(frozen=True)
@@ -57,9 +83,9 @@ class SynapseParams:
     Attributes
     ----------
     weight : float
-        Weight (nA), or weight per content bit when ``per_bit`` (multiplied by m).
+        Weight (nA, >= 0), or weight per content bit when ``per_bit`` (multiplied by m).
     delay : float
-        Delay (ms).
+        Delay (ms, > 0).
     per_bit : bool
         The weight scales with the memory width m.
     """
@@ -67,6 +93,10 @@ class SynapseParams:
     weight: float
     delay: float
     per_bit: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weight", number(self.weight, "SynapseParams: weight", "nA", 0.0))
+        object.__setattr__(self, "delay", number(self.delay, "SynapseParams: delay", "ms", 0.0, strict=True))
 
     def weight_for(self, m: int) -> float:
         """The weight (nA) in a memory of width ``m``."""
@@ -82,17 +112,19 @@ class CA3Params:
     name : str
         Name of the set (``models/ca3_<name>.toml``).
     dt_ms : float
-        The time step the model is defined for (1 ms).
+        The time step the set is defined for (ms).
     cells : dict
-        Neuron sets ``"A"``, ``"B"``, ``"O"`` as :class:`LIFCurrExp`.
+        Neuron sets by key (the paper's ``"A"``, ``"B"``, ``"O"``) as :class:`LIFCurrExp`.
     synapses : dict
         :class:`SynapseParams` by projection name (:data:`PROJECTION_NAMES`).
-    rule : CA3PairRule
-        The plasticity of the two plastic projections, with ``published`` set.
-    write_hold_ticks : int
-        Consecutive input ticks of a write (3).
-    spacing_after_write_ms, spacing_after_recall_ms : float
-        Minimum time from an operation's start to the next one's (7 and 6 ms).
+    rule : CA3PairRule or STDP
+        The plasticity of the two plastic projections.
+    timing : Timing
+        Input offsets, answer windows and minimum spacing of the operations.
+    scheme : {"spinnaker", "exact"}
+        The integration scheme the set is defined for.
+    populations : dict
+        Population -> key of its neuron set (default :data:`PAPER_CELLS`).
     sibling : dict
         CA3 core of the sibling DG-CA3-CA1 model: ``content_cell``,
         ``content_weight`` (nA), ``content_delay`` (ms).
@@ -102,20 +134,78 @@ class CA3Params:
     dt_ms: float
     cells: dict[str, LIFCurrExp]
     synapses: dict[str, SynapseParams]
-    rule: CA3PairRule
-    write_hold_ticks: int = 3
-    spacing_after_write_ms: float = 7.0
-    spacing_after_recall_ms: float = 6.0
+    rule: CA3PairRule | STDP
+    timing: Timing = field(default_factory=Timing.paper)
+    scheme: str = "spinnaker"
+    populations: dict[str, str] = field(default_factory=lambda: dict(PAPER_CELLS))
     sibling: dict[str, float | str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        where = f"CA3 parameter set {self.name!r}"
+        object.__setattr__(self, "dt_ms", number(self.dt_ms, f"{where}: dt_ms", "ms", 0.0, strict=True))
+        if self.scheme not in SCHEMES:
+            raise ValidationError(f"{where}: scheme = {self.scheme!r}; allowed: {', '.join(SCHEMES)}")
+        if not isinstance(self.rule, (CA3PairRule, STDP)):
+            raise ValidationError(f"{where}: rule must be a CA3PairRule or an STDP, got {type(self.rule).__name__}")
+        missing = sorted(set(PROJECTION_NAMES) - set(self.synapses))
+        if missing:
+            raise ValidationError(f"{where}: projections {missing} have no weight and delay")
+        unknown = sorted(set(self.populations) - set(PAPER_CELLS))
+        if unknown:
+            raise ValidationError(f"{where} [populations]: unknown populations {unknown}; known: {sorted(PAPER_CELLS)}")
+        populations = {**PAPER_CELLS, **self.populations}
+        for population, key in populations.items():
+            if key not in self.cells:
+                raise ValidationError(
+                    f"{where} [populations]: {population} uses neuron set {key!r}, which [cells] does not define"
+                    f" (defined: {sorted(self.cells)})"
+                )
+        object.__setattr__(self, "populations", populations)
+
+    # Parameter sets hold dicts: equal sets compare equal but are not hashable.
+    __hash__ = None  # type: ignore[assignment]
+
+    def cell_of(self, population: str) -> LIFCurrExp:
+        """The neuron parameters of ``population``."""
+        return self.cells[self.populations[population]]
+
+    @property
+    def spacing_after_store_ms(self) -> float:
+        """Minimum time (ms) from a store's start to the next operation's start."""
+        return self.timing.spacing_after_store_ms
+
+    @property
+    def spacing_after_recall_ms(self) -> float:
+        """Minimum time (ms) from a recall's start to the next operation's start."""
+        return self.timing.spacing_after_recall_ms
+
+    @property
+    def w_max(self) -> float:
+        """Upper bound of the plastic weights (nA)."""
+        return float(self.rule.w_max)
 
     @classmethod
     def from_dict(cls, data: dict[str, object], where: str = "CA3 parameters") -> CA3Params:
         """Build from the TOML tables; raises ValidationError naming the missing or bad entry."""
+        if not isinstance(data, dict):
+            raise ValidationError(f"{where}: must be a table")
+        unknown = sorted(set(data) - set(TOP_LEVEL_KEYS))
+        if unknown:
+            raise ValidationError(f"{where}: unknown keys {unknown}; allowed: {', '.join(TOP_LEVEL_KEYS)}")
+        name = data.get("name", "custom")
+        if not isinstance(name, str) or not name.replace("_", "").isalnum():
+            raise ValidationError(f"{where}: name = {name!r} may hold only letters, digits and '_'")
         try:
-            cells_data = _table(data, "cells", where)
             cells = {}
-            for key in CELL_SETS:
-                cells[key] = LIFCurrExp(**_table(cells_data, key, f"{where} [cells]"))
+            for key, entry in _table(data, "cells", where).items():
+                if not isinstance(entry, dict):
+                    raise ValidationError(f"{where} [cells.{key}]: must be a table of neuron parameters")
+                for parameter, value in entry.items():
+                    number(value, f"{where} [cells.{key}] {parameter}")
+                try:
+                    cells[str(key)] = LIFCurrExp(**entry)
+                except ValidationError as error:
+                    raise ValidationError(f"{where} [cells.{key}]: {error}") from None
             projections = _table(data, "projections", where)
             unknown = sorted(set(projections) - set(PROJECTION_NAMES))
             if unknown:
@@ -123,25 +213,31 @@ class CA3Params:
             synapses = {}
             for key in PROJECTION_NAMES:
                 entry = _table(projections, key, f"{where} [projections]")
+                extra = sorted(set(entry) - {"weight", "weight_per_bit", "delay"})
+                if extra or ("weight" in entry) == ("weight_per_bit" in entry) or "delay" not in entry:
+                    raise ValidationError(
+                        f"{where} [projections] {key}: give weight (or weight_per_bit) and delay, nothing else;"
+                        f" got {sorted(entry)}"
+                    )
                 per_bit = "weight_per_bit" in entry
-                weight = entry.get("weight_per_bit" if per_bit else "weight")
-                if weight is None or "delay" not in entry:
-                    raise ValidationError(f"{where}: projection {key!r} needs weight (or weight_per_bit) and delay")
-                synapses[key] = SynapseParams(float(weight), float(entry["delay"]), per_bit)
-            plastic = dict(_table(data, "plasticity", where))
-            published = plastic.pop("published", None)
-            rule = CA3PairRule(**plastic, published=_published(published, where) if published else None)
-            protocol = _table(data, "protocol", where)
+                weight = number(
+                    entry["weight_per_bit" if per_bit else "weight"], f"{where} [projections] {key}: weight", "nA", 0.0
+                )
+                delay = number(entry["delay"], f"{where} [projections] {key}: delay", "ms", 0.0, strict=True)
+                synapses[key] = SynapseParams(weight, delay, per_bit)
+            populations = data.get("populations", {})
+            if not isinstance(populations, dict) or not all(isinstance(v, str) for v in populations.values()):
+                raise ValidationError(f"{where} [populations]: must map population names to neuron-set keys")
             return cls(
-                name=str(data.get("name", "custom")),
-                dt_ms=float(data.get("dt_ms", 1.0)),  # type: ignore[arg-type]
+                name=name,
+                dt_ms=number(data.get("dt_ms", 1.0), f"{where}: dt_ms", "ms", 0.0, strict=True),
                 cells=cells,
                 synapses=synapses,
-                rule=rule,
-                write_hold_ticks=int(protocol.get("write_hold_ticks", 3)),
-                spacing_after_write_ms=float(protocol.get("spacing_after_write_ms", 7.0)),
-                spacing_after_recall_ms=float(protocol.get("spacing_after_recall_ms", 6.0)),
-                sibling=dict(data.get("sibling", {})),  # type: ignore[call-overload]
+                rule=read_rule(_table(data, "plasticity", where), f"{where} [plasticity]"),
+                timing=Timing.from_dict(_table(data, "protocol", where), f"{where} [protocol]"),
+                scheme=str(data.get("scheme", "spinnaker")),
+                populations=dict(populations),
+                sibling=read_sibling(data.get("sibling", {}), f"{where} [sibling]"),
             )
         except TypeError as error:
             raise ValidationError(f"{where}: {error}") from None
@@ -153,46 +249,25 @@ class CA3Params:
             key: {("weight_per_bit" if s.per_bit else "weight"): s.weight, "delay": s.delay}
             for key, s in self.synapses.items()
         }
-        rule = self.rule
-        plasticity: dict[str, object] = {
-            "tau_plus": rule.tau_plus,
-            "tau_minus": rule.tau_minus,
-            "amplitude_plus": rule.amplitude_plus,
-            "amplitude_minus": rule.amplitude_minus,
-            "w_min": rule.w_min,
-            "w_max": rule.w_max,
-            "pairing": rule.pairing,
-        }
-        if rule.published is not None:
-            timing, bounds = rule.published.timing, rule.published.weight
-            plasticity["published"] = {
-                "tau_plus": timing.tau_plus,
-                "tau_minus": timing.tau_minus,
-                "A_plus": timing.A_plus,
-                "A_minus": timing.A_minus,
-                "w_min": bounds.w_min,
-                "w_max": bounds.w_max,
-                "pairing": timing.pairing,
-            }
         return {
             "name": self.name,
             "dt_ms": self.dt_ms,
-            "protocol": {
-                "write_hold_ticks": self.write_hold_ticks,
-                "spacing_after_write_ms": self.spacing_after_write_ms,
-                "spacing_after_recall_ms": self.spacing_after_recall_ms,
-            },
+            "scheme": self.scheme,
+            "protocol": self.timing.to_dict(),
             "cells": cells,
+            "populations": dict(self.populations),
             "projections": projections,
-            "plasticity": plasticity,
+            "plasticity": rule_table(self.rule),
             "sibling": dict(self.sibling),
         }
 
     def with_rule(self, **changes: float | str) -> CA3Params:
         """A copy whose plasticity rule has ``changes`` (e.g. ``tau_plus=1.0``)."""
-        from dataclasses import replace
+        return dataclass_replace(self, rule=self.rule.replace(**changes))
 
-        return replace(self, rule=self.rule.replace(**changes))
+    def with_timing(self, timing: Timing) -> CA3Params:
+        """A copy with another operation timing."""
+        return dataclass_replace(self, timing=timing)
 
 
 def load_params(name: str = "spinnaker", folder: str | Path | None = None) -> CA3Params:
@@ -201,6 +276,8 @@ def load_params(name: str = "spinnaker", folder: str | Path | None = None) -> CA
     A file may name another set in ``extends``; its tables then override that
     set's entries key by key.
     """
+    if not isinstance(name, str):
+        raise ValidationError(f"load_params: name = {name!r} must be a string")
     return CA3Params.from_dict(_read(name, Path(folder) if folder is not None else MODELS_DIR, ()), f"ca3_{name}")
 
 
@@ -214,12 +291,14 @@ def _read(name: str, folder: Path, seen: tuple[str, ...]) -> dict[str, object]:
         data = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise FileFormatError(f"CA3 parameter set {str(path)!r} is missing") from None
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise FileFormatError(f"CA3 parameter set {str(path)!r} is not valid TOML: {error}") from None
     base = data.pop("extends", None)
     if base is None:
         return data
-    return _merge(_read(str(base), folder, (*seen, name)), data)
+    if not isinstance(base, str):
+        raise ValidationError(f"{path}: extends = {base!r} must name a parameter set")
+    return _merge(_read(base, folder, (*seen, name)), data)
 
 
 def _merge(base: dict[str, object], over: dict[str, object]) -> dict[str, object]:
@@ -236,12 +315,3 @@ def _table(data: object, key: str, where: str) -> dict[str, object]:
     if not isinstance(data, dict) or not isinstance(data.get(key), dict):
         raise ValidationError(f"{where}: table [{key}] is missing")
     return data[key]  # type: ignore[no-any-return]
-
-
-def _published(data: dict[str, object], where: str) -> STDP:
-    data = dict(data)
-    bounds = AdditiveWeightDependence(w_min=float(data.pop("w_min", 0.0)), w_max=float(data.pop("w_max", 6.0)))
-    try:
-        return STDP(SpikePairRule(**data), bounds)  # type: ignore[arg-type]
-    except TypeError as error:
-        raise ValidationError(f"{where} [plasticity.published]: {error}") from None

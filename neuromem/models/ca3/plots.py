@@ -19,11 +19,16 @@ from neuromem.record import Recording  # noqa: E402
 
 
 def label(op: Operation) -> str:
-    """Short label: ``W3:1,4`` (write), ``A3`` (recall by address), ``C:6`` (recall by content)."""
+    """Short label: ``S3:1,4`` (store), ``A3`` (recall by address), ``C:6`` (recall by content)."""
     bits = ",".join(map(str, op.content))
-    if op.kind == "write":
-        return f"W{op.address}:{bits}"
-    return f"A{op.address}" if op.kind == "recall_cue" else f"C:{bits}"
+    if op.kind == "store":
+        return f"S{op.address}:{bits}"
+    return f"A{op.address}" if op.kind == "recall_by_address" else f"C:{bits}"
+
+
+def shown(answer: Answer) -> tuple[set[int], set[int]]:
+    """Addresses and content bits of an answer and its echo together (what ``OUT`` showed)."""
+    return set(answer.addresses) | set(answer.echo.addresses), set(answer.content) | set(answer.echo.content)
 
 
 def raster(recording: Recording, path: str | Path, operations: Sequence[Operation], title: str = "") -> Path:
@@ -62,7 +67,8 @@ def answers(
     """One row per operation, columns = addresses then bits: correct, missing and extra parts of each answer."""
     grid = np.zeros((len(expected), n + m), dtype=np.int64)
     for row, (a, e) in enumerate(zip(got, expected, strict=True)):
-        for offset, got_part, want in ((0, a.addresses, e.addresses), (n, a.content, e.content)):
+        (got_addresses, got_content), (want_addresses, want_content) = shown(a), shown(e)
+        for offset, got_part, want in ((0, got_addresses, want_addresses), (n, got_content, want_content)):
             for i in set(got_part) | set(want):
                 grid[row, offset + i] = 1 if (i in got_part and i in want) else (2 if i in want else 3)
     fig, ax = plt.subplots(figsize=(max(5, 0.12 * (n + m) + 3), max(3, 0.18 * len(expected) + 1.5)))
