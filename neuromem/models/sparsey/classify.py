@@ -28,10 +28,19 @@ from neuromem.models.sparsey.hierarchy import Hierarchy
 from neuromem.models.sparsey.readout import CodeOverlapReadout, code_states
 
 
-def binarise(images: np.ndarray, threshold: float) -> torch.Tensor:
-    """Flattened binary float tensor (N, rows*cols): 1 where grey level > threshold."""
+def binarise(images: np.ndarray, thresholds: float | tuple[float, ...]) -> torch.Tensor:
+    """Binary input vectors (N, rows*cols*C) of grey images (N, rows, cols).
+
+    One threshold gives one channel (1 where grey level > threshold); C
+    thresholds give a thermometer code, channel c of a pixel being 1 where its
+    grey level exceeds threshold c (channels of a pixel adjacent, as
+    :class:`~neuromem.models.sparsey.hierarchy.Hierarchy` expects for an input
+    shape (rows, cols, C)).
+    """
     images = np.asarray(images)
-    return torch.tensor((images > threshold).reshape(images.shape[0], -1).astype(np.float32))
+    levels = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
+    bits = images[..., None] > levels
+    return torch.tensor(bits.reshape(images.shape[0], -1).astype(np.float32))
 
 
 def recognise_codes(net: Hierarchy, x: torch.Tensor, chunk: int = 1000) -> list[torch.Tensor]:
