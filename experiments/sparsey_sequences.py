@@ -1,4 +1,4 @@
-"""Sparsey sequences: H weights chain a learned order of frames; the backoff chain trades order for time-warp robustness.
+"""Sparsey sequences: H weights chain a learned order; the backoff chain trades order for time-warp robustness.
 
 Protocol (after dcc's ``sequence_recognition``, spec sparsey.md sections 1.5 and
 1.2 step 4): an alphabet of 10 random frames (64 bits, 8 active); 3 episodes of

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from neuromem.errors import ValidationError
+from neuromem.limits import check_memory
 from neuromem.models.sparsey.afferent import Afferent
 from neuromem.models.sparsey.layer import FrameResult, MacLayer, code_to_cells
 from neuromem.models.sparsey.params import CSAParams, LevelParams, check_count
@@ -48,6 +49,9 @@ def grid_positions(rows: int, cols: int) -> np.ndarray:
 
 
 def _within(targets: np.ndarray, sources: np.ndarray, radius: float) -> list[np.ndarray]:
+    check_memory(
+        "Hierarchy", f"distances of {len(targets)} macs to {len(sources)} units", 24 * targets.size * len(sources)
+    )
     dist = np.linalg.norm(targets[:, None, :] - sources[None, :, :], axis=-1)
     return [np.nonzero(row <= radius + 1e-12)[0] for row in dist]
 
@@ -127,6 +131,8 @@ class Hierarchy:
         else:
             low = self.levels[i - 1]
             cells = low.Q * low.K
+            slots = sum(len(f) for f in lower_units) * cells
+            check_memory(f"Hierarchy level {i + 1}", f"receptive fields of {slots} cells", 8 * slots)
             fields = [np.concatenate([np.arange(j * cells, (j + 1) * cells) for j in f]) for f in lower_units]
             u = Afferent.from_lists(fields, below.shape[0] * cells, np.array([len(f) * low.Q for f in lower_units]))
         h = d = None

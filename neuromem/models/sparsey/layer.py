@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from neuromem.errors import BackendError, ValidationError
+from neuromem.limits import check_memory
 from neuromem.models.sparsey import backoff, csa
 from neuromem.models.sparsey.afferent import Afferent
 from neuromem.models.sparsey.inputs import as_source
@@ -162,14 +163,13 @@ class MacLayer:
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(self.seed)
         R, M, C = self.replicas, self.n_macs, self.Q * self.K
-        # Each (source, mac) bundle stores Q*K float32 weights: refuse sizes
-        # that cannot be allocated before trying (a corrupt file or a typo).
-        n_weights = R * M * C * sum(aff.width for aff in self.afferents.values())
-        if n_weights > 2**31:
-            raise ValidationError(
-                f"{owner}: {n_weights:.3g} weights (replicas {R} x macs {M} x Q*K {C} x receptive-field slots) "
-                "exceed the limit of 2^31"
-            )
+        # Each (source, mac) bundle stores Q*K float32 weights, plus a float32
+        # mask of allowed weights per mac: refuse sizes that cannot be
+        # allocated before trying (a typo, or a corrupt file).
+        slots = sum(aff.width for aff in self.afferents.values())
+        check_memory(
+            owner, f"weights of {R} replicas x {M} macs x {slots} slots x Q*K = {C}", (R + 1) * M * slots * C * 4
+        )
         self._index = {}
         self._allowed = {}
         self._allowed_count: dict[str, torch.Tensor] = {}
