@@ -38,7 +38,7 @@ from neuromem.models.sparsey.hierarchy import Hierarchy
 from neuromem.models.sparsey.io import load_hierarchy, load_layer, save_hierarchy, save_layer
 from neuromem.models.sparsey.layer import FrameResult, MacLayer, code_to_cells
 from neuromem.models.sparsey.params import CSAParams, LevelParams
-from neuromem.models.sparsey.presets import load_preset
+from neuromem.models.sparsey.presets import NetworkPreset, load_network, load_preset
 
 __all__ = [
     "Afferent",
@@ -47,9 +47,11 @@ __all__ = [
     "Hierarchy",
     "LevelParams",
     "MacLayer",
+    "NetworkPreset",
     "code_to_cells",
     "load_hierarchy",
     "load_layer",
+    "load_network",
     "load_preset",
     "save_hierarchy",
     "save_layer",
