@@ -52,7 +52,8 @@ def test_default_occluded_items_stay_fully_familiar_and_identified():
 def test_default_does_not_capture_drifting_chains():
     res = chain_protocol(load_preset("default"), n_chains=4, replicas=2, seed=4)
     assert abs(res["disjoint_overlap"] - 0.1) <= 0.03
-    assert res["spearman"] >= 0.75
+    assert res["neighbour_overlap"] >= 0.5  # neighbours still share most of their code: graded, not random
+    assert res["best_match"] >= 0.6
 
 
 def test_capacity_preset_reaches_the_analytic_m90_and_then_collapses_for_good():

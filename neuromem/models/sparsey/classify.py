@@ -81,6 +81,7 @@ def fit_and_score(
     thresholds: float | tuple[float, ...] = 127.0,
     n_classes: int = 10,
     readouts: tuple[str, ...] = READOUTS,
+    extra_tests: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, object]:
     """Learn the training images once each, in order; classify the test images from every level's codes.
 
@@ -91,7 +92,10 @@ def fit_and_score(
         and ``all`` (every level together); ``top`` (the name of the top
         level's view); ``train_s`` and ``train_cpu_s`` (wall and CPU seconds
         of the learning pass alone); ``readout_s``; per level the fraction of
-        active macs on the test set and of frozen U bundles.
+        active macs on the test set and of frozen U bundles;
+        ``extra_accuracy[name]`` the same accuracies on each of ``extra_tests``
+        (name -> (images, labels)), e.g. a held-out set not used to choose
+        the network.
     """
     unknown = sorted(set(readouts) - set(READOUTS))
     if unknown:
@@ -108,27 +112,36 @@ def fit_and_score(
     train_cpu_s = time.process_time() - start_cpu
     start = time.perf_counter()
     train_codes = recognise_codes(net, x_train)
-    test_codes = recognise_codes(net, x_test)
     Ks = [layer.K for layer in net.layers]
     views = {f"L{i + 1}": [i] for i in range(len(net.layers))}
     views["all"] = list(range(len(net.layers)))
-    accuracy = {
-        view: {
-            r: _accuracy(
-                r,
-                [train_codes[i] for i in idx],
-                y_train,
-                [test_codes[i] for i in idx],
-                y_test,
-                [Ks[i] for i in idx],
-                n_classes,
-            )  # fmt: skip
-            for r in readouts
+
+    def score(codes: list[torch.Tensor], labels: torch.Tensor) -> dict[str, dict[str, float]]:
+        return {
+            view: {
+                r: _accuracy(
+                    r,
+                    [train_codes[i] for i in idx],
+                    y_train,
+                    [codes[i] for i in idx],
+                    labels,
+                    [Ks[i] for i in idx],
+                    n_classes,
+                )  # fmt: skip
+                for r in readouts
+            }
+            for view, idx in views.items()
         }
-        for view, idx in views.items()
-    }
+
+    test_codes = recognise_codes(net, x_test)
+    accuracy = score(test_codes, y_test)
+    extra = {}
+    for name, (images, labels) in (extra_tests or {}).items():
+        codes = recognise_codes(net, binarise(images, thresholds))
+        extra[name] = score(codes, torch.as_tensor(np.asarray(labels), dtype=torch.int64))
     return {
         "accuracy": accuracy,
+        "extra_accuracy": extra,
         "top": f"L{len(net.layers)}",
         "train_s": train_s,
         "train_cpu_s": train_cpu_s,
