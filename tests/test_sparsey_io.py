@@ -147,6 +147,8 @@ def test_tampered_arrays_are_refused_and_name_the_entry(tmp_path, name, value, m
 def test_an_unknown_or_absent_device_is_a_backend_error():
     with pytest.raises(BackendError, match="device = 'tpu' is unknown"):
         MacLayer.single(10, 2, 2, device="tpu")
+    with pytest.raises(BackendError, match="Hierarchy: device = 'tpu' is unknown"):
+        Hierarchy((4, 4), [LevelParams(grid=(1, 1), Q=2, K=2)], device="tpu")
     if not torch.cuda.is_available():
         with pytest.raises(BackendError, match="no CUDA GPU"):
             MacLayer.single(10, 2, 2, device="cuda")

@@ -36,7 +36,7 @@ import torch
 from neuromem.errors import ValidationError
 from neuromem.limits import check_memory
 from neuromem.models.sparsey.afferent import Afferent
-from neuromem.models.sparsey.layer import FrameResult, MacLayer, code_to_cells
+from neuromem.models.sparsey.layer import FrameResult, MacLayer, code_to_cells, resolve_device
 from neuromem.models.sparsey.params import CSAParams, LevelParams, check_count
 
 
@@ -106,8 +106,9 @@ class Hierarchy:
         self.levels = list(levels)
         self.level_params = plist
         self.replicas = replicas
-        self.device = torch.device(device)
-        self.seed = seed
+        self.device = resolve_device(owner, device)
+        self.seed = check_count(owner, "seed", seed, minimum=0)
+        check_count(owner, "replicas", replicas)
         positions = [np.repeat(grid_positions(rows, cols), channels, axis=0)] + [
             grid_positions(*lv.grid) for lv in levels
         ]
