@@ -99,8 +99,10 @@ def main() -> None:
         metrics["levels"].append(row)  # type: ignore[union-attr]
         print(f"level {i + 1}: {row}")
     print(f"torch: {len(y_te)} images, {timing.duration_ms:.1f} ms of network time each, {spiking_s:.1f} s wall")
-    export = write_pynn_script(network, out_dir / "pynn_export", duration=timing.duration_ms, dt=DT,
-                               targets=("nest", "brian2"))  # fmt: skip
+    # The export folder is this script's own output: an earlier run's export is replaced.
+    export = write_pynn_script(
+        network, out_dir / "pynn_export", duration=timing.duration_ms, dt=DT, targets=("nest", "brian2"), overwrite=True
+    )
     metrics["pynn_script"] = str(export.relative_to(ROOT))
     if importlib.util.find_spec("pyNN") and importlib.util.find_spec("nest"):
         n_nest = 2 if args.quick else 5
