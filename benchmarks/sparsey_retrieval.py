@@ -1,6 +1,7 @@
 """Sparsey P4: best-match retrieval time does not grow with the number of items stored.
 
-One mac (Q=20, K=10, 400-bit inputs with 20 active) learns M items once each;
+One mac (Q=20, K=10, 400-bit inputs with 20 active; the ``capacity`` preset:
+random ties, freezing off) learns M items once each;
 at M = 100, 1,000 and 10,000 we time single-query recognition frames (max-V
 CSA; median over repeats) and, in the same run, a k-nearest-neighbour lookup
 (k=1, Hamming distance over all stored inputs, the same torch, same thread
@@ -32,7 +33,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from neuromem.models.sparsey import CSAParams, MacLayer  # noqa: E402
+from neuromem.models.sparsey import MacLayer, load_preset  # noqa: E402
 from neuromem.models.sparsey.analysis import random_patterns  # noqa: E402
 
 
@@ -58,7 +59,7 @@ def main() -> None:
     checkpoints = [100, 1000, 2000] if args.quick else [100, 1000, 3000, 10000]
     gen = torch.Generator().manual_seed(0)
     items = random_patterns(max(checkpoints), 400, 20, gen)
-    layer = MacLayer.single(400, 20, 10, params=CSAParams(sat_threshold=1.0), seed=1)
+    layer = MacLayer.single(400, 20, 10, params=load_preset("capacity"), seed=1)
     # Snapshots of the same mac at each M are timed in interleaved rounds, so
     # that changes in machine load hit every M alike.
     snapshots: dict[int, MacLayer] = {}

@@ -59,7 +59,7 @@ def test_receptive_field_outside_input_is_refused():
 def test_bad_csa_parameter_names_field_and_range():
     with pytest.raises(ValidationError, match=r"CSAParams: v_infl = 1.5 must lie in \[0, 1\]"):
         CSAParams(v_infl=1.5)
-    with pytest.raises(ValidationError, match=r"tie = 'first' is not one of 'lowest', 'random'"):
+    with pytest.raises(ValidationError, match=r"tie = 'first' is not one of 'random', 'lowest'"):
         CSAParams(tie="first")
 
 

@@ -1,34 +1,12 @@
-"""Sparsey properties at small size: similarity preservation, single-trial familiarity, capacity, sequences, digits."""
+"""Sparsey properties at small size: single-trial familiarity, capacity against K and both analytic models."""
 
 from __future__ import annotations
 
-import dataclasses
-
-import numpy as np
 import pytest
-import torch
 
-from neuromem.models.sparsey import CSAParams, Hierarchy, LevelParams, load_preset
-from neuromem.models.sparsey.analysis import analytic_m90, empirical_m90, random_patterns
-from neuromem.models.sparsey.classify import fit_and_score
-from neuromem.models.sparsey.protocols import capacity_curve, familiarity_protocol, sisc_protocol
-
-
-def test_similar_inputs_get_similar_codes_with_the_sisc_preset():
-    res = sisc_protocol(
-        load_preset("sisc"), Q=20, K=10, n_inputs=400, n_active=20, n_prototypes=25, n_variants=2, replicas=2, seed=0
-    )
-    means = res["code_overlap_mean"]
-    assert res["spearman"] >= 0.8
-    assert abs(means[0] - 0.1) <= 0.03
-    assert all(b >= a - 0.03 for a, b in zip(means, means[1:], strict=False))
-    assert res["repeat_overlap_maxv"] >= 0.99
-
-
-def test_capacity_preset_trades_similarity_breadth_for_low_novel_familiarity():
-    res = sisc_protocol(load_preset("capacity"), n_prototypes=20, n_variants=2, replicas=1, seed=1)
-    assert res["code_overlap_mean"][6] <= 0.2  # 60% input overlap: already near chance
-    assert res["code_overlap_mean"][-1] >= 0.95
+from neuromem.models.sparsey import CSAParams
+from neuromem.models.sparsey.analysis import analytic_exact_recall, analytic_m90, empirical_m90
+from neuromem.models.sparsey.protocols import capacity_curve, familiarity_protocol
 
 
 def test_one_presentation_makes_an_item_fully_familiar_and_novel_items_stay_unfamiliar():
@@ -54,55 +32,18 @@ def test_empirical_capacity_matches_analytic_model_and_grows_with_k():
     assert 1.5 <= m90[10] / m90[5] <= 2.5
 
 
-def test_sequences_are_chained_by_horizontal_weights():
-    net = Hierarchy(
-        (6, 6),
-        [LevelParams(grid=(1, 1), Q=12, K=8, rf_radius=1.0, h_radius=0.1)],
-        CSAParams(lam_u=4.0, sat_threshold=1.0),
-        seed=3,
-    )
-    frames = random_patterns(6, 36, 6, torch.Generator().manual_seed(4))
-    net.learn_sequence(frames)
-    shuffled = frames[torch.tensor([0, 3, 1, 5, 2, 4])]
-    runs = net.recognise_sequence(torch.stack([frames, shuffled]))
-    g = torch.stack([step[0].G[0, :, 0] for step in runs[1:]])  # frames 2..6, (T-1, 2)
-    assert bool(torch.allclose(g[:, 0], torch.ones(5)))
-    assert float(g[:, 1].mean()) <= 0.8
+def test_binomial_load_model_is_below_the_mean_load_model_and_both_fall_with_m():
+    for Q, K in ((20, 10), (20, 20), (40, 10)):
+        mean, binomial = analytic_m90(Q, K, 400, 20), analytic_m90(Q, K, 400, 20, load="binomial")
+        assert 0.78 <= binomial / mean <= 0.9
+    recalls = [analytic_exact_recall(m, 20, 10, 400, 20, load="binomial") for m in (100, 200, 300)]
+    assert recalls[0] > 0.99 and recalls[0] > recalls[1] > recalls[2]
+    with pytest.raises(ValueError, match="load"):
+        analytic_exact_recall(100, 20, 10, 400, 20, load="median")
 
 
-def test_persistence_keeps_a_code_for_the_declared_number_of_frames():
-    net = Hierarchy((4, 4), [LevelParams(grid=(1, 1), Q=4, K=4, rf_radius=1.0, persistence=3)], seed=0)
-    frames = random_patterns(4, 16, 5, torch.Generator().manual_seed(0))
-    codes = [step[0].code for step in net.learn_sequence(frames)]
-    assert torch.equal(codes[0], codes[1]) and torch.equal(codes[0], codes[2])
-    assert int(net.layers[0].n_learned[0]) == 2
-
-
-def test_single_pass_hierarchy_classifies_digits_far_above_chance():
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    rng = np.random.default_rng(0)
-    order = rng.permutation(len(bunch.target))
-    train, test = order[:200], order[200:400]
-    net = Hierarchy(
-        (8, 8),
-        [
-            LevelParams(grid=(4, 4), Q=8, K=6, rf_radius=0.25, band=(0.1, 1.0)),
-            LevelParams(grid=(1, 1), Q=8, K=8, rf_radius=1.0),
-        ],
-        seed=0,
-    )
-    res = fit_and_score(
-        net, bunch.images[train], bunch.target[train], bunch.images[test], bunch.target[test], threshold=8.0
-    )
-    assert res["accuracy"]["log"]["all"] >= 0.6
-    assert res["frozen_fraction"][0] > 0.0
-
-
-def test_broad_kernel_preset_is_detected_collapsing_onto_hub_cells_before_analytic_capacity():
-    params = dataclasses.replace(load_preset("sisc"), sat_threshold=1.0)
-    curve = capacity_curve(params, 20, 10, 400, 20, [50, 150], replicas=1, seed=5)
-    assert curve["exact_recall"][0] >= 0.9
-    assert curve["G_novel"][1] >= 0.7  # novel inputs already look familiar
-    assert curve["exact_recall"][1] <= 0.6  # far below the analytic 0.99 at M = 150
+def test_random_codes_reach_the_binomial_load_model():
+    analytic = analytic_m90(10, 10, 200, 10, load="binomial")
+    ms = [int(round(analytic * f)) for f in (0.7, 0.85, 1.0, 1.15, 1.3)]
+    curve = capacity_curve(CSAParams(chi=0.0), 10, 10, 200, 10, ms, replicas=4, seed=3)
+    assert abs(empirical_m90(curve["M"], curve["exact_recall"]) / analytic - 1) <= 0.1

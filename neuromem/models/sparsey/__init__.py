@@ -3,14 +3,19 @@
 Modules, one job each:
 
 - :mod:`~neuromem.models.sparsey.params`    CSA and level parameters (named, unit-free defaults)
-- :mod:`~neuromem.models.sparsey.csa`       the CSA as pure tensor functions
+- :mod:`~neuromem.models.sparsey.presets`   named parameter sets stored in ``models/sparsey_*.toml``
+- :mod:`~neuromem.models.sparsey.csa`       the CSA as pure tensor functions, the seeded tie hash
+- :mod:`~neuromem.models.sparsey.backoff`   the recognition backoff chain (reduced-evidence retries)
 - :mod:`~neuromem.models.sparsey.afferent`  receptive fields (which inputs feed which mac)
+- :mod:`~neuromem.models.sparsey.inputs`    validation and shaping of binary inputs
 - :mod:`~neuromem.models.sparsey.layer`     a grid of macs: learn / recognise / assign, freezing
 - :mod:`~neuromem.models.sparsey.hierarchy` levels of mac grids, persistence, sequences
-- :mod:`~neuromem.models.sparsey.readout`   class-conditional code-overlap readout
-- :mod:`~neuromem.models.sparsey.analysis`  code overlap, Spearman, analytic capacity
-- :mod:`~neuromem.models.sparsey.io`        save/load (JSON + .npz)
-- :mod:`~neuromem.models.sparsey.spiking`   the recognition path as a spiking network
+- :mod:`~neuromem.models.sparsey.readout`   class readouts on codes (Hebbian class nodes, linear SVM)
+- :mod:`~neuromem.models.sparsey.classify`  single-pass training and per-level classification
+- :mod:`~neuromem.models.sparsey.analysis`  code overlap, Spearman, analytic capacity, test patterns
+- :mod:`~neuromem.models.sparsey.protocols` the measurement protocols of the spec (P1 to P5)
+- :mod:`~neuromem.models.sparsey.io`        save/load, one file each (:mod:`neuromem.fileformat`)
+- :mod:`~neuromem.models.sparsey.spiking`   the recognition path of every level as one spiking network
 
 Reference: G. J. Rinkus (2010), Front. Neuroanat. 4:17; (2014) Front. Comput.
 Neurosci. 8:160; spec ``sparsey.md``.
@@ -33,7 +38,7 @@ from neuromem.models.sparsey.hierarchy import Hierarchy
 from neuromem.models.sparsey.io import load_hierarchy, load_layer, save_hierarchy, save_layer
 from neuromem.models.sparsey.layer import FrameResult, MacLayer, code_to_cells
 from neuromem.models.sparsey.params import CSAParams, LevelParams
-from neuromem.models.sparsey.presets import load_preset
+from neuromem.models.sparsey.presets import NetworkPreset, load_network, load_preset
 
 __all__ = [
     "Afferent",
@@ -42,9 +47,11 @@ __all__ = [
     "Hierarchy",
     "LevelParams",
     "MacLayer",
+    "NetworkPreset",
     "code_to_cells",
     "load_hierarchy",
     "load_layer",
+    "load_network",
     "load_preset",
     "save_hierarchy",
     "save_layer",

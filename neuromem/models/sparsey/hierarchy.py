@@ -1,6 +1,9 @@
 """A Sparsey hierarchy: levels of mac grids over a binary input grid, and sequences.
 
-Level 0 is the input, a (rows, cols) binary grid. Level l >= 1 is a grid of
+Level 0 is the input, a (rows, cols) binary grid, optionally with several
+binary channels per position (rows, cols, channels), e.g. a thermometer code
+of grey levels; a flat input vector lists the channels of each position
+together (row-major, channel last). Level l >= 1 is a grid of
 macs (:class:`~neuromem.models.sparsey.params.LevelParams`). Unit positions
 are normalised to [0, 1]^2 (cell centres), and a mac's U receptive field is
 every unit of the level below within ``rf_radius`` of it; at levels >= 2 the
@@ -31,8 +34,9 @@ import numpy as np
 import torch
 
 from neuromem.errors import ValidationError
+from neuromem.limits import check_memory
 from neuromem.models.sparsey.afferent import Afferent
-from neuromem.models.sparsey.layer import FrameResult, MacLayer, code_to_cells
+from neuromem.models.sparsey.layer import FrameResult, MacLayer, code_to_cells, resolve_device
 from neuromem.models.sparsey.params import CSAParams, LevelParams, check_count
 
 
@@ -45,6 +49,9 @@ def grid_positions(rows: int, cols: int) -> np.ndarray:
 
 
 def _within(targets: np.ndarray, sources: np.ndarray, radius: float) -> list[np.ndarray]:
+    check_memory(
+        "Hierarchy", f"distances of {len(targets)} macs to {len(sources)} units", 24 * targets.size * len(sources)
+    )
     dist = np.linalg.norm(targets[:, None, :] - sources[None, :, :], axis=-1)
     return [np.nonzero(row <= radius + 1e-12)[0] for row in dist]
 
@@ -59,8 +66,9 @@ class Hierarchy:
 
     Parameters
     ----------
-    input_shape : (int, int)
-        Rows and columns of the binary input grid.
+    input_shape : (int, int) or (int, int, int)
+        Rows and columns of the binary input grid, and optionally the number
+        of binary channels per position (default 1).
     levels : list of LevelParams
         One entry per level, bottom first.
     params : CSAParams or list of CSAParams
@@ -79,22 +87,31 @@ class Hierarchy:
         seed: int = 0,
     ) -> None:
         owner = "Hierarchy"
-        if len(input_shape) != 2:
-            raise ValidationError(f"{owner}: input_shape = {input_shape!r} must be (rows, cols)")
+        if len(input_shape) not in (2, 3):
+            raise ValidationError(
+                f"{owner}: input_shape = {input_shape!r} must be (rows, cols) or (rows, cols, channels)"
+            )
         rows = check_count(owner, "input_shape[0]", input_shape[0])
         cols = check_count(owner, "input_shape[1]", input_shape[1])
+        channels = check_count(owner, "input_shape[2]", input_shape[2]) if len(input_shape) == 3 else 1
         if not levels:
             raise ValidationError(f"{owner}: levels is empty; give at least one LevelParams")
+        if not all(isinstance(lv, LevelParams) for lv in levels):
+            raise ValidationError(f"{owner}: levels must hold LevelParams only")
         plist = params if isinstance(params, list) else [params or CSAParams()] * len(levels)
         if len(plist) != len(levels):
             raise ValidationError(f"{owner}: {len(plist)} CSAParams for {len(levels)} levels")
-        self.input_shape = (rows, cols)
+        self.input_shape = (rows, cols) if channels == 1 else (rows, cols, channels)
+        self.channels = channels
         self.levels = list(levels)
         self.level_params = plist
         self.replicas = replicas
-        self.device = torch.device(device)
-        self.seed = seed
-        positions = [grid_positions(rows, cols)] + [grid_positions(*lv.grid) for lv in levels]
+        self.device = resolve_device(owner, device)
+        self.seed = check_count(owner, "seed", seed, minimum=0)
+        check_count(owner, "replicas", replicas)
+        positions = [np.repeat(grid_positions(rows, cols), channels, axis=0)] + [
+            grid_positions(*lv.grid) for lv in levels
+        ]
         self.layers: list[MacLayer] = []
         for i, lv in enumerate(levels):
             self.layers.append(self._build_level(i, lv, positions, plist[i]))
@@ -115,6 +132,8 @@ class Hierarchy:
         else:
             low = self.levels[i - 1]
             cells = low.Q * low.K
+            slots = sum(len(f) for f in lower_units) * cells
+            check_memory(f"Hierarchy level {i + 1}", f"receptive fields of {slots} cells", 8 * slots)
             fields = [np.concatenate([np.arange(j * cells, (j + 1) * cells) for j in f]) for f in lower_units]
             u = Afferent.from_lists(fields, below.shape[0] * cells, np.array([len(f) * low.Q for f in lower_units]))
         h = d = None
@@ -173,7 +192,7 @@ class Hierarchy:
 
         ``x`` is one input per replica, (N,) or (R, N), in ``learn`` mode; a
         batch (B, N) or (R, B, N) in ``recognise``/``assign`` mode (call
-        :meth:`reset` with ``batch=B`` first for sequences). N = rows*cols.
+        :meth:`reset` with ``batch=B`` first for sequences). N = rows*cols*channels.
         """
         learn = mode == "learn"
         batch = 1 if learn else _batch_of(x)

@@ -11,13 +11,15 @@ Modes (spec ``sparsey.md`` section 8.2)
 ---------------------------------------
 ``learn``      sample winners from rho, write weights w_ji <- 1 for every active
                afferent j of each winner i (unless its bundle is frozen);
-``recognise``  max-V winners with the declared tie rule; writes nothing;
+``recognise``  max-V winners with the declared tie rule, after the backoff
+               chain if one is set; writes nothing;
 ``assign``     sample winners like ``learn``; writes nothing.
 
 Freezing: a (source entry, target mac) bundle freezes once the fraction of its
 allowed weights that are set exceeds ``sat_threshold``; frozen bundles are
-never written again. A mac all of whose active U bundles are frozen selects by
-max-V in learning mode, as it cannot learn.
+never written again. A mac all of whose active U bundles are frozen cannot
+store the item: it reports its max-V code with ``stored = False``, so a
+measurement of recall counts the item as not stored rather than as recalled.
 
 Example
 -------
@@ -36,9 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from neuromem.errors import ValidationError
-from neuromem.models.sparsey import csa
+from neuromem.errors import BackendError, ValidationError
+from neuromem.limits import check_memory
+from neuromem.models.sparsey import backoff, csa
 from neuromem.models.sparsey.afferent import Afferent
+from neuromem.models.sparsey.inputs import as_source
 from neuromem.models.sparsey.params import CSAParams, check_count
 
 SIGNALS = ("U", "H", "D")
@@ -57,11 +61,19 @@ class FrameResult:
         Familiarity of each mac (0 where inactive).
     active : Tensor bool, shape (R, [B,] M)
         Which macs emitted a code.
+    stored : Tensor bool, shape (R, [B,] M)
+        Which macs wrote their code into the weights (learn mode; all False in
+        the other modes).
+    level : Tensor int64, shape (R, [B,] M)
+        Backoff level that decided each mac's code in recognition
+        (``-1``: full evidence; see :mod:`~neuromem.models.sparsey.backoff`).
     """
 
     code: torch.Tensor
     G: torch.Tensor
     active: torch.Tensor
+    stored: torch.Tensor
+    level: torch.Tensor
 
 
 def code_to_cells(code: torch.Tensor, K: int) -> torch.Tensor:
@@ -69,6 +81,22 @@ def code_to_cells(code: torch.Tensor, K: int) -> torch.Tensor:
     onehot = torch.nn.functional.one_hot(code.clamp(min=0), K).to(torch.float32)
     onehot = onehot * (code >= 0)[..., None].to(torch.float32)
     return onehot.flatten(start_dim=-3)
+
+
+def resolve_device(owner: str, device: object) -> torch.device:
+    """Parse ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:N"``); BackendError if unknown or absent."""
+    try:
+        resolved = torch.device(device)  # type: ignore[arg-type]
+    except (RuntimeError, TypeError, ValueError):
+        raise BackendError(f"{owner}: device = {device!r} is unknown; use 'cpu', 'cuda' or 'cuda:N'") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise BackendError(f"{owner}: device = {device!r} but no CUDA GPU is available here; use 'cpu'")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise BackendError(f"{owner}: device = {device!r}; only {torch.cuda.device_count()} CUDA devices exist")
+    elif resolved.type != "cpu":
+        raise BackendError(f"{owner}: device = {device!r} is not supported; use 'cpu' or 'cuda'")
+    return resolved
 
 
 class MacLayer:
@@ -91,7 +119,7 @@ class MacLayer:
     device : str or torch.device
         Where tensors live (``"cpu"``, ``"cuda"``).
     seed : int
-        Seed of the layer's own ``torch.Generator``.
+        Seed of the layer's own ``torch.Generator`` and of its tie hash.
     name : str
         Label used in error messages.
     """
@@ -115,10 +143,15 @@ class MacLayer:
         self.Q = check_count(owner, "Q", Q)
         self.K = check_count(owner, "K", K)
         self.replicas = check_count(owner, "replicas", replicas)
+        self.seed = check_count(owner, "seed", seed, minimum=0)
+        if params is not None and not isinstance(params, CSAParams):
+            raise ValidationError(f"{owner}: params must be CSAParams, got {type(params).__name__}")
         self.params = params if params is not None else CSAParams()
-        if not (0.0 <= band[0] <= band[1] <= 1.0):
+        if len(band) != 2 or not (0.0 <= band[0] <= band[1] <= 1.0):
             raise ValidationError(f"{owner}: band = {band!r} must satisfy 0 <= pi_lo <= pi_hi <= 1")
         self.band = (float(band[0]), float(band[1]))
+        if not isinstance(u, Afferent):
+            raise ValidationError(f"{owner}: u must be an Afferent, got {type(u).__name__}")
         self.afferents: dict[str, Afferent] = {"U": u}
         for key, aff in (("H", h), ("D", d)):
             if aff is not None:
@@ -126,11 +159,17 @@ class MacLayer:
                     raise ValidationError(f"{owner}: {key} afferent has {aff.n_macs} macs; U has {u.n_macs}")
                 self.afferents[key] = aff
         self.n_macs = u.n_macs
-        self.device = torch.device(device)
-        self.seed = int(seed)
+        self.device = resolve_device(owner, device)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(self.seed)
         R, M, C = self.replicas, self.n_macs, self.Q * self.K
+        # Each (source, mac) bundle stores Q*K float32 weights, plus a float32
+        # mask of allowed weights per mac: refuse sizes that cannot be
+        # allocated before trying (a typo, or a corrupt file).
+        slots = sum(aff.width for aff in self.afferents.values())
+        check_memory(
+            owner, f"weights of {R} replicas x {M} macs x {slots} slots x Q*K = {C}", (R + 1) * M * slots * C * 4
+        )
         self._index = {}
         self._allowed = {}
         self._allowed_count: dict[str, torch.Tensor] = {}
@@ -145,6 +184,18 @@ class MacLayer:
             self.frozen[key] = torch.zeros((R, M, aff.width), dtype=torch.bool, device=self.device)
         self._max_active = torch.tensor(np.array(u.max_active), device=self.device, dtype=torch.float32)
         self.n_learned = torch.zeros(R, dtype=torch.int64, device=self.device)
+        self._build_tie_hash()
+
+    def _build_tie_hash(self) -> None:
+        """Per-slot query-key integers and per-cell hash integers, all from the seed (no stored state)."""
+        rng = np.random.default_rng([self.seed, 0x7153])
+        self._tie_slot = {
+            key: torch.tensor(rng.integers(0, csa.TIE_PRIME, size=aff.index.shape), device=self.device)
+            for key, aff in self.afferents.items()
+        }
+        shape = (self.replicas, self.n_macs, self.Q, self.K)
+        self._tie_a = torch.tensor(rng.integers(1, csa.TIE_PRIME, size=shape), device=self.device)
+        self._tie_b = torch.tensor(rng.integers(1, csa.TIE_PRIME, size=shape), device=self.device)
 
     @classmethod
     def single(
@@ -166,78 +217,41 @@ class MacLayer:
             h = Afferent(h.index, Q * K, np.array([float(Q)]), same_level_cells=(Q, K))
         return cls(Q, K, Afferent.full(n_inputs), h=h, params=params, **kwargs)  # type: ignore[arg-type]
 
-    # ----------------------------------------------------------------- inputs
     def _owner(self) -> str:
         return f"MacLayer '{self.name}'"
 
-    def _as_input(self, value: object, key: str, batched: bool) -> torch.Tensor:
-        """Validate a binary source and shape it as (R, B, N) float32."""
-        size = self.afferents[key].source_size
-        field = {"U": "u", "H": "h", "D": "d"}[key]
-        try:
-            x = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-        except (TypeError, ValueError):
-            raise ValidationError(f"{self._owner()}: input {field} is not numeric") from None
-        if x.dtype == torch.bool:
-            x = x.to(torch.float32)
-        if x.ndim == 0 or x.shape[-1] != size:
-            got = "a scalar" if x.ndim == 0 else f"{x.shape[-1]} features"
-            raise ValidationError(f"{self._owner()}: input {field} has {got}; expected {size} (shape (..., {size}))")
-        bad = x[(x != 0) & (x != 1)]
-        if bad.numel():  # one check for the whole batch; nothing is written before it
-            raise ValidationError(
-                f"{self._owner()}: input {field} holds value {bad.flatten()[0].item():g}; only 0 and 1 are allowed"
-            )
-        x = x.to(torch.float32)
-        R = self.replicas
-        if not batched:
-            if x.ndim == 1:
-                x = x.expand(R, size)
-            if x.shape != (R, size):
-                raise ValidationError(
-                    f"{self._owner()}: learning input {field} has shape {tuple(x.shape)}; expected ({size},) or "
-                    f"({R}, {size}): one item per replica, never a batch of items"
-                )
-            x = x[:, None, :]
-        else:
-            if x.ndim == 1:
-                x = x[None, :]
-            if x.ndim == 2:
-                x = x[None].expand(R, *x.shape)
-            if x.ndim != 3 or x.shape[0] != R:
-                raise ValidationError(
-                    f"{self._owner()}: input {field} has shape {tuple(x.shape)}; expected ({size},), (B, {size}) "
-                    f"or ({R}, B, {size})"
-                )
-        return x.to(self.device)
-
     # ---------------------------------------------------------------- support
-    def support(self, sources: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
-        """Steps 0 to 3 for validated sources (R, B, N): returns V, gathered inputs, active.
+    def support(
+        self, sources: dict[str, torch.Tensor]
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+        """Steps 0 to 3 for validated sources (R, B, N).
 
-        V has shape (R, B, M, Q, K); gathered[t] (R, B, M, F_t); active (R, B, M).
+        Returns the per-type log support terms lam_X log X (R, B, M, Q, K),
+        the gathered inputs per type (R, B, M, F_t), the activity (R, B, M)
+        and the tie-hash query key (R, B, M).
         """
         R, M, Q, K = self.replicas, self.n_macs, self.Q, self.K
         gathered: dict[str, torch.Tensor] = {}
-        terms = []
+        parts: dict[str, torch.Tensor] = {}
         exponents = {"U": self.params.lam_u, "H": self.params.lam_h, "D": self.params.lam_d}
-        for key, x in sources.items():
+        key = torch.zeros((R, 1, M), dtype=torch.int64, device=self.device)
+        for name, x in sources.items():
             padded = torch.cat([x, torch.zeros_like(x[..., :1])], dim=-1)
-            a = padded[..., self._index[key]]
-            gathered[key] = a
-            raw = torch.einsum("rbmf,rmfc->rbmc", a, self.weights[key])
-            if self.afferents[key].same_level_cells is None:
+            a = padded[..., self._index[name]]
+            gathered[name] = a
+            key = key + (a.to(torch.int64) * self._tie_slot[name]).sum(dim=-1)
+            raw = torch.einsum("rbmf,rmfc->rbmc", a, self.weights[name])
+            if self.afferents[name].same_level_cells is None:
                 n_cell = a.sum(dim=-1, keepdim=True).expand_as(raw)
             else:
-                n_cell = torch.einsum("rbmf,mfc->rbmc", a, self._allowed[key])
+                n_cell = torch.einsum("rbmf,mfc->rbmc", a, self._allowed[name])
             X = csa.normalised_sum(raw, n_cell).view(R, -1, M, Q, K)
             available = (n_cell > 0).view(R, -1, M, Q, K)
-            terms.append((X, available, exponents[key]))
-        V = csa.local_support(terms)
+            parts[name] = csa.log_support([(X, available, exponents[name])])
         n_u = gathered["U"].sum(dim=-1)
         frac = n_u / self._max_active.clamp(min=1.0)
         active = (n_u >= 1) & (frac >= self.band[0] - 1e-9) & (frac <= self.band[1] + 1e-9)
-        return V, gathered, active
+        return parts, gathered, active, key % csa.TIE_PRIME
 
     # ------------------------------------------------------------------ frame
     def frame(
@@ -260,14 +274,14 @@ class MacLayer:
         if mode not in MODES:
             raise ValidationError(f"{self._owner()}: mode = {mode!r} is not one of {', '.join(map(repr, MODES))}")
         batched = mode != "learn"
-        given = {"U": u, "H": h, "D": d}
         sources: dict[str, torch.Tensor] = {}
-        for key, value in given.items():
+        for key, value in (("U", u), ("H", h), ("D", d)):
             if value is None:
                 continue
             if key not in self.afferents:
                 raise ValidationError(f"{self._owner()}: input {key.lower()} given but the layer has no {key} afferent")
-            sources[key] = self._as_input(value, key, batched)
+            size = self.afferents[key].source_size
+            sources[key] = as_source(value, size, self.replicas, batched, self._owner(), key.lower(), self.device)
         if "U" not in sources:
             raise ValidationError(f"{self._owner()}: input u is required")
         shapes = {x.shape[1] for x in sources.values()}
@@ -278,28 +292,40 @@ class MacLayer:
                 f"{self._owner()}: recognise called on an untrained layer (n_learned = 0); learn items first"
             )
         with torch.no_grad():
-            V, gathered, active = self.support(sources)
-            G = torch.where(active, csa.familiarity(V), torch.zeros_like(active, dtype=V.dtype))
+            parts, gathered, active, query_key = self.support(sources)
+            level = torch.full(active.shape, backoff.FULL_EVIDENCE, dtype=torch.int64, device=self.device)
+            if mode == "recognise" and self.params.backoff:
+                log_v, G, level = backoff.choose(parts, self.params)
+            else:
+                log_v = sum(parts.values())  # type: ignore[assignment]
+                G = csa.familiarity(log_v)
+            G = torch.where(active, G, torch.zeros_like(G))
             if mode == "recognise":
                 sample = torch.zeros_like(active)
             elif mode == "assign":
                 sample = active
             else:
                 sample = active & self._can_learn(gathered["U"])
+            held = None
             if keep is not None:
                 keep = keep.to(self.device).view(active.shape + (self.Q,))
                 held = keep[..., 0] >= 0
                 sample = sample & ~held
-            winners = csa.csa_winners(V, G, self.params, sample, self.generator)
+            priority = None
+            if self.params.tie == "random":
+                priority = csa.tie_priority(query_key, self._tie_a, self._tie_b)
+            winners = csa.csa_winners(log_v, G, self.params, sample, self.generator, priority)
             code = torch.where(active[..., None], winners, torch.full_like(winners, -1))
-            if keep is not None:
-                code = torch.where(held[..., None], keep, code)
+            if held is not None:
+                code = torch.where(held[..., None], keep, code)  # type: ignore[arg-type]
                 active = active | held
+            level = torch.where(active, level, torch.full_like(level, backoff.FULL_EVIDENCE))
             if mode == "learn":
-                self._write(gathered, code[:, 0], sample[:, 0])
-                self.n_learned += sample[:, 0].any(dim=-1).to(torch.int64)
-                return FrameResult(code[:, 0], G[:, 0], active[:, 0])
-        return FrameResult(code, G, active)
+                stored = sample[:, 0]
+                self._write(gathered, code[:, 0], stored)
+                self.n_learned += stored.any(dim=-1).to(torch.int64)
+                return FrameResult(code[:, 0], G[:, 0], active[:, 0], stored, level[:, 0])
+        return FrameResult(code, G, active, torch.zeros_like(active), level)
 
     def learn(self, u: object, h: object | None = None, d: object | None = None) -> FrameResult:
         """Learn one item per replica (single trial); see :meth:`frame`."""
@@ -336,8 +362,9 @@ class MacLayer:
             W = self.weights[key]
             rr, mm, ff = r[:, None], m[:, None], f[:, None]
             W[rr, mm, ff, cells] = torch.maximum(W[rr, mm, ff, cells], allowed[mm, ff, cells])
-            fraction = (W[r, m, f] * allowed[m, f]).sum(dim=-1) / self._allowed_count[key][m, f]
-            self.frozen[key][r, m, f] |= fraction > self.params.sat_threshold
+            if self.params.sat_threshold < 1.0:
+                fraction = (W[r, m, f] * allowed[m, f]).sum(dim=-1) / self._allowed_count[key][m, f]
+                self.frozen[key][r, m, f] |= fraction > self.params.sat_threshold
 
     # ------------------------------------------------------------------ state
     def weight_checksum(self) -> bytes:
@@ -347,12 +374,13 @@ class MacLayer:
 
     def to(self, device: str | torch.device) -> MacLayer:
         """Move every tensor to ``device`` in place (generator reseeded there from its seed)."""
-        device = torch.device(device)
-        for store in (self.weights, self.frozen, self._index, self._allowed, self._allowed_count):
+        device = resolve_device(self._owner(), device)
+        for store in (self.weights, self.frozen, self._index, self._allowed, self._allowed_count, self._tie_slot):
             for key in store:
                 store[key] = store[key].to(device)
         self._max_active = self._max_active.to(device)
         self.n_learned = self.n_learned.to(device)
+        self._tie_a, self._tie_b = self._tie_a.to(device), self._tie_b.to(device)
         self.device = device
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(self.seed + int(self.n_learned.sum()))

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, fields
 
 from neuromem.errors import ValidationError
 
-TIE_RULES = ("lowest", "random")
+TIE_RULES = ("random", "lowest")
+SIGNAL_TYPES = "UHD"
 
 
 def _check_number(owner: str, field: str, value: object, lo: float, hi: float, lo_open: bool = False) -> None:
@@ -75,10 +76,22 @@ class CSAParams:
         Defaults 10, 1, 1.
     sat_threshold : float
         A (source, target mac) weight bundle freezes once the fraction of its
-        weights that are set exceeds this value. 1 never freezes. Default 0.5.
+        weights that are set exceeds this value; 1 never freezes. Default 1
+        (off): in a single mac, freezing before the Willshaw capacity only
+        stops storage (spec section 1.4); hierarchies set it per level.
     tie : str
-        Recognition tie rule among equal-V cells: ``"lowest"`` (lowest cell
-        index, deterministic) or ``"random"`` (seeded). Default ``"lowest"``.
+        Tie rule among equal-V cells of max-V choices: ``"random"`` (default;
+        a seeded hash of the query ranks the tied cells, see
+        :mod:`~neuromem.models.sparsey.csa`) or ``"lowest"`` (lowest index).
+    backoff : tuple of str
+        Recognition backoff chain (spec section 1.2 step 4), highest priority
+        first. Each entry is one priority level: signal combinations separated
+        by spaces, each a set of the letters U, H, D that contains U (e.g.
+        ``("UHD", "UH UD", "U")``). Empty (default): recognition uses every
+        signal given. See :mod:`~neuromem.models.sparsey.backoff`.
+    backoff_g : tuple of float
+        Familiarity a level's best combination must reach to be kept, one per
+        level, in (0, 1].
     """
 
     g_floor: float = 0.1
@@ -91,8 +104,10 @@ class CSAParams:
     lam_u: float = 10.0
     lam_h: float = 1.0
     lam_d: float = 1.0
-    sat_threshold: float = 0.5
-    tie: str = "lowest"
+    sat_threshold: float = 1.0
+    tie: str = "random"
+    backoff: tuple[str, ...] = ()
+    backoff_g: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         owner = "CSAParams"
@@ -108,14 +123,43 @@ class CSAParams:
         _check_number(owner, "sat_threshold", self.sat_threshold, 0.0, 1.0, lo_open=True)
         if self.tie not in TIE_RULES:
             raise ValidationError(f"{owner}: tie = {self.tie!r} is not one of {', '.join(map(repr, TIE_RULES))}")
+        self._check_backoff(owner)
 
-    def to_dict(self) -> dict[str, float | str]:
+    def _check_backoff(self, owner: str) -> None:
+        for name in ("backoff", "backoff_g"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+                raise ValidationError(f"{owner}: {name} = {value!r} must be a sequence (one entry per level)")
+            object.__setattr__(self, name, tuple(value))
+        if len(self.backoff) != len(self.backoff_g):
+            raise ValidationError(
+                f"{owner}: backoff has {len(self.backoff)} levels but backoff_g has {len(self.backoff_g)} thresholds;"
+                " give one threshold per level"
+            )
+        seen: set[frozenset[str]] = set()
+        for i, level in enumerate(self.backoff):
+            if not isinstance(level, str) or not level.split():
+                raise ValidationError(f"{owner}: backoff[{i}] = {level!r} must name signal combinations, e.g. 'UH UD'")
+            for combo in level.split():
+                letters = frozenset(combo)
+                if not letters <= set(SIGNAL_TYPES) or len(letters) != len(combo) or "U" not in letters:
+                    raise ValidationError(
+                        f"{owner}: backoff[{i}] combination {combo!r} must be distinct letters of 'UHD' including U"
+                    )
+                if letters in seen:
+                    raise ValidationError(f"{owner}: backoff combination {combo!r} appears twice")
+                seen.add(letters)
+            _check_number(owner, f"backoff_g[{i}]", self.backoff_g[i], 0.0, 1.0, lo_open=True)
+
+    def to_dict(self) -> dict[str, object]:
         """Plain dictionary of the fields (JSON-ready)."""
-        return asdict(self)
+        return {**asdict(self), "backoff": list(self.backoff), "backoff_g": list(self.backoff_g)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, float | str]) -> CSAParams:
+    def from_dict(cls, data: dict[str, object]) -> CSAParams:
         """Build from :meth:`to_dict` output; unknown keys are refused."""
+        if not isinstance(data, dict):
+            raise ValidationError(f"CSAParams: expected a table of fields, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -187,6 +231,8 @@ class LevelParams:
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> LevelParams:
         """Build from :meth:`to_dict` output."""
+        if not isinstance(data, dict):
+            raise ValidationError(f"LevelParams: expected a table of fields, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

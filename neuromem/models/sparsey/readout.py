@@ -1,4 +1,4 @@
-"""Class readout from Sparsey codes by class-conditional code overlap.
+"""Supervised class readouts of Sparsey codes: Hebbian class nodes and a linear SVM.
 
 Each CM of each mac is read as a categorical variable with K + 1 states (its
 winner, or "no code" when the mac was inactive). A field of class nodes gets
@@ -27,6 +27,7 @@ Example
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from neuromem.errors import ValidationError
@@ -93,3 +94,45 @@ class CodeOverlapReadout:
     def predict(self, codes: list[torch.Tensor]) -> torch.Tensor:
         """Predicted classes (N,), lowest class index on ties."""
         return self.scores(codes).argmax(dim=1)
+
+
+class LinearSVMReadout:
+    """A linear support-vector machine on the one-hot CM states of codes (spec section 1.6).
+
+    The spec allows it as Sparsey's supervised readout (an SVM on the
+    top-level codes, as on sparsey.com's Weizmann results); it is fitted after
+    the single unsupervised learning pass and never changes the codes.
+    Implemented by scikit-learn's ``LinearSVC`` (one-vs-rest, squared hinge,
+    L2 penalty, fixed seed), from the optional ``data`` extra.
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation strength, > 0. Default 0.05 (the codes are
+        sparse one-hots: strong regularisation).
+    """
+
+    def __init__(self, C: float = 0.05) -> None:
+        if not (isinstance(C, (int, float)) and not isinstance(C, bool) and C > 0):
+            raise ValidationError(f"LinearSVMReadout: C = {C!r} must be a number > 0")
+        self.C = float(C)
+        self.Ks: list[int] = []
+        self.model: object | None = None
+
+    def fit(self, codes: list[torch.Tensor], labels: torch.Tensor, Ks: list[int]) -> LinearSVMReadout:
+        """Fit on training codes (one (N, M, Q) tensor per level) and labels (N,)."""
+        try:
+            from sklearn.svm import LinearSVC
+        except ImportError as exc:  # the optional extra is missing
+            raise ValidationError("LinearSVMReadout needs scikit-learn: pip install 'neuromem[data]'") from exc
+        self.Ks = list(Ks)
+        states = code_states(codes, self.Ks).cpu().numpy()
+        self.model = LinearSVC(C=self.C, max_iter=20000, random_state=0).fit(states, np.asarray(labels))
+        return self
+
+    def predict(self, codes: list[torch.Tensor]) -> torch.Tensor:
+        """Predicted classes (N,)."""
+        if self.model is None:
+            raise ValidationError("LinearSVMReadout: predict called before fit")
+        states = code_states(codes, self.Ks).cpu().numpy()
+        return torch.as_tensor(self.model.predict(states), dtype=torch.int64)  # type: ignore[attr-defined]
