@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from neuromem.spec.neurons import LIFCurrExp
 
 SCHEMES = ("spinnaker", "exact")
+#: The scheme names as constants, for code that names one: ``Network(..., scheme=EXACT)``.
+SPINNAKER, EXACT = SCHEMES
 
 
 @dataclass(frozen=True)
