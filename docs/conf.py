@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 # The executed tutorials run in a kernel started from their folder: they import this tree too.
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import neuromem  # noqa: E402
 

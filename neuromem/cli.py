@@ -183,6 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser(
         "info", help="list backends, devices and export targets available here (imports no simulator)"
     )
+    info.add_argument(
+        "--devices", action="store_true", help="import torch and ask CUDA which GPUs it can use (takes seconds)"
+    )
     info.set_defaults(handler=_info)
 
     validate = commands.add_parser("validate", help="check a model file and print its size")
@@ -354,43 +357,10 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-#: What ``neuromem info`` lists: (what for, distribution, module, extra); found by metadata, never imported.
-PACKAGES = (
-    ("backend brian2", "brian2", "brian2", "brian2"),
-    ("export: PyNN", "pynn", "pyNN", "export"),
-    ("export: NEST", "nest-simulator", "nest", "export"),
-    ("export: sPyNNaker", "spynnaker", "spynnaker", "export"),
-    ("export: NIR", "nir", "nir", "export"),
-    ("NIR check: Norse", "norse", "norse", "dev"),
-    ("plots: matplotlib", "matplotlib", "matplotlib", "plots"),
-    ("data: scikit-learn", "scikit-learn", "sklearn", "data"),
-    ("data: scipy", "scipy", "scipy", "data"),
-)
-
-
 def _info(args: argparse.Namespace) -> int:
-    import importlib.metadata
-    import importlib.util
-    import platform
+    from neuromem.info import describe
 
-    import neuromem
-
-    print(f"neuromem {neuromem.__version__}, Python {platform.python_version()} ({sys.executable})")
-    # torch is the core and the one import that tells about devices; nothing else is imported.
-    import torch
-
-    cuda = torch.cuda.is_available()
-    devices = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())) if cuda else ""
-    print(f"{'backend torch':<22}torch {torch.__version__}; CUDA: {f'yes ({devices})' if cuda else 'no'}")
-    for what, distribution, module, extra in PACKAGES:
-        if importlib.util.find_spec(module) is None:
-            shown = f"not installed (pip install 'neuromem[{extra}]')"
-        else:
-            try:
-                shown = importlib.metadata.version(distribution)
-            except importlib.metadata.PackageNotFoundError:
-                shown = "installed (version unknown)"
-        print(f"{what:<22}{shown}")
+    print("\n".join(describe(devices=args.devices)))
     return 0
 
 

@@ -3,7 +3,7 @@
 Every function builds a :class:`matplotlib.figure.Figure` without pyplot, so
 nothing here changes the backend a notebook or script chose, and figures are
 never left open: the ``*_figure`` functions return the figure (Jupyter shows
-it), the others save a PNG and return its path. Needs matplotlib
+it as a PNG, :class:`PngFigure`), the others save a PNG and return its path. Needs matplotlib
 (``pip install 'neuromem[plots]'``).
 
 Fonts are sized for the saved PNG: at the default 130 dpi a 10-inch-wide
@@ -12,6 +12,7 @@ raster is 1300 pixels wide and its smallest text is 8 pt (about 14 pixels).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,8 +29,24 @@ except ImportError as error:  # pragma: no cover - exercised in the core-only wh
         "neuromem.plot needs matplotlib, which the core install leaves out: pip install 'neuromem[plots]'"
     ) from error
 
+
+class PngFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as a PNG even when pyplot was never imported.
+
+    Jupyter's own display of figures is installed by pyplot's inline backend;
+    a figure built without pyplot would otherwise show as its text repr.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=DISPLAY_DPI)
+        return buffer.getvalue()
+
+
 #: Resolution of saved PNGs (dots per inch).
 DPI = 130
+#: Resolution of figures shown in Jupyter (dots per inch).
+DISPLAY_DPI = 90
 #: Smallest font used (pt); at DPI it stays legible in the saved image.
 SMALL = 8
 #: Most mark labels drawn on the top axis; with more, every k-th is labelled.
@@ -81,7 +98,7 @@ def raster_figure(
     sizes = [recording.sizes[n] for n in names]
     total = sum(sizes)
     height = 2.2 + min(6.0, 0.9 + 0.25 * len(names) + total / 150)
-    figure = Figure(figsize=(10, height + (0.6 if marks else 0.0)), layout="constrained")
+    figure = PngFigure(figsize=(10, height + (0.6 if marks else 0.0)), layout="constrained")
     grid = figure.add_gridspec(2, 1, height_ratios=(3, 1))
     ax = figure.add_subplot(grid[0])
     rate_ax = figure.add_subplot(grid[1], sharex=ax)
@@ -155,7 +172,7 @@ def weight_matrix_figure(
     weights = np.asarray(weights)
     if weights.ndim != 2:
         raise ValidationError(f"weight_matrix: weights have shape {weights.shape}; expected (pre, post)")
-    figure = Figure(figsize=(5.5, 4.5), layout="constrained")
+    figure = PngFigure(figsize=(5.5, 4.5), layout="constrained")
     ax = figure.add_subplot()
     image = ax.imshow(weights, aspect="auto", cmap="viridis", interpolation="nearest")
     figure.colorbar(image, ax=ax).set_label("weight (nA)", fontsize=SMALL + 1)
@@ -179,4 +196,4 @@ def _save(figure: Figure, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["DPI", "raster", "raster_figure", "weight_matrix", "weight_matrix_figure"]
+__all__ = ["DPI", "PngFigure", "raster", "raster_figure", "weight_matrix", "weight_matrix_figure"]

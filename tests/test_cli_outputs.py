@@ -153,18 +153,22 @@ INFO_IMPORTS = """
 import sys
 from neuromem.cli import main
 main(["info"])
-heavy = ("brian2", "pyNN", "nest", "spynnaker", "nir", "norse", "matplotlib", "sklearn", "scipy")
+heavy = ("torch", "brian2", "pyNN", "nest", "spynnaker", "nir", "norse", "matplotlib", "sklearn", "scipy")
 print("imported:", sorted(m for m in heavy if m in sys.modules))
 """
 
 
-def test_info_lists_every_part_and_imports_no_simulator() -> None:
+def test_info_lists_every_part_and_imports_nothing_heavy() -> None:
     done = subprocess.run(
         [sys.executable, "-c", INFO_IMPORTS], capture_output=True, text=True, cwd=REPO, timeout=300, check=True
     )
     lines = done.stdout.splitlines()
     assert lines[-1] == "imported: []"
     assert lines[0].startswith("neuromem ") and lines[1].startswith("backend torch")
+    import torch
+
+    build = "CPU build" if torch.version.cuda is None else f"CUDA {torch.version.cuda} build"
+    assert f"torch {torch.__version__} ({build})" in lines[1]
     parts = ("backend brian2", "export: PyNN", "export: NEST", "export: sPyNNaker", "export: NIR", "plots: matplotlib")
     for what in parts:
         assert any(line.startswith(what) for line in lines), what
@@ -197,3 +201,11 @@ def test_an_error_after_brian2_ran_leaves_no_debug_log_in_the_temp_folder(tmp_pa
     assert "Brian 2 encountered an unexpected error" not in done.stderr
     assert sorted(p.name for p in temp.iterdir() if p.name.startswith("brian_")) == []
     assert not (tmp_path / "out").exists()
+
+
+def test_info_devices_asks_cuda(capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    assert main(["info", "--devices"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("backend torch"))
+    assert f"CUDA available: {'yes' if torch.cuda.is_available() else 'no'}" in line

@@ -120,3 +120,8 @@ def test_weight_matrix_is_labelled_in_nA(tmp_path: Path) -> None:
     assert plot.weight_matrix(np.ones((2, 2)), tmp_path / "w.png").stat().st_size > 1000
     with pytest.raises(ValidationError, match="expected \\(pre, post\\)"):
         plot.weight_matrix_figure(np.ones(3))
+
+
+def test_figures_show_as_png_in_jupyter_without_pyplot() -> None:
+    png = _recording().plot()._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
