@@ -63,3 +63,15 @@ html_theme = "furo"
 html_title = f"neuromem {release}"
 html_static_path: list[str] = []
 templates_path = ["_templates"]
+
+
+def _skip_generated_matplotlib_members(app: object, what: str, name: str, obj: object, skip: bool, options: object):
+    """matplotlib gives every Figure subclass (``neuromem.plot.PngFigure``) a generated ``set``
+    whose docstring uses matplotlib's own Sphinx roles; it is matplotlib's API, documented there."""
+    if getattr(obj, "__module__", None) == "matplotlib.artist":
+        return True
+    return None
+
+
+def setup(app: object) -> None:
+    app.connect("autodoc-skip-member", _skip_generated_matplotlib_members)  # type: ignore[attr-defined]
