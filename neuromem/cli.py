@@ -219,8 +219,11 @@ def _run(args: argparse.Namespace) -> int:
         from neuromem.spec import Probe
 
         network = network.with_probes(*(Probe(p.name) for p in network.populations))
-    names = tuple(n for n in RUN_FILES if not (args.no_plot and n == "raster.png"))
-    if not args.no_plot:
+    plot = not args.no_plot and any(p.variable == "spikes" for p in network.probes)
+    if not args.no_plot and not plot:
+        print("neuromem: no raster.png: the model records no spikes (only traces or weights)", file=sys.stderr)
+    names = tuple(n for n in RUN_FILES if plot or n != "raster.png")
+    if plot:
         _require_plots("raster.png", "--no-plot")
     args.out = _out(args, "run")
     output = OutputFolder(
@@ -242,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
         "mean_rate_hz": {name: float(recording.rates_hz(name).mean()) for name in recording.spikes},
     }
     with output.staging() as staging:
-        _write_outputs(recording, staging, f"{network.name} on {args.backend}", summary, plot=not args.no_plot)
+        _write_outputs(recording, staging, f"{network.name} on {args.backend}", summary, plot=plot)
         output.commit()
     print(json.dumps(summary, indent=1))
     print(f"wrote {args.out}/{', '.join(names)}")

@@ -253,6 +253,9 @@ def test_the_recording_budget_is_checked_before_the_run(tmp_path: Path, capsys: 
     assert "would take about 8 kB, above the budget max_recording_bytes = 7 kB" in err
     assert "every_ms" in err
     assert main(["run", str(path), "--out", str(out), "--max-recording-bytes", "8000"]) == 0
+    # Only a trace is recorded: no raster, and the run says so.
+    assert "no raster.png: the model records no spikes" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [".neuromem-manifest.json", "recording.npz", "summary.json"]
 
 
 # -- export ------------------------------------------------------------------------------------------
