@@ -15,6 +15,7 @@ from neuromem.spec import (
     SpikePairRule,
     SpikeSourcePoisson,
 )
+from neuromem.spec.schemes import EXACT
 
 
 def recurrent_network(n: int, stdp: bool = False, rate_hz: float = 20.0, seed: int = 1) -> Network:
@@ -42,7 +43,7 @@ def recurrent_network(n: int, stdp: bool = False, rate_hz: float = 20.0, seed: i
     )
     return Network(
         name=f"recurrent_{n}",
-        scheme="exact",
+        scheme=EXACT,
         populations=(
             Population("exc", cell, size=n_exc),
             Population("inh", cell, size=n_inh),

@@ -5,7 +5,7 @@ per task, captured spectrum, lateral-circuit convergence) and a saved HLOP learn
 
 Run::
 
-    python experiments/hlop_pmnist.py            # full: 10 tasks, seeds from models/hlop_pmnist.toml
+    python experiments/hlop_pmnist.py            # full: 10 tasks, seeds from experiments/configs/hlop_pmnist.toml
     python experiments/hlop_pmnist.py --quick    # 3 tasks, small sizes
     python experiments/hlop_pmnist.py --data mnist --root /path/to/mnist-idx   # permuted MNIST
     python experiments/hlop_pmnist.py --data mnist10k   # the shared 10,000 digits, stratified split
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 tasks, small network, one seed")
     parser.add_argument("--data", choices=["fashion", "mnist", "mnist10k"], default="fashion")
     parser.add_argument("--root", default=None, help="folder of IDX files (MNIST, or Fashion-MNIST elsewhere)")
-    parser.add_argument("--params", default=str(ROOT / "models" / "hlop_pmnist.toml"))
+    parser.add_argument("--params", default=str(ROOT / "experiments" / "configs" / "hlop_pmnist.toml"))
     parser.add_argument("--methods", default="finetune,ewc,svd,hlop,multitask,hlop_untrained")
     parser.add_argument("--seeds", default=None, help="comma-separated, overrides the TOML")
     parser.add_argument("--threads", type=int, default=1, help="torch threads; 1 is fastest on shared cores")

@@ -29,7 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small network and data, one seed")
     parser.add_argument("--root", default=None, help="Fashion-MNIST IDX folder (default: Debian package)")
-    parser.add_argument("--params", default=str(ROOT / "models" / "hlop_split.toml"))
+    parser.add_argument("--params", default=str(ROOT / "experiments" / "configs" / "hlop_split.toml"))
     parser.add_argument("--methods", default="finetune,ewc,svd,hlop,multitask,hlop_untrained")
     parser.add_argument("--seeds", default=None, help="comma-separated, overrides the TOML")
     parser.add_argument("--threads", type=int, default=1, help="torch threads; 1 is fastest on shared cores")

@@ -26,8 +26,12 @@ A MODEL is a TOML file describing a network (see models/ for examples):
 populations of LIF neurons or spike sources, projections with connectors,
 weights (nA), delays (ms) and optional plasticity, and what to record.
 
+Every command writes into a new folder results/<command>-<date>-<time> unless --out names one;
+a folder that holds earlier outputs is written into only with --overwrite, and then only the
+files neuromem wrote there (and nobody changed since) are replaced.
+
 examples:
-  neuromem demo                                              the CA3 memory, plots in results/demo
+  neuromem demo                                              the CA3 memory learns, recalls and forgets
   neuromem run models/demo_recurrent.toml --duration 500     simulate on torch (add --backend brian2)
   neuromem export models/ca3_model.toml --to spinnaker       map onto a virtual SpiNN-5 board
   neuromem export models/demo_recurrent.toml --to pynn --out exported/
@@ -36,6 +40,17 @@ examples:
 
 
 RUN_FILES = ("recording.npz", "raster.png", "summary.json")
+SPINNAKER_FILES = ("spinnaker_report.txt", "spinnaker_report.json")
+OVERWRITE_HELP = (
+    "write into a --out that holds earlier outputs, replacing only the files neuromem wrote there and nobody"
+    " changed since (other files are kept)"
+)
+#: Options of ``neuromem export`` that only some targets use: (option, targets, why the others refuse it).
+EXPORT_ONLY = (
+    ("freeze", ("nir",), "only NIR exports plastic projections frozen"),
+    ("approximate", ("pynn", "nir"), "the SpiNNaker check always maps what it can and lists each approximation"),
+    ("duration", ("pynn", "spinnaker"), "a NIR graph has no run length"),
+)
 #: Recordings above this many bytes, or rasters of more spikes, report progress while written.
 SLOW_BYTES = 50 * 10**6
 SLOW_SPIKES = 200_000
@@ -48,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 0
+    hook = sys.excepthook
     try:
         return int(args.handler(args) or 0)
     except NeuromemError as error:
@@ -58,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # so an interrupted command has changed nothing.
         print(f"neuromem: interrupted{getattr(args, 'interrupted', '')}", file=sys.stderr)
         return 130
+    finally:
+        # Importing Brian2 replaces sys.excepthook with one that blames Brian for any later uncaught
+        # error and then keeps its debug log and a copy of the script in the system temp folder.
+        # With the hook restored, an error that is not Brian's prints a plain traceback and Brian's
+        # exit handler deletes both files.
+        sys.excepthook = hook
 
 
 def _positive_ms(text: str) -> float:
@@ -120,7 +142,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_byte_size,
         help="refuse a run whose traces and weight snapshots would take more memory (default 2G; e.g. 500M, 8G)",
     )
-    run.add_argument("--out", type=Path, default=Path("results/run"), help="output folder (default results/run)")
+    run.add_argument("--out", type=Path, help="output folder (default: a new results/run-<date>-<time>)")
+    run.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    run.add_argument("--no-plot", action="store_true", help="write no raster.png (needs no matplotlib)")
     run.set_defaults(handler=_run, interrupted="; no output was written or changed")
 
     export = commands.add_parser(
@@ -131,27 +155,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("model", type=Path, help="TOML model file")
     export.add_argument("--to", required=True, choices=("pynn", "spinnaker", "nir"), help="export target")
-    export.add_argument("--out", type=Path, default=Path("results/export"), help="output folder (new or empty)")
     export.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="write into a non-empty --out, replacing only the files of an earlier export (other files are kept)",
+        "--out",
+        type=Path,
+        help="output folder, new or empty (default: a new results/export-<date>-<time>); spinnaker writes its"
+        " report there",
     )
-    export.add_argument("--duration", type=_positive_ms, help="simulated time in ms for the mapping/script")
+    export.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    export.add_argument("--duration", type=_positive_ms, help="pynn, spinnaker: simulated time in ms")
     export.add_argument("--dt", type=_positive_ms, help="time step in ms (default: the file's)")
     export.add_argument(
         "--approximate",
         action="store_true",
-        help="export features the target cannot express exactly (with a warning) instead of refusing",
+        help="pynn, nir: export features the target cannot express exactly (with a warning) instead of refusing;"
+        " the SpiNNaker check always does and lists them as notes",
     )
     export.add_argument("--freeze", action="store_true", help="NIR: export plastic projections with frozen weights")
     export.set_defaults(handler=_export, interrupted="; no output was written or changed")
 
-    demo = commands.add_parser("demo", help="the CA3 memory learns, recalls and forgets; plots in results/demo")
-    demo.add_argument("--out", type=Path, default=Path("results/demo"), help="output folder")
-    demo.set_defaults(handler=_demo)
+    demo = commands.add_parser(
+        "demo", help="the CA3 memory learns, recalls and forgets; figures in results/demo-<date>-<time>"
+    )
+    demo.add_argument("--out", type=Path, help="output folder (default: a new results/demo-<date>-<time>)")
+    demo.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    demo.set_defaults(handler=_demo, interrupted="; no output was written or changed")
 
-    info = commands.add_parser("info", help="list backends, devices and export targets available here")
+    info = commands.add_parser(
+        "info", help="list backends, devices and export targets available here (imports no simulator)"
+    )
+    info.add_argument(
+        "--devices", action="store_true", help="import torch and ask CUDA which GPUs it can use (takes seconds)"
+    )
     info.set_defaults(handler=_info)
 
     validate = commands.add_parser("validate", help="check a model file and print its size")
@@ -185,7 +219,16 @@ def _run(args: argparse.Namespace) -> int:
         from neuromem.spec import Probe
 
         network = network.with_probes(*(Probe(p.name) for p in network.populations))
-    output = OutputFolder(args.out, RUN_FILES, "write results", replace_own=True, error=ValidationError)
+    plot = not args.no_plot and any(p.variable == "spikes" for p in network.probes)
+    if not args.no_plot and not plot:
+        print("neuromem: no raster.png: the model records no spikes (only traces or weights)", file=sys.stderr)
+    names = tuple(n for n in RUN_FILES if plot or n != "raster.png")
+    if plot:
+        _require_plots("raster.png", "--no-plot")
+    args.out = _out(args, "run")
+    output = OutputFolder(
+        args.out, names, "write results", overwrite=args.overwrite, flag="--overwrite", error=ValidationError
+    )
     output.check()
     start = time.perf_counter()
     simulation = build(network, backend=args.backend, dt=dt, **options)
@@ -202,11 +245,27 @@ def _run(args: argparse.Namespace) -> int:
         "mean_rate_hz": {name: float(recording.rates_hz(name).mean()) for name in recording.spikes},
     }
     with output.staging() as staging:
-        _write_outputs(recording, staging, f"{network.name} on {args.backend}", summary)
+        _write_outputs(recording, staging, f"{network.name} on {args.backend}", summary, plot=plot)
         output.commit()
     print(json.dumps(summary, indent=1))
-    print(f"wrote {args.out}/recording.npz, raster.png, summary.json")
+    print(f"wrote {args.out}/{', '.join(names)}")
     return 0
+
+
+def _out(args: argparse.Namespace, kind: str) -> Path:
+    """``--out``, or a new ``results/<kind>-<date>-<time>`` folder when it is not given."""
+    from neuromem.outputs import fresh_folder
+
+    return args.out if args.out is not None else fresh_folder(kind)
+
+
+def _require_plots(what: str, instead: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CapabilityError(
+            f"{what} needs matplotlib, which is not installed: pip install 'neuromem[plots]', or pass {instead}"
+        )
 
 
 def _first(*values: object) -> object:
@@ -214,16 +273,18 @@ def _first(*values: object) -> object:
     return next(v for v in values if v is not None)
 
 
-def _write_outputs(recording: object, folder: Path, title: str, summary: dict[str, object]) -> None:
+def _write_outputs(recording: object, folder: Path, title: str, summary: dict[str, object], plot: bool) -> None:
     from neuromem.limits import format_bytes
-    from neuromem.plot import raster
 
     size = recording.nbytes()  # type: ignore[attr-defined]
     spikes = sum(len(t) for t in recording.spikes.values())  # type: ignore[attr-defined]
     with _phase(f"writing recording.npz ({format_bytes(size)})", size > SLOW_BYTES):
         recording.save(folder / "recording.npz")  # type: ignore[attr-defined]
-    with _phase(f"plotting raster.png ({spikes:,} spikes)", spikes > SLOW_SPIKES):
-        raster(recording, folder / "raster.png", title=title)  # type: ignore[arg-type]
+    if plot:
+        from neuromem.plot import raster
+
+        with _phase(f"plotting raster.png ({spikes:,} spikes)", spikes > SLOW_SPIKES):
+            raster(recording, folder / "raster.png", title=title)  # type: ignore[arg-type]
     (folder / "summary.json").write_text(json.dumps(summary, indent=1))
 
 
@@ -244,11 +305,17 @@ class _phase:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from neuromem.outputs import OutputFolder
     from neuromem.spec.toml import read_model
 
+    for option, targets, why in EXPORT_ONLY:
+        if getattr(args, option) not in (None, False) and args.to not in targets:
+            flag = "--" + option.replace("_", "-")
+            raise CapabilityError(f"{flag} does not apply to --to {args.to}: {why}; leave it out")
     model = read_model(args.model)
     duration = _first(args.duration, model.duration, 1000.0)
     dt = args.dt if args.dt is not None else model.dt
+    args.out = _out(args, "export")
     if args.to == "pynn":
         from neuromem.export.pynn_script import write_pynn_script
 
@@ -258,12 +325,22 @@ def _export(args: argparse.Namespace) -> int:
         print(f"wrote a standalone PyNN script {script} with its data beside it")
         print(f"run it with: python {script} --simulator nest|brian2|spiNNaker --output spikes.npz")
     elif args.to == "spinnaker":
+        import dataclasses
+
         from neuromem.export.spinnaker import check_spinnaker, format_spinnaker_report
 
-        print(format_spinnaker_report(check_spinnaker(model.network, dt=dt, duration=duration)))
+        output = OutputFolder(args.out, SPINNAKER_FILES, "export", overwrite=args.overwrite, flag="--overwrite")
+        output.check()
+        report = check_spinnaker(model.network, dt=dt, duration=duration)
+        text = format_spinnaker_report(report)
+        with output.staging() as staging:
+            (staging / SPINNAKER_FILES[0]).write_text(text + "\n")
+            (staging / SPINNAKER_FILES[1]).write_text(json.dumps(dataclasses.asdict(report), indent=1) + "\n")
+            output.commit()
+        print(text)
+        print(f"wrote {args.out}/{', '.join(SPINNAKER_FILES)}")
     else:
         from neuromem.export.nir import write_nir
-        from neuromem.outputs import OutputFolder
 
         name = f"{model.network.name}.nir"
         output = OutputFolder(args.out, (name,), "export", overwrite=args.overwrite, flag="--overwrite")
@@ -276,24 +353,17 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    _require_plots("the demo's figures", "nothing: the demo is about its figures")
     from neuromem.demo import run_demo
 
-    run_demo(args.out)
+    run_demo(_out(args, "demo"), overwrite=args.overwrite)
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    import importlib.util
+    from neuromem.info import describe
 
-    import torch
-
-    from neuromem.backends import BACKENDS, available_backends
-
-    print("backends:", ", ".join(f"{b} ({'yes' if b in available_backends() else 'no'})" for b in BACKENDS))
-    print("cuda:", "yes" if torch.cuda.is_available() else "no")
-    for module in ("pyNN.nest", "pyNN.brian2", "spynnaker", "nir", "norse"):
-        root = module.split(".")[0]
-        print(f"{module}:", "installed" if importlib.util.find_spec(root) else "not installed")
+    print("\n".join(describe(devices=args.devices)))
     return 0
 
 

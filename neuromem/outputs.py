@@ -31,6 +31,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -239,6 +240,22 @@ class OutputFolder:
         self._created = []
 
 
+def fresh_folder(kind: str, root: str | os.PathLike[str] = "results", now: float | None = None) -> Path:
+    """A new output folder ``root/<kind>-YYYYmmdd-HHMMSS`` that does not exist yet.
+
+    The default ``--out`` of the commands: a second command never writes into
+    the first one's folder. Two commands in the same second get ``-2``, ``-3``...
+    appended.
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    base = Path(root) / f"{kind}-{stamp}"
+    candidate, number = base, 1
+    while candidate.exists() or candidate.is_symlink():
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    return candidate
+
+
 def _write_manifest(folder: Path, files: dict[str, str]) -> None:
     document = {"schema": MANIFEST_SCHEMA, "version": 1, "files": dict(sorted(files.items()))}
     atomic_write(folder / MANIFEST, lambda handle: handle.write(json.dumps(document, indent=1).encode()))
@@ -278,4 +295,4 @@ def _hold_interrupts() -> Iterator[None]:
                 raise KeyboardInterrupt
 
 
-__all__ = ["MANIFEST", "OutputFolder", "file_digest", "read_manifest"]
+__all__ = ["MANIFEST", "OutputFolder", "file_digest", "fresh_folder", "read_manifest"]

@@ -236,6 +236,29 @@ class Recording:
             return np.zeros(self.batch_size)
         return counts.mean(axis=1) / duration_s
 
+    # -- display (the code lives in :mod:`neuromem.display` and :mod:`neuromem.plot`) ------------
+
+    def __repr__(self) -> str:
+        from neuromem.display import recording_text
+
+        return recording_text(self)
+
+    def _repr_html_(self) -> str:
+        """The summary table Jupyter shows (:func:`neuromem.display.recording_html`)."""
+        from neuromem.display import recording_html
+
+        return recording_html(self)
+
+    def plot(self, populations: list[str] | None = None, trial: int = 0, **options: object) -> object:
+        """Raster and population rates of one trial as a matplotlib Figure (:func:`neuromem.plot.raster_figure`).
+
+        Needs matplotlib (``pip install 'neuromem[plots]'``); ``options`` go to
+        :func:`~neuromem.plot.raster_figure` (``marks``, ``title``, ``rate_bin_ms``).
+        """
+        from neuromem.plot import raster_figure
+
+        return raster_figure(self, populations, trial, **options)  # type: ignore[arg-type]
+
     # -- Neo (the conversion lives in :mod:`neuromem.neo`) ------------------------------------
 
     def to_neo(self) -> object:

@@ -213,18 +213,24 @@ def _unwritable(folder: str) -> bool:
 def test_a_rerun_replaces_only_its_own_unchanged_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model, out = _model(tmp_path), tmp_path / "out"
     assert main(["run", str(model), "--out", str(out), "--seed", "1"]) == 0
+    first = (out / "recording.npz").read_bytes()
     (out / "notes.txt").write_text("mine")
-    assert main(["run", str(model), "--out", str(out), "--seed", "2"]) == 0
+    # Without --overwrite a folder holding earlier outputs is refused and left as it was.
+    assert main(["run", str(model), "--out", str(out), "--seed", "2"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "recording.npz").read_bytes() == first
+    assert main(["run", str(model), "--out", str(out), "--seed", "2", "--overwrite"]) == 0
+    assert (out / "recording.npz").read_bytes() != first
     assert (out / "notes.txt").read_text() == "mine"
     assert json.loads((out / "summary.json").read_text())["spikes"] != {}
     (out / "summary.json").write_text("edited by hand")
-    assert main(["run", str(model), "--out", str(out)]) == 2
+    assert main(["run", str(model), "--out", str(out), "--overwrite"]) == 2
     assert "summary.json was changed since neuromem wrote it" in capsys.readouterr().err
     assert (out / "summary.json").read_text() == "edited by hand"
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "raster.png").write_bytes(b"a picture of my cat")
-    assert main(["run", str(model), "--out", str(foreign)]) == 2
+    assert main(["run", str(model), "--out", str(foreign), "--overwrite"]) == 2
     assert "holds a raster.png that neuromem did not write" in capsys.readouterr().err
     assert (foreign / "raster.png").read_bytes() == b"a picture of my cat"
 
@@ -250,6 +256,9 @@ def test_the_recording_budget_is_checked_before_the_run(tmp_path: Path, capsys: 
     assert "would take about 8 kB, above the budget max_recording_bytes = 7 kB" in err
     assert "every_ms" in err
     assert main(["run", str(path), "--out", str(out), "--max-recording-bytes", "8000"]) == 0
+    # Only a trace is recorded: no raster, and the run says so.
+    assert "no raster.png: the model records no spikes" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [".neuromem-manifest.json", "recording.npz", "summary.json"]
 
 
 # -- export ------------------------------------------------------------------------------------------
@@ -362,7 +371,7 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_previous_results(tmp_path:
     assert main(["run", str(model), "--out", str(out), "--seed", "1"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     done = subprocess.run(
-        [sys.executable, "-c", INTERRUPT, where, "run", str(model), "--out", str(out), "--seed", "2"],
+        [sys.executable, "-c", INTERRUPT, where, "run", str(model), "--out", str(out), "--seed", "2", "--overwrite"],
         capture_output=True,
         text=True,
         cwd=REPO,

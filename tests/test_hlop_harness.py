@@ -54,8 +54,8 @@ def test_split_tasks_remap_labels_to_zero_and_one() -> None:
 
 @pytest.mark.parametrize("name", ["hlop_pmnist", "hlop_split"])
 def test_shipped_parameter_files_load_in_full_and_quick_form(name: str) -> None:
-    params, data = load_experiment(ROOT / "models" / f"{name}.toml", quick=False)
-    quick, qdata = load_experiment(ROOT / "models" / f"{name}.toml", quick=True)
+    params, data = load_experiment(ROOT / "experiments" / "configs" / f"{name}.toml", quick=False)
+    quick, qdata = load_experiment(ROOT / "experiments" / "configs" / f"{name}.toml", quick=True)
     assert params.network.hidden == (256, 256) and quick.network.hidden == (64, 64)
     assert data["seeds"] == [0, 1, 2] and qdata["seeds"] == [0]
     # Quick lateral sizes stay below the 64-wide layers, so no layer is frozen outright.

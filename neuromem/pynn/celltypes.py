@@ -7,13 +7,13 @@ one entry in :data:`NEURON_TYPES` (and its PyNN class in
 :mod:`neuromem.pynn.standardmodels`); spike sources have their own entries
 because they carry spikes, not parameters of a membrane.
 
-=================  ==========================  ======================================
-PyNN type          neuromem spec type           recordables (PyNN -> engine probe)
-=================  ==========================  ======================================
-IF_curr_exp        ``LIFCurrExp``               spikes, v, isyn_exc -> i_exc, isyn_inh -> i_inh
-SpikeSourceArray   ``SpikeSourceArray``         spikes
-SpikeSourcePoisson ``SpikeSourcePoisson``       spikes
-=================  ==========================  ======================================
+==================  ======================  ===============================================
+PyNN type           neuromem spec type      recordables (PyNN -> engine probe)
+==================  ======================  ===============================================
+IF_curr_exp         ``LIFCurrExp``          spikes, v, isyn_exc -> i_exc, isyn_inh -> i_inh
+SpikeSourceArray    ``SpikeSourceArray``    spikes
+SpikeSourcePoisson  ``SpikeSourcePoisson``  spikes
+==================  ======================  ===============================================
 """
 
 from __future__ import annotations

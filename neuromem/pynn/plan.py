@@ -43,6 +43,7 @@ from neuromem.spec import (
     SpikeSourceArray,
     SpikeSourcePoisson,
 )
+from neuromem.spec.schemes import EXACT
 
 #: Tolerance (in steps) for a time that lies on the step grid.
 GRID = 1e-6
@@ -148,7 +149,7 @@ class Planner:
                 populations=tuple(self.spec_populations),
                 projections=tuple(self.spec_projections),
                 probes=tuple(self.probes),
-                scheme="exact",
+                scheme=EXACT,
                 name="pynn",
             )
             self.plan.network.validate(self.state.dt)

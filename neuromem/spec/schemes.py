@@ -72,6 +72,8 @@ from neuromem.cells.if_curr_exp import IF_curr_exp, constants
 from neuromem.errors import ValidationError
 
 SCHEMES = ("spinnaker", "exact")
+#: The scheme names as constants, for code that names one: ``Network(..., scheme=EXACT)``.
+SPINNAKER, EXACT = SCHEMES
 
 __all__ = ["SCHEMES", "StepCoefficients", "exp_current_gain", "step_coefficients"]
 

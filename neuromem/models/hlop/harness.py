@@ -2,7 +2,7 @@
 
 Example
 -------
->>> params = load_params("models/hlop_pmnist.toml")  # doctest: +SKIP
+>>> params = load_params("experiments/configs/hlop_pmnist.toml")  # doctest: +SKIP
 >>> result = run_method("hlop", tasks, params, seed=0)  # doctest: +SKIP
 >>> result["acc"], result["bwt"]  # doctest: +SKIP
 """

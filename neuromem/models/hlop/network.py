@@ -162,7 +162,7 @@ class SpikingNet(nn.Module):
         return out, new_mems, inputs
 
     def forward(self, x: torch.Tensor, head: int = 0, record: bool = False) -> torch.Tensor:
-        """Logits (B, n_classes) of ``x`` (B, *input_shape) through ``head``, BPTT-ready.
+        """Logits (B, n_classes) of ``x`` of shape ``(B, *input_shape)`` through ``head``, BPTT-ready.
 
         With ``record=True`` the presynaptic inputs of every step are kept in
         ``self.recorded`` (list over layers + readout of (T*B, ...) tensors).
