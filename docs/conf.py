@@ -53,6 +53,9 @@ autodoc_typehints = "description"
 autodoc_typehints_format = "short"
 autodoc_preserve_defaults = True
 autodoc_member_order = "bysource"
+# Methods that override a library method without a docstring of their own (torch.autograd.Function.forward)
+# would otherwise show the library's text, whose cross-references point into its own documentation.
+autodoc_inherit_docstrings = False
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False

@@ -19,13 +19,13 @@ IF_cond_exp    iaf_cond_exp        Runge-Kutta 4 [2]       IF_cond_exp
 Izhikevich     izhikevich          exact [1]               refused (another model)
 =============  ==================  ======================  =========================
 
-[1] pyNN.brian2 adds voltage steps after the threshold of their arrival tick;
-    the runner moves those synaptic pathways before the threshold (where they
-    read the previous tick's spikes) and the plan shortens their delays by one
-    step. pyNN.brian2 keeps steps arriving during refractoriness, which NEST
-    and neuromem discard.
-[2] pyNN.brian2 would pick forward Euler; the exported runner sets ``rk4``.
-[3] pyNN.nest 0.13 gives IF_curr_delta no map from ``v`` to ``V_m``; the runner adds it.
+- [1] pyNN.brian2 adds voltage steps after the threshold of their arrival tick;
+  the runner moves those synaptic pathways before the threshold (where they
+  read the previous tick's spikes) and the plan shortens their delays by one
+  step. pyNN.brian2 keeps steps arriving during refractoriness, which NEST
+  and neuromem discard.
+- [2] pyNN.brian2 would pick forward Euler; the exported runner sets ``rk4``.
+- [3] pyNN.nest 0.13 gives IF_curr_delta no map from ``v`` to ``V_m``; the runner adds it.
 
 Current sources: neuromem's current of the step from ``n dt`` is the amplitude
 in force at ``n dt``. pyNN.brian2 switches at the start of that step (offset
