@@ -384,6 +384,64 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_previous_results(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["T.toml", "out"]
 
 
+BRIAN2_INTERRUPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    import brian2
+    from neuromem import cli
+    from neuromem.backends import build
+    from neuromem.backends.brian2.simulation import Brian2Simulation
+    from neuromem.spec.toml import read_model
+
+    real = Brian2Simulation.reset
+    def reset(self):  # a network operation sends Ctrl-C at tick 50 of 200
+        real(self)
+        def ctrl_c(t):
+            if int(round(float(t / brian2.ms) / self.dt)) == 50:
+                os.kill(os.getpid(), signal.SIGINT)
+        self.brian_network.add(brian2.NetworkOperation(ctrl_c, clock=self.clock, name="ctrl_c"))
+    Brian2Simulation.reset = reset
+    if sys.argv[1] == "api":
+        simulation = build(read_model(sys.argv[2]).network, backend="brian2", dt=0.1, codegen_target="numpy")
+        try:
+            simulation.run(20.0)
+            print("finished at tick", simulation.tick)
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt at tick", simulation.tick)
+        print("preference", brian2.prefs["core.stop_on_keyboard_interrupt"])
+    else:
+        sys.exit(cli.main(sys.argv[2:]))
+    """
+)
+
+
+def test_ctrl_c_during_a_brian2_run_interrupts_it_instead_of_cutting_it_short(tmp_path: Path) -> None:
+    """Brian2's own SIGINT handler would end the run early and return; Ctrl-C must interrupt as on torch."""
+    pytest.importorskip("brian2")
+    model, out = _model(tmp_path), tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", BRIAN2_INTERRUPT, "api", str(model)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    # Interrupted where the signal came, and the user's Brian2 preference (on by default) is back.
+    assert done.stdout.splitlines() == ["KeyboardInterrupt at tick 50", "preference True"]
+    assert main(["run", str(model), "--out", str(out), "--backend", "brian2", "--seed", "1"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    command = ["cli", "run", str(model), "--out", str(out), "--backend", "brian2", "--seed", "2", "--overwrite"]
+    done = subprocess.run(
+        [sys.executable, "-c", BRIAN2_INTERRUPT, *command], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "neuromem: interrupted; no output was written or changed"
+    assert "Traceback" not in done.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["T.toml", "out"]
+
+
 def test_sigint_during_the_commit_is_held_until_the_files_are_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
