@@ -132,11 +132,12 @@ def test_run_table_times_are_checked(
     ("changes", "message"),
     [
         ({"cell": '{ type = "LIFCurrExp", tau_m = -20.0 }'}, "T.toml population 'a' cell: IF_curr_exp: tau_m = -20"),
-        ({"cell": '{ type = "Network" }'}, "T.toml population 'a' cell: Network cannot be built"),
         (
-            {"cell": '{ type = "OneToOne" }'},
-            "T.toml population 'a': Population 'a': cell must be one of the cell types IF_curr_exp",
+            {"cell": '{ type = "Network" }'},
+            "T.toml population 'a' cell: type = 'Network' is not a cell type; allowed: IF_curr_exp, IF_curr_delta,",
         ),
+        ({"cell": '{ type = "OneToOne" }'}, "T.toml population 'a' cell: type = 'OneToOne' is not a cell type"),
+        ({"cell": '{ type = "os.system" }'}, "T.toml population 'a' cell: unknown spec type 'os.system'"),
         (
             {"connector": '{ type = "FromList", pre = ["a", "b"], post = ["c", "d"] }'},
             "T.toml projection 'p' connector: FromList: pre must hold whole-number indices, got str",
