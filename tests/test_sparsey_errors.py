@@ -46,6 +46,16 @@ def test_q_or_k_below_one_is_refused(field):
         LevelParams(**{field: 0})
 
 
+@pytest.mark.parametrize(("field", "value"), [("seed", "x"), ("seed", -1), ("seed", 1.5), ("replicas", "2")])
+def test_seed_and_replicas_must_be_integers_in_layers_and_hierarchies(field, value):
+    minimum = 0 if field == "seed" else 1
+    message = rf"{field} = {value!r} must be an integer >= {minimum}"
+    with pytest.raises(ValidationError, match=rf"MacLayer 'layer': {message}"):
+        MacLayer.single(10, 2, 2, **{field: value})
+    with pytest.raises(ValidationError, match=rf"Hierarchy: {message}"):
+        Hierarchy((4, 4), [LevelParams(grid=(1, 1), Q=2, K=2)], **{field: value})
+
+
 @pytest.mark.parametrize("band", [5, (0.5,), ("a", "b"), (True, 1.0), (0.9, 0.1), (0.0, float("nan"))])
 def test_a_band_that_is_not_two_ordered_fractions_is_refused(band):
     with pytest.raises(
