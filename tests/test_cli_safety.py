@@ -402,16 +402,15 @@ BRIAN2_INTERRUPT = textwrap.dedent(
                 os.kill(os.getpid(), signal.SIGINT)
         self.brian_network.add(brian2.NetworkOperation(ctrl_c, clock=self.clock, name="ctrl_c"))
     Brian2Simulation.reset = reset
-    if sys.argv[1] == "api":
-        simulation = build(read_model(sys.argv[2]).network, backend="brian2", dt=0.1, codegen_target="numpy")
-        try:
-            simulation.run(20.0)
-            print("finished at tick", simulation.tick)
-        except KeyboardInterrupt:
-            print("KeyboardInterrupt at tick", simulation.tick)
-        print("preference", brian2.prefs["core.stop_on_keyboard_interrupt"])
-    else:
-        sys.exit(cli.main(sys.argv[2:]))
+    # The API first: run() raises where the signal came; then the command line.
+    simulation = build(read_model(sys.argv[2]).network, backend="brian2", dt=0.1, codegen_target="numpy")
+    try:
+        simulation.run(20.0)
+        print("finished at tick", simulation.tick)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt at tick", simulation.tick)
+    print("preference", brian2.prefs["core.stop_on_keyboard_interrupt"])
+    sys.exit(cli.main(sys.argv[1:]))
     """
 )
 
@@ -420,22 +419,14 @@ def test_ctrl_c_during_a_brian2_run_interrupts_it_instead_of_cutting_it_short(tm
     """Brian2's own SIGINT handler would end the run early and return; Ctrl-C must interrupt as on torch."""
     pytest.importorskip("brian2")
     model, out = _model(tmp_path), tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-c", BRIAN2_INTERRUPT, "api", str(model)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    # Interrupted where the signal came, and the user's Brian2 preference (on by default) is back.
-    assert done.stdout.splitlines() == ["KeyboardInterrupt at tick 50", "preference True"]
-    assert main(["run", str(model), "--out", str(out), "--backend", "brian2", "--seed", "1"]) == 0
+    assert main(["run", str(model), "--out", str(out), "--seed", "1", "--no-plot"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    command = ["cli", "run", str(model), "--out", str(out), "--backend", "brian2", "--seed", "2", "--overwrite"]
+    command = ["run", str(model), "--out", str(out), "--backend", "brian2", "--seed", "2", "--overwrite"]
     done = subprocess.run(
         [sys.executable, "-c", BRIAN2_INTERRUPT, *command], capture_output=True, text=True, cwd=REPO, timeout=300
     )
+    # Interrupted where the signal came, and the user's Brian2 preference (on by default) is back.
+    assert done.stdout.splitlines() == ["KeyboardInterrupt at tick 50", "preference True"], done.stderr
     assert done.returncode == 130, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "neuromem: interrupted; no output was written or changed"
     assert "Traceback" not in done.stderr
