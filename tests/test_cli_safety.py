@@ -434,6 +434,49 @@ def test_ctrl_c_during_a_brian2_run_interrupts_it_instead_of_cutting_it_short(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["T.toml", "out"]
 
 
+PYNN_BRIAN2_INTERRUPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    import brian2
+    import pyNN.brian2 as sim
+    sys.path.insert(0, sys.argv[1])
+    import run
+
+    real = sim.run
+    def ctrl_c(t):
+        if abs(float(t / brian2.ms) - 5.0) < 1e-6:
+            os.kill(os.getpid(), signal.SIGINT)
+    def run_with_ctrl_c(duration):  # Ctrl-C at 5 ms of the 20 ms run
+        sim.simulator.state.network.add(brian2.NetworkOperation(ctrl_c, dt=0.1 * brian2.ms))
+        return real(duration)
+    sim.run = run_with_ctrl_c
+    try:
+        status = run.main(["--simulator", "brian2", "--output", sys.argv[2]])
+        print("finished with status", status, "at", sim.get_current_time(), "ms")
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt; preference", brian2.prefs["core.stop_on_keyboard_interrupt"])
+    """
+)
+
+
+def test_ctrl_c_during_an_exported_pynn_brian2_run_interrupts_it(tmp_path: Path) -> None:
+    """pyNN.brian2 runs through Brian2's network: without care, Ctrl-C cuts the run and run.py saves the cut."""
+    pytest.importorskip("pyNN")
+    pytest.importorskip("brian2")
+    folder, output = tmp_path / "export", tmp_path / "spikes.npz"
+    assert main(["export", str(_model(tmp_path)), "--to", "pynn", "--out", str(folder)]) == 0
+    done = subprocess.run(
+        [sys.executable, "-c", PYNN_BRIAN2_INTERRUPT, str(folder), str(output)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "KeyboardInterrupt; preference True", done.stdout + done.stderr
+    assert not output.exists()
+
+
 def test_sigint_during_the_commit_is_held_until_the_files_are_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
