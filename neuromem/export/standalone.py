@@ -26,14 +26,12 @@ already resolved per simulator in the plan.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
 import os
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +41,7 @@ PLAN_VERSION = 2
 PLAN_FILE = "plan.json"
 ARRAYS_FILE = "arrays.npz"
 SIMULATORS = {"nest": "pyNN.nest", "brian2": "pyNN.brian2", "spiNNaker": "pyNN.spiNNaker"}
+BRIAN2_CTRL_C = "core.stop_on_keyboard_interrupt"
 # Allow-lists: names from the plan are looked up, never evaluated. Cell types and current
 # sources must be standard models of PyNN itself (pyNN.standardmodels), so a new neuromem
 # cell type that maps to one needs no entry here.
@@ -160,33 +159,21 @@ def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) 
     populations, projections = build_network(sim, name, plan, arrays)
     convention = plan["targets"][name]
     warmup = int(convention.get("warmup_steps", 0))
-    with _ctrl_c_interrupts(name):
+    # Brian2's import installs a SIGINT handler that only asks a running network to stop after the
+    # current step: sim.run then returns as if the whole duration had been simulated, and the cut
+    # run's results would be saved. Switched off for the run, so Ctrl-C raises KeyboardInterrupt.
+    brian2 = importlib.import_module("brian2") if name == "brian2" else None
+    stop_on_ctrl_c = brian2.prefs[BRIAN2_CTRL_C] if brian2 else None
+    if brian2:
+        brian2.prefs[BRIAN2_CTRL_C] = False
+    try:
         sim.run(round(float(plan["duration"]) + warmup * float(plan["dt"]), 9))  # type: ignore[attr-defined]
+    finally:
+        if brian2:
+            brian2.prefs[BRIAN2_CTRL_C] = stop_on_ctrl_c
     results = _collect(plan, arrays, name, populations, projections)
     sim.end()  # type: ignore[attr-defined]
     return results
-
-
-@contextlib.contextmanager
-def _ctrl_c_interrupts(name: str) -> Iterator[None]:
-    """Let Ctrl-C raise KeyboardInterrupt during a pyNN.brian2 run.
-
-    Brian2's import installs a SIGINT handler that only asks a running network
-    to stop after the current step; ``sim.run`` then returns as if the whole
-    duration had been simulated and the results would be those of a cut run.
-    The preference is switched off for the run and restored afterwards.
-    """
-    if name != "brian2":
-        yield
-        return
-    import brian2
-
-    before = brian2.prefs["core.stop_on_keyboard_interrupt"]
-    brian2.prefs["core.stop_on_keyboard_interrupt"] = False
-    try:
-        yield
-    finally:
-        brian2.prefs["core.stop_on_keyboard_interrupt"] = before
 
 
 def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) -> tuple[list, list]:
