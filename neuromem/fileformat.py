@@ -65,6 +65,7 @@ import math
 import os
 import shutil
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -568,7 +569,9 @@ def _npy_header(path: Path, name: str, member: IO[bytes]) -> tuple[tuple[int, ..
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
         else:
             raise ValueError(f"unsupported .npy format version {major}")
-    except (ValueError, SyntaxError, TypeError, EOFError) as error:
+    except (ValueError, SyntaxError, TypeError, EOFError, RecursionError, tokenize.TokenError) as error:
+        # numpy parses the header with ast.literal_eval, and version 1 headers it cannot parse once more
+        # through tokenize: a flipped byte there raises TokenError.
         raise FileFormatError(f"{path}: entry {name!r} has a corrupt array header ({error})") from error
     if dtype.hasobject or dtype.names is not None or dtype.kind not in ARRAY_KINDS:
         raise FileFormatError(

@@ -105,6 +105,9 @@ def _network(*sources: object) -> Network:
     [
         (lambda: DCSource("s", "cells", amplitude=1.0, start=5.0, stop=5.0), "stop = 5.0 ms must be after start"),
         (lambda: DCSource("s", "cells", start=-1.0), "start = -1 ms must be >= 0"),
+        (lambda: DCSource("s", "cells", stop="abc"), "stop = 'abc' is not a number"),
+        (lambda: DCSource("s", "cells", stop=None), "stop = None is not a number"),
+        (lambda: DCSource("s", "cells", stop=True), "stop = True is not a number"),
         (lambda: DCSource("s", "cells", amplitude=math.nan), "amplitude"),
         (lambda: DCSource("s", "cells", neurons=[1, 1]), "neurons lists an index twice"),
         (lambda: StepCurrentSource("s", "cells", times=[1.0, 1.0], amplitudes=[0.1, 0.2]), "strictly increasing"),

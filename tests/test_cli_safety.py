@@ -132,11 +132,12 @@ def test_run_table_times_are_checked(
     ("changes", "message"),
     [
         ({"cell": '{ type = "LIFCurrExp", tau_m = -20.0 }'}, "T.toml population 'a' cell: IF_curr_exp: tau_m = -20"),
-        ({"cell": '{ type = "Network" }'}, "T.toml population 'a' cell: Network cannot be built"),
         (
-            {"cell": '{ type = "OneToOne" }'},
-            "T.toml population 'a': Population 'a': cell must be one of the cell types IF_curr_exp",
+            {"cell": '{ type = "Network" }'},
+            "T.toml population 'a' cell: type = 'Network' is not a cell type; allowed: IF_curr_exp, IF_curr_delta,",
         ),
+        ({"cell": '{ type = "OneToOne" }'}, "T.toml population 'a' cell: type = 'OneToOne' is not a cell type"),
+        ({"cell": '{ type = "os.system" }'}, "T.toml population 'a' cell: unknown spec type 'os.system'"),
         (
             {"connector": '{ type = "FromList", pre = ["a", "b"], post = ["c", "d"] }'},
             "T.toml projection 'p' connector: FromList: pre must hold whole-number indices, got str",
@@ -382,6 +383,98 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_previous_results(tmp_path:
     assert "Traceback" not in done.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["T.toml", "out"]
+
+
+BRIAN2_INTERRUPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    import brian2
+    from neuromem import cli
+    from neuromem.backends import build
+    from neuromem.backends.brian2.simulation import Brian2Simulation
+    from neuromem.spec.toml import read_model
+
+    real = Brian2Simulation.reset
+    def reset(self):  # a network operation sends Ctrl-C at tick 50 of 200
+        real(self)
+        def ctrl_c(t):
+            if int(round(float(t / brian2.ms) / self.dt)) == 50:
+                os.kill(os.getpid(), signal.SIGINT)
+        self.brian_network.add(brian2.NetworkOperation(ctrl_c, clock=self.clock, name="ctrl_c"))
+    Brian2Simulation.reset = reset
+    # The API first: run() raises where the signal came; then the command line.
+    simulation = build(read_model(sys.argv[2]).network, backend="brian2", dt=0.1, codegen_target="numpy")
+    try:
+        simulation.run(20.0)
+        print("finished at tick", simulation.tick)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt at tick", simulation.tick)
+    print("preference", brian2.prefs["core.stop_on_keyboard_interrupt"])
+    sys.exit(cli.main(sys.argv[1:]))
+    """
+)
+
+
+def test_ctrl_c_during_a_brian2_run_interrupts_it_instead_of_cutting_it_short(tmp_path: Path) -> None:
+    """Brian2's own SIGINT handler would end the run early and return; Ctrl-C must interrupt as on torch."""
+    pytest.importorskip("brian2")
+    model, out = _model(tmp_path), tmp_path / "out"
+    assert main(["run", str(model), "--out", str(out), "--seed", "1", "--no-plot"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    command = ["run", str(model), "--out", str(out), "--backend", "brian2", "--seed", "2", "--overwrite"]
+    done = subprocess.run(
+        [sys.executable, "-c", BRIAN2_INTERRUPT, *command], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+    # Interrupted where the signal came, and the user's Brian2 preference (on by default) is back.
+    assert done.stdout.splitlines() == ["KeyboardInterrupt at tick 50", "preference True"], done.stderr
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "neuromem: interrupted; no output was written or changed"
+    assert "Traceback" not in done.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["T.toml", "out"]
+
+
+PYNN_BRIAN2_INTERRUPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    import brian2
+    import pyNN.brian2 as sim
+    sys.path.insert(0, sys.argv[1])
+    import run
+
+    real = sim.run
+    def ctrl_c(t):
+        if abs(float(t / brian2.ms) - 5.0) < 1e-6:
+            os.kill(os.getpid(), signal.SIGINT)
+    def run_with_ctrl_c(duration):  # Ctrl-C at 5 ms of the 20 ms run
+        sim.simulator.state.network.add(brian2.NetworkOperation(ctrl_c, dt=0.1 * brian2.ms))
+        return real(duration)
+    sim.run = run_with_ctrl_c
+    try:
+        status = run.main(["--simulator", "brian2", "--output", sys.argv[2]])
+        print("finished with status", status, "at", sim.get_current_time(), "ms")
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt; preference", brian2.prefs["core.stop_on_keyboard_interrupt"])
+    """
+)
+
+
+def test_ctrl_c_during_an_exported_pynn_brian2_run_interrupts_it(tmp_path: Path) -> None:
+    """pyNN.brian2 runs through Brian2's network: without care, Ctrl-C cuts the run and run.py saves the cut."""
+    pytest.importorskip("pyNN")
+    pytest.importorskip("brian2")
+    folder, output = tmp_path / "export", tmp_path / "spikes.npz"
+    assert main(["export", str(_model(tmp_path)), "--to", "pynn", "--out", str(folder)]) == 0
+    done = subprocess.run(
+        [sys.executable, "-c", PYNN_BRIAN2_INTERRUPT, str(folder), str(output)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "KeyboardInterrupt; preference True", done.stdout + done.stderr
+    assert not output.exists()
 
 
 def test_sigint_during_the_commit_is_held_until_the_files_are_in_place(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -144,6 +145,20 @@ def test_files_without_header_object_arrays_or_foreign_members_are_refused(tmp_p
         _read(tmp_path / "alien.npz")
     with pytest.raises(FileFormatError, match="is a folder"):
         _read(tmp_path / "dir.npz") if (tmp_path / "dir.npz").mkdir() is None else None
+
+
+@pytest.mark.parametrize("shape", [b"\x005056,)", b"(((56,)", b"(5056\x00)"])
+def test_an_array_header_with_a_flipped_byte_is_a_file_format_error(tmp_path: Path, shape: bytes) -> None:
+    # numpy parses an .npy header with ast.literal_eval and, failing that, once more through tokenize:
+    # a zero byte or an unclosed bracket in the shape then raises tokenize.TokenError, not a ValueError.
+    member = io.BytesIO()
+    np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": (5056,)})
+    corrupt = member.getvalue().replace(b"(5056,)", shape)
+    assert len(corrupt) == len(member.getvalue())
+    with zipfile.ZipFile(tmp_path / "bad.npz", "w") as archive:
+        archive.writestr("w.npy", corrupt + bytes(8 * 5056))
+    with pytest.raises(FileFormatError, match=r"bad.npz: entry 'w' has a corrupt array header"):
+        fileformat.read_members(tmp_path / "bad.npz")
 
 
 def test_declared_sizes_are_checked_before_anything_is_allocated(tmp_path: Path) -> None:

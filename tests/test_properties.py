@@ -22,6 +22,7 @@ from neuromem.spec import (
     AdditiveWeightDependence,
     AllToAll,
     CA3PairRule,
+    DCSource,
     FixedProbability,
     FromList,
     LIFCurrExp,
@@ -179,6 +180,8 @@ garbage = st.one_of(
 CONSTRUCTORS = {
     "LIFCurrExp": (LIFCurrExp, ["cm", "tau_m", "tau_refrac", "tau_syn_E", "v_rest", "v_reset", "v_thresh"]),
     "SpikeSourceArray": (SpikeSourceArray, ["size", "neuron", "times_ms"]),
+    "SpikeSourcePoisson": (SpikeSourcePoisson, ["size", "rate", "start", "duration", "seed"]),
+    "DCSource": (DCSource, ["name", "target", "amplitude", "start", "stop"]),
     "FixedProbability": (FixedProbability, ["p", "allow_self", "seed"]),
     "AllToAll": (AllToAll, ["allow_self"]),
     "FromList": (FromList, ["pre", "post"]),
@@ -193,6 +196,8 @@ DEFAULTS = {
     "FromList": {"pre": [0], "post": [0]},
     "FixedProbability": {"p": 0.5},
     "SpikeSourceArray": {"size": 2},
+    "SpikeSourcePoisson": {"size": 2, "rate": 10.0},
+    "DCSource": {"name": "s", "target": "a"},
     "Population": {"name": "a", "cell": LIFCurrExp(), "size": 2},
     "Projection": {"name": "p", "pre": "a", "post": "b", "connector": OneToOne()},
     "Probe": {"target": "a"},
@@ -388,3 +393,58 @@ def test_corrupted_hlop_learners_raise_our_errors_only(hlop_file: Path, data: st
         loaded.predict(0, np.full((2, 8), 0.5, np.float32)) if 0 in loaded.task_heads else None
 
     _corruption_test(hlop_file, load_learner, check, data)
+
+
+@pytest.fixture(scope="module")
+def ca3_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from neuromem.models.ca3 import CA3Memory
+
+    memory = CA3Memory(3, 4)
+    memory.store(1, [0, 2])
+    return memory.save(tmp_path_factory.mktemp("ca3") / "memory.npz")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_corrupted_ca3_memories_raise_our_errors_only(ca3_file: Path, data: st.DataObject) -> None:
+    from neuromem.models.ca3 import CA3Memory
+
+    def check(loaded: object) -> None:
+        assert isinstance(loaded, CA3Memory) and loaded.tick >= 0
+        w_min, w_max = loaded.params.rule.w_min, loaded.params.w_max
+        for weights in loaded.weights().values():
+            assert np.isfinite(weights).all() and weights.min() >= w_min and weights.max() <= w_max
+
+    _corruption_test(ca3_file, CA3Memory.load, check, data)
+
+
+@pytest.fixture(scope="module")
+def sparsey_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from neuromem.models.sparsey import CSAParams, Hierarchy, LevelParams, MacLayer, save_hierarchy, save_layer
+
+    folder = tmp_path_factory.mktemp("sparsey")
+    layer = MacLayer.single(12, 2, 3, params=CSAParams(sat_threshold=0.3), horizontal=True, seed=1)
+    net = Hierarchy((4, 4), [LevelParams(grid=(2, 2), Q=2, K=2, rf_radius=0.6), LevelParams(grid=(1, 1), Q=2, K=2)])
+    g = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        layer.learn((torch.rand(12, generator=g) < 0.4).float())
+        net.learn((torch.rand(16, generator=g) < 0.4).float())
+    return {"layer": save_layer(layer, folder / "layer"), "hierarchy": save_hierarchy(net, folder / "net")}
+
+
+@SETTINGS
+@given(kind=st.sampled_from(["layer", "hierarchy"]), data=st.data())
+def test_corrupted_sparsey_files_raise_our_errors_only(
+    sparsey_files: dict[str, Path], kind: str, data: st.DataObject
+) -> None:
+    from neuromem.models.sparsey import Hierarchy, MacLayer, load_hierarchy, load_layer
+
+    def check(loaded: object) -> None:
+        layers = [loaded] if kind == "layer" else loaded.layers  # type: ignore[attr-defined]
+        assert isinstance(loaded, MacLayer if kind == "layer" else Hierarchy)
+        for layer in layers:
+            assert bool((layer.n_learned >= 0).all())
+            for weights in layer.weights.values():
+                assert bool(((weights == 0) | (weights == 1)).all())
+
+    _corruption_test(sparsey_files[kind], load_layer if kind == "layer" else load_hierarchy, check, data)

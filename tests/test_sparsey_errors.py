@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -43,6 +44,27 @@ def test_q_or_k_below_one_is_refused(field):
         MacLayer.single(10, **kwargs)
     with pytest.raises(ValidationError, match=rf"LevelParams: {field} = 0"):
         LevelParams(**{field: 0})
+
+
+@pytest.mark.parametrize(("field", "value"), [("seed", "x"), ("seed", -1), ("seed", 1.5), ("replicas", "2")])
+def test_seed_and_replicas_must_be_integers_in_layers_and_hierarchies(field, value):
+    minimum = 0 if field == "seed" else 1
+    message = rf"{field} = {value!r} must be an integer >= {minimum}"
+    with pytest.raises(ValidationError, match=rf"MacLayer 'layer': {message}"):
+        MacLayer.single(10, 2, 2, **{field: value})
+    with pytest.raises(ValidationError, match=rf"Hierarchy: {message}"):
+        Hierarchy((4, 4), [LevelParams(grid=(1, 1), Q=2, K=2)], **{field: value})
+
+
+@pytest.mark.parametrize("band", [5, (0.5,), ("a", "b"), (True, 1.0), (0.9, 0.1), (0.0, float("nan"))])
+def test_a_band_that_is_not_two_ordered_fractions_is_refused(band):
+    with pytest.raises(
+        ValidationError, match=r"band = .* must be two numbers \(pi_lo, pi_hi\), 0 <= pi_lo <= pi_hi <= 1"
+    ):
+        MacLayer.single(10, 2, 2, band=band)
+    with pytest.raises(ValidationError, match=r"LevelParams: band"):
+        LevelParams(band=band)
+    assert MacLayer.single(10, 2, 2, band=(np.float32(0.25), 1)).band == (0.25, 1.0)
 
 
 def test_recognition_on_untrained_layer_is_refused():

@@ -121,9 +121,7 @@ class SpikeSourcePoisson(SpecObject):
         object.__setattr__(self, "size", checks.count(owner, "size", self.size))
         object.__setattr__(self, "rate", checks.non_negative(owner, "rate", self.rate, "Hz"))
         object.__setattr__(self, "start", checks.non_negative(owner, "start", self.start, "ms"))
-        duration = float(self.duration)
-        if math.isnan(duration) or duration <= 0.0:
-            raise ValidationError(f"{owner}: duration = {self.duration!r} ms must be > 0 (inf allowed)")
+        duration = checks.positive_or_infinite(owner, "duration", self.duration, "ms")
         object.__setattr__(self, "duration", duration)
         object.__setattr__(self, "seed", checks.count(owner, "seed", self.seed, minimum=0))
 

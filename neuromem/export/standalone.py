@@ -41,6 +41,7 @@ PLAN_VERSION = 2
 PLAN_FILE = "plan.json"
 ARRAYS_FILE = "arrays.npz"
 SIMULATORS = {"nest": "pyNN.nest", "brian2": "pyNN.brian2", "spiNNaker": "pyNN.spiNNaker"}
+BRIAN2_CTRL_C = "core.stop_on_keyboard_interrupt"
 # Allow-lists: names from the plan are looked up, never evaluated. Cell types and current
 # sources must be standard models of PyNN itself (pyNN.standardmodels), so a new neuromem
 # cell type that maps to one needs no entry here.
@@ -158,7 +159,18 @@ def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) 
     populations, projections = build_network(sim, name, plan, arrays)
     convention = plan["targets"][name]
     warmup = int(convention.get("warmup_steps", 0))
-    sim.run(round(float(plan["duration"]) + warmup * float(plan["dt"]), 9))  # type: ignore[attr-defined]
+    # Brian2's import installs a SIGINT handler that only asks a running network to stop after the
+    # current step: sim.run then returns as if the whole duration had been simulated, and the cut
+    # run's results would be saved. Switched off for the run, so Ctrl-C raises KeyboardInterrupt.
+    brian2 = importlib.import_module("brian2") if name == "brian2" else None
+    stop_on_ctrl_c = brian2.prefs[BRIAN2_CTRL_C] if brian2 else None
+    if brian2:
+        brian2.prefs[BRIAN2_CTRL_C] = False
+    try:
+        sim.run(round(float(plan["duration"]) + warmup * float(plan["dt"]), 9))  # type: ignore[attr-defined]
+    finally:
+        if brian2:
+            brian2.prefs[BRIAN2_CTRL_C] = stop_on_ctrl_c
     results = _collect(plan, arrays, name, populations, projections)
     sim.end()  # type: ignore[attr-defined]
     return results

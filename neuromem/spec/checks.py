@@ -39,6 +39,22 @@ def positive(owner: str, field: str, value: float, unit: str = "") -> float:
     return number
 
 
+def positive_or_infinite(owner: str, field: str, value: float, unit: str = "") -> float:
+    """Return ``value`` as float, or raise unless it is a number > 0; ``+inf`` is allowed.
+
+    Used for lengths such as a source's firing period, where ``inf`` means "the whole run".
+    """
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) or (
+        isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+    )
+    if isinstance(value, (bool, np.bool_)) or not numeric:
+        raise ValidationError(f"{owner}: {field} = {value!r} is not a number (a number > 0 or inf)")
+    number = float(value)
+    if math.isnan(number) or number <= 0.0:
+        raise ValidationError(f"{owner}: {field} = {number:g}{_u(unit)} must be > 0 (inf allowed)")
+    return number
+
+
 def non_negative(owner: str, field: str, value: float, unit: str = "") -> float:
     """Return ``value`` as float, or raise unless it is finite and >= 0."""
     number = finite(owner, field, value)

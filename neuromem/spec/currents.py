@@ -94,8 +94,8 @@ class DCSource(CurrentSource):
         owner = f"DCSource {self.name!r}"
         object.__setattr__(self, "amplitude", checks.finite(owner, "amplitude", self.amplitude))
         object.__setattr__(self, "start", checks.non_negative(owner, "start", self.start, "ms"))
-        stop = float(self.stop)
-        if math.isnan(stop) or stop <= self.start:
+        stop = checks.positive_or_infinite(owner, "stop", self.stop, "ms")
+        if stop <= self.start:
             raise ValidationError(f"{owner}: stop = {self.stop!r} ms must be after start = {self.start:g} ms")
         object.__setattr__(self, "stop", stop)
 

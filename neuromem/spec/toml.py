@@ -55,6 +55,9 @@ from pathlib import Path
 
 import numpy as np
 
+from neuromem.cells import registry
+from neuromem.cells.base import CellType
+from neuromem.cells.sources import SOURCE_TYPES
 from neuromem.errors import FileFormatError, ValidationError
 from neuromem.spec import checks
 from neuromem.spec.base import SpecObject, spec_type
@@ -173,6 +176,7 @@ def _from_tables(path: Path, top: dict) -> Network:
         name = table.get("name")
         where = f"{path} population {name!r}" if isinstance(name, str) else f"{path} population[{i}]"
         table = _table(where, table, {"name", "size", "cell"}, {"name", "cell"})
+        _check_cell_type(table["cell"], f"{where} cell")
         cell = build_object(table["cell"], f"{where} cell")
         try:
             populations.append(Population(table["name"], cell, table.get("size")))  # type: ignore[arg-type]
@@ -213,6 +217,19 @@ def _from_tables(path: Path, top: dict) -> Network:
         raise ValidationError(f"{path}: {error}") from None
     except TypeError as error:
         raise ValidationError(f"{path} [network]: {error}") from None
+
+
+def _check_cell_type(data: object, where: str) -> None:
+    """Refuse a cell table whose type is a spec class but not a cell (``type = "Network"``) before building it."""
+    if not (isinstance(data, dict) and isinstance(data.get("type"), str)):
+        return
+    try:
+        cls = spec_type(data["type"])
+    except FileFormatError:
+        return  # an unknown name: build_object reports it with the names it knows
+    if not issubclass(cls, (CellType, *SOURCE_TYPES)):
+        allowed = ", ".join((*registry.names(), *(t.__name__ for t in SOURCE_TYPES)))
+        raise ValidationError(f"{where}: type = {data['type']!r} is not a cell type; allowed: {allowed}")
 
 
 def _from_builder(path: Path, top: dict) -> Network:

@@ -9,7 +9,8 @@ Trials are replicated groups: population P of size N becomes one group of
 ``B N`` neurons, neuron i of trial b at index ``b N + i``, and every projection
 connects the copies of each trial. Each build owns its ``Clock`` and its
 ``Network`` and passes explicit namespaces and code-object classes, so no
-Brian2 global state (``defaultclock``, magic networks, preferences) is used.
+Brian2 global state (``defaultclock``, magic networks, preferences) is used;
+the one exception is Ctrl-C, see :func:`_ctrl_c_interrupts`.
 
 Spike sources are ``SpikeGeneratorGroup`` objects whose spikes are set before
 every run for that run's window: arrays from the spec or from ``inputs``,
@@ -19,7 +20,8 @@ trial seed, so they are the very trains the torch backend draws.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import brian2
 import numpy as np
@@ -245,8 +247,12 @@ class Brian2Simulation(Simulation):
             if p.every_ms is not None
         }
         if steps:
-            self.brian_network.run(steps * self.dt * ms, namespace={})
-            self._tick = int(round(float(self.clock.t / ms) / self.dt))
+            try:
+                with _ctrl_c_interrupts():
+                    self.brian_network.run(steps * self.dt * ms, namespace={})
+            finally:
+                # After Ctrl-C the network stands at the last step begun, as the torch backend does.
+                self._tick = int(round(float(self.clock.t / ms) / self.dt))
             if self._tick != stop:
                 raise RuntimeError(f"Brian2 clock at tick {self._tick}, expected {stop}")
         snapshots = self._snapshots
@@ -288,3 +294,23 @@ class Brian2Simulation(Simulation):
             weights=weights,
             trace_every={key: every for key, every in self.trace_every.items() if every != 1},
         )
+
+
+@contextmanager
+def _ctrl_c_interrupts() -> Iterator[None]:
+    """Let Ctrl-C raise ``KeyboardInterrupt`` inside a Brian2 run.
+
+    Brian2's import installs a SIGINT handler that, while a network runs, only
+    asks the run to stop after the current step: ``Network.run`` then returns
+    normally with fewer steps done than asked, and a caller would take a cut
+    run for a whole one. With ``core.stop_on_keyboard_interrupt`` off, the
+    handler passes Ctrl-C on to the previous (Python's) handler. The user's
+    own setting is restored afterwards.
+    """
+    preferences = brian2.prefs
+    before = preferences["core.stop_on_keyboard_interrupt"]
+    preferences["core.stop_on_keyboard_interrupt"] = False
+    try:
+        yield
+    finally:
+        preferences["core.stop_on_keyboard_interrupt"] = before

@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,8 +148,15 @@ class MacLayer:
         if params is not None and not isinstance(params, CSAParams):
             raise ValidationError(f"{owner}: params must be CSAParams, got {type(params).__name__}")
         self.params = params if params is not None else CSAParams()
-        if len(band) != 2 or not (0.0 <= band[0] <= band[1] <= 1.0):
-            raise ValidationError(f"{owner}: band = {band!r} must satisfy 0 <= pi_lo <= pi_hi <= 1")
+        if (
+            not isinstance(band, (tuple, list, np.ndarray))
+            or len(band) != 2
+            or not all(isinstance(b, numbers.Real) and not isinstance(b, (bool, np.bool_)) for b in band)
+            or not (0.0 <= band[0] <= band[1] <= 1.0)
+        ):
+            raise ValidationError(
+                f"{owner}: band = {band!r} must be two numbers (pi_lo, pi_hi), 0 <= pi_lo <= pi_hi <= 1"
+            )
         self.band = (float(band[0]), float(band[1]))
         if not isinstance(u, Afferent):
             raise ValidationError(f"{owner}: u must be an Afferent, got {type(u).__name__}")

@@ -212,7 +212,7 @@ class LevelParams:
         check_count(owner, "Q", self.Q)
         check_count(owner, "K", self.K)
         _check_number(owner, "rf_radius", self.rf_radius, 0.0, 1e6, lo_open=True)
-        if len(self.band) != 2:
+        if not isinstance(self.band, (tuple, list)) or len(self.band) != 2:
             raise ValidationError(f"{owner}: band = {self.band!r} must be (pi_lo, pi_hi)")
         _check_number(owner, "band[0]", self.band[0], 0.0, 1.0)
         _check_number(owner, "band[1]", self.band[1], 0.0, 1.0)
