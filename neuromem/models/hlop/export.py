@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuromem.errors import CapabilityError, ValidationError
-from neuromem.models.hlop.layers import SpikingConv2d
+from neuromem.errors import ValidationError
 from neuromem.models.hlop.learner import ContinualLearner
 from neuromem.spec import FromList, LIFCurrExp, Network, Population, Probe, Projection, SpikeSourceArray
 
@@ -99,8 +98,6 @@ def to_network(
     """
     head = learner._head_of(int(task_id), training=False)
     cfg = learner.network_config
-    if any(isinstance(layer, SpikingConv2d) for layer in learner.net.layers):
-        raise CapabilityError("to_network: convolutional layers are not exported; only fully connected networks")
     if mv_per_unit <= 0 or tau_syn <= 0 or cm <= 0:
         raise ValidationError(f"to_network: mv_per_unit {mv_per_unit}, cm {cm} nF, tau_syn {tau_syn} ms must be > 0")
     cell = LIFCurrExp(
