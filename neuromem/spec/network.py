@@ -136,7 +136,8 @@ class Projection(SpecObject):
         checks.choice(owner, "receptor", self.receptor, RECEPTORS)
         if self.plasticity is not None and not isinstance(self.plasticity, (STDP, CA3PairRule, SubspaceRule)):
             raise ValidationError(
-                f"{owner}: plasticity must be STDP, CA3PairRule, SubspaceRule or None, got {type(self.plasticity).__name__}"
+                f"{owner}: plasticity must be STDP, CA3PairRule, SubspaceRule or None,"
+                f" got {type(self.plasticity).__name__}"
             )
         for name, unit in (("weight", "nA"), ("delay", "ms")):
             value = getattr(self, name)

@@ -224,8 +224,10 @@ class SubspaceRule(SpecObject):
     ----------
     lr, momentum, clip : float
         Dimensionless; ``lr > 0``, ``0 <= momentum < 1``, ``clip > 0``.
-    iterations, epochs, batch_size : int
+    iterations, batch_size : int
         >= 1.
+    epochs : int
+        >= 0 (0: the rows keep their random initial values).
     spike_scale : float
         > 0.
     spike_steps : int or None
@@ -249,8 +251,8 @@ class SubspaceRule(SpecObject):
         if momentum >= 1.0:
             raise ValidationError(f"{owner}: momentum = {momentum:g} is not allowed; allowed: a number in [0, 1)")
         object.__setattr__(self, "momentum", momentum)
-        for name in ("iterations", "epochs", "batch_size"):
-            object.__setattr__(self, name, checks.count(owner, name, getattr(self, name)))
+        for name, minimum in (("iterations", 1), ("epochs", 0), ("batch_size", 1)):
+            object.__setattr__(self, name, checks.count(owner, name, getattr(self, name), minimum))
         if self.spike_steps is not None:
             object.__setattr__(self, "spike_steps", checks.count(owner, "spike_steps", self.spike_steps))
 
