@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -34,6 +35,7 @@ import torch
 from neuromem.errors import ValidationError
 from neuromem.models.hlop.description import steps_for
 from neuromem.models.hlop.learner import ContinualLearner
+from neuromem.record import Recording
 from neuromem.spec import Network, Probe, StepCurrentSource
 
 __all__ = ["exported_accuracy", "exported_logits", "to_network", "window_steps"]
@@ -50,18 +52,19 @@ def window_steps(learner: ContinualLearner, gap: int = GAP_STEPS) -> int:
 
 def to_network(
     learner: ContinualLearner,
-    task_id: int,
+    task_id: int | Sequence[int],
     images: np.ndarray | torch.Tensor | None = None,
     gap: int = GAP_STEPS,
 ) -> Network:
-    """Inference network of ``learner`` for ``task_id``, showing ``images`` one after another.
+    """Inference network of ``learner``, showing ``images`` one after another.
 
     Parameters
     ----------
     learner
         A trained learner.
     task_id
-        A task trained before; selects the readout head.
+        A task trained before (selects the readout head), or one task per
+        image: the network then has the readout of every head they use.
     images
         Samples (N, ...) in [0, 1] or uint8; ``None`` leaves the first layer without input.
     gap
@@ -70,19 +73,24 @@ def to_network(
     Returns
     -------
     Network
-        Populations ``hidden0..``, ``readout<head>``; probes of every hidden
-        layer's spikes and of the readout's ``v``; duration ``N`` windows.
+        Populations ``hidden0..``, ``readout<head>`` per head; probes of every
+        hidden layer's spikes and of each readout's ``v``.
     """
-    head = learner._head_of(int(task_id), training=False)
+    tasks = [int(task_id)] if np.ndim(task_id) == 0 else [int(t) for t in task_id]  # type: ignore[arg-type]
+    heads = tuple(sorted({learner._head_of(t, training=False) for t in tasks}))
     if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
         raise ValidationError(f"to_network: gap = {gap!r} is not allowed; allowed: an integer >= 0 (steps)")
     cfg = learner.network_config
-    full = learner.net.description(heads=(head,))
+    full = learner.net.description(heads=heads)
     projections = tuple(p for p in full.projections if p.pre != "input")
     populations = tuple(p for p in full.populations if p.name != "input")
     currents: list[StepCurrentSource] = []
     if images is not None:
         x = learner._check_images(images).reshape(-1, learner.net.n_inputs).cpu().double()
+        if len(tasks) not in (1, x.shape[0]):
+            raise ValidationError(
+                f"to_network: {len(tasks)} task ids for {x.shape[0]} images; allowed: one, or one per image"
+            )
         drive = (x @ learner.net.layers[0].weight.detach().cpu().double().T).numpy()  # (N, hidden0) mV per step
         cell = full.population("hidden0").cell
         gain = cell.tau_m / cell.cm * (1.0 - math.exp(-cfg.dt / cell.tau_m))  # type: ignore[attr-defined]
@@ -96,24 +104,35 @@ def to_network(
             amplitudes = np.column_stack([drive[:, j] / gain, np.zeros(drive.shape[0])]).ravel()
             currents.append(StepCurrentSource(f"drive{j}", "hidden0", times, amplitudes, neurons=np.array([j])))
     probes = tuple(Probe(p.name, "spikes") for p in populations if p.name.startswith("hidden"))
-    probes += (Probe(f"readout{head}", "v"),)
+    probes += tuple(Probe(f"readout{h}", "v") for h in heads)
+    name = f"hlop_{learner.method}_task{tasks[0]}" if len(set(tasks)) == 1 else f"hlop_{learner.method}_tasks"
     return dataclasses.replace(
         full,
         populations=populations,
         projections=projections,
         current_sources=tuple(currents),
         probes=probes,
-        name=f"hlop_{learner.method}_task{int(task_id)}",
+        name=name,
         _lists={},
     )
 
 
 def exported_logits(
-    learner: ContinualLearner, network: Network, n_images: int, target: str, gap: int = GAP_STEPS
-) -> tuple[np.ndarray, object]:
-    """Run the exported network on ``target`` ("torch" in float64, or a PyNN simulator) -> (logits, recording)."""
+    learner: ContinualLearner,
+    network: Network,
+    task_ids: Sequence[int],
+    target: str,
+    gap: int = GAP_STEPS,
+) -> tuple[np.ndarray, Recording]:
+    """Run the exported network on ``target`` -> (logits (N, classes), recording).
+
+    ``target``: ``"torch"`` (the torch simulation, float64) or a PyNN
+    simulator (``"nest"``, ``"brian2"``). Image ``k`` is read from the readout
+    of ``task_ids[k]``'s head.
+    """
     window = window_steps(learner, gap)
     dt = learner.network_config.dt
+    n_images = len(task_ids)
     duration = n_images * window * dt
     if target == "torch":
         from neuromem.backends import build
@@ -123,23 +142,25 @@ def exported_logits(
         from neuromem.export.pynn import to_pynn
 
         recording = to_pynn(network, target, duration=duration, dt=dt)
-    readout = next(p.target for p in network.probes if p.variable == "v")
-    v = np.asarray(recording.traces[(readout, "v")])[0]  # (steps, classes), state at the end of each tick
     ends = np.arange(n_images) * window + window - 1
-    before = np.vstack([np.zeros((1, v.shape[1])), v[ends[:-1]]])
-    return (v[ends] - before) / learner.network_config.num_steps, recording
+    logits = np.zeros((n_images, learner.network_config.n_classes))
+    for k, task in enumerate(task_ids):
+        v = np.asarray(recording.traces[(f"readout{learner._head_of(int(task), training=False)}", "v")])[0]
+        logits[k] = v[ends[k]] - (v[ends[k] - window] if k else 0.0)
+    return logits / learner.network_config.num_steps, recording
 
 
 def exported_accuracy(
     learner: ContinualLearner,
-    task_id: int,
+    task_id: int | Sequence[int],
     images: np.ndarray | torch.Tensor,
     labels: np.ndarray | torch.Tensor,
     target: str,
     gap: int = GAP_STEPS,
 ) -> float:
-    """Accuracy in [0, 1] of the exported inference network of ``task_id`` run on ``target``."""
-    network = to_network(learner, task_id, images, gap)
+    """Accuracy in [0, 1] of the exported inference network run on ``target``."""
+    tasks = [int(task_id)] * len(images) if np.ndim(task_id) == 0 else list(task_id)  # type: ignore[arg-type]
+    network = to_network(learner, tasks, images, gap)
     y = learner._check_labels(labels, len(images)).cpu().numpy()
-    logits, _ = exported_logits(learner, network, len(images), target, gap)
+    logits, _ = exported_logits(learner, network, tasks, target, gap)
     return float((logits.argmax(1) == y).mean())
