@@ -6,8 +6,7 @@ and after each task exports the inference network (:mod:`neuromem.models.hlop.ex
 
 * the engine's module (the batched run of training, float32);
 * the torch simulation of the exported network (float64, images one after another);
-* NEST through PyNN (``--simulators``; ``brian2`` too if wanted);
-* the NIR graph loaded into snnTorch and Norse (``--nir``; graded input, no delays).
+* NEST through PyNN (``--simulators``; ``brian2`` too if wanted).
 
 Writes ``results/hlop_export/metrics.json``: per task and target the accuracy, and whether the
 hidden spikes of the torch simulation and of NEST are identical.
@@ -34,7 +33,6 @@ from neuromem.models.hlop.experiment import load_experiment
 from neuromem.models.hlop.export import exported_logits, to_network
 from neuromem.models.hlop.harness import build_learner
 from neuromem.models.hlop.io import load_learner
-from neuromem.models.hlop.nir import nir_logits
 from neuromem.models.hlop.tasks import permuted_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +54,6 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=None, help="number of tasks (default: the TOML's)")
     parser.add_argument("--per-task", type=int, default=50, help="test images per task on every target")
     parser.add_argument("--simulators", default="nest", help="comma-separated PyNN simulators, or ''")
-    parser.add_argument("--nir", action="store_true", help="also load the NIR graph into snnTorch and Norse")
     parser.add_argument("--load", default=None, help="a saved HLOP learner: evaluate it once, no training")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
@@ -84,7 +81,9 @@ def main() -> None:
         images = np.concatenate([t.x_test[: args.per_task] for t in seen])
         labels = np.concatenate([t.y_test[: args.per_task] for t in seen])
         ids = [t.task_id for t in seen for _ in range(min(args.per_task, len(t.y_test)))]
-        logits = {"engine": np.concatenate([engine_logits(learner, t.x_test[: args.per_task], t.task_id) for t in seen])}
+        logits = {
+            "engine": np.concatenate([engine_logits(learner, t.x_test[: args.per_task], t.task_id) for t in seen])
+        }
         network = to_network(learner, ids, images)
         start = time.perf_counter()
         logits["torch_sim"], reference = exported_logits(learner, network, ids, "torch")
@@ -97,16 +96,14 @@ def main() -> None:
             identical[simulator] = all(
                 recording.spikes[p].pairs() == reference.spikes[p].pairs() for p in reference.spikes
             )
-        if args.nir:
-            for loader in ("snntorch", "norse"):
-                start = time.perf_counter()
-                logits[f"nir_{loader}"] = np.concatenate(
-                    [nir_logits(learner, t.task_id, t.x_test[: args.per_task], loader) for t in seen]
-                )
-                seconds[f"nir_{loader}"] = time.perf_counter() - start
         per_task = {
             target: [
-                float((value[k * args.per_task : (k + 1) * args.per_task].argmax(1) == labels[k * args.per_task : (k + 1) * args.per_task]).mean())
+                float(
+                    (
+                        value[k * args.per_task : (k + 1) * args.per_task].argmax(1)
+                        == labels[k * args.per_task : (k + 1) * args.per_task]
+                    ).mean()
+                )
                 for k in range(len(seen))
             ]
             for target, value in logits.items()
