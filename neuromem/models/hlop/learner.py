@@ -251,6 +251,7 @@ class ContinualLearner:
                 (loss if penalty is None else loss + penalty).backward()
                 self._transform_gradients(task_id)
                 opt.step()
+        self._check_finite_state()  # before the description of the network is built from the weights
         self._after_task(task_id, x, y, head)
         if task_id not in self.tasks_trained:
             self.tasks_trained.append(task_id)
