@@ -86,3 +86,21 @@ def test_the_description_with_its_lateral_circuit_round_trips_through_the_spec_f
     np.testing.assert_array_equal(
         subspace_from_network(again, "lateral_layer0").weight, subspace_from_network(network, "lateral_layer0").weight
     )
+
+
+def test_the_inference_description_writes_a_nir_graph_with_the_signed_weights() -> None:
+    network, _ = _described()
+    inference = dataclasses.replace(
+        network,
+        populations=tuple(p for p in network.populations if not p.name.startswith("lateral")),
+        projections=tuple(p for p in network.projections if not p.name.startswith("lateral")),
+        _lists={},
+    )
+    graph = to_nir(inference, 1.0)
+    assert type(graph.nodes["hidden0"]).__name__ == "LIF"
+    signed = graph.nodes["layer0_exc_w"].weight + graph.nodes["layer0_inh_w"].weight  # inhibitory ones negative
+    rebuilt = np.zeros((5, 8))
+    for receptor, sign in (("exc", 1.0), ("inh", -1.0)):
+        lst = inference.connection_list(f"layer0_{receptor}")
+        np.add.at(rebuilt, (lst.post, lst.pre), sign * lst.weight)
+    np.testing.assert_allclose(signed, rebuilt, atol=1e-12)

@@ -35,7 +35,6 @@ its weights are the lateral weights H (M x N).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -164,13 +163,3 @@ def lateral(
         populations.append(Population(f"lateral_{layer}", hidden_cell(1.0, 1.0), size=int(h.shape[0])))
         projections += signed_projections(f"lateral_{layer}", pre, f"lateral_{layer}", h, plasticity=rule)
     return Network(populations=tuple(populations), projections=tuple(projections), name=network.name)
-
-
-def presynaptic_sizes(n_inputs: int, hidden: tuple[int, ...]) -> list[int]:
-    """Presynaptic size of each hidden layer, then of the readout."""
-    return [n_inputs, *hidden]
-
-
-def fan_in_bound(n: int) -> float:
-    """Bound of Kaiming-uniform initialisation with ``a = sqrt(5)``: ``1 / sqrt(n)``."""
-    return 1.0 / math.sqrt(n)
