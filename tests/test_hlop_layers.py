@@ -1,83 +1,101 @@
-"""Spiking layers (snnTorch LIF), BPTT and the online trace rule."""
+"""HLOP's network as a spec description run by the engine's module: LIF dynamics, logits, BPTT."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
+import snntorch
 import torch
 
-from neuromem.models.hlop.layers import Readout, SpikingConv2d, SpikingLinear
+from neuromem.errors import ValidationError
 from neuromem.models.hlop.learner import FineTuneLearner, TrainConfig
 from neuromem.models.hlop.network import NetworkConfig, SpikingNet
+from neuromem.spec import IF_curr_delta, SpikeSourceArray
 
 torch.set_num_threads(1)
 
 
-def test_linear_lif_layer_emits_spikes_at_the_threshold_crossings_and_resets_by_subtraction() -> None:
-    torch.manual_seed(0)
-    layer = SpikingLinear(3, 2, tau_m=10.0, dt=1.0, threshold=1.0)
+def test_hidden_layer_spikes_at_threshold_crossings_and_resets_to_zero_as_snntorch_leaky() -> None:
+    net = SpikingNet(NetworkConfig(input_shape=(3,), hidden=(2,), n_classes=2, num_steps=12, threshold=1.0))
     with torch.no_grad():
-        layer.weight.copy_(torch.tensor([[0.3, 0.0, 0.0], [0.0, 0.0, 0.0]]))
-    x = torch.tensor([[1.0, 0.0, 0.0]])
+        net.layers[0].weight.copy_(torch.tensor([[0.3, 0.0, 0.0], [0.0, 0.0, 0.0]]))
     beta = math.exp(-1.0 / 10.0)
-    # m[t] = beta m[t-1] + 0.3 - threshold * s[t-1];  s[t] = (m[t] > threshold)
-    expected_mem, expected_spikes, m, s = [], [], 0.0, 0.0
+    # m[t] = beta m[t-1] + 0.3;  s[t] = (m[t] >= threshold);  m[t] = 0 where s[t]
+    expected, m = [], 0.0
     for _ in range(12):
-        m = beta * m + 0.3 - 1.0 * s
-        s = 1.0 if m > 1.0 else 0.0
-        expected_mem.append(m)
-        expected_spikes.append(s)
-    assert expected_spikes == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0]
-    mem, spikes, silent = None, [], []
-    for t in range(12):
-        spk, mem = layer(x, mem)
-        assert mem[0, 0].item() == pytest.approx(expected_mem[t], abs=1e-5)
-        spikes.append(spk[0, 0].item())
-        silent.append(spk[0, 1].item())
-    assert spikes == expected_spikes
-    assert silent == [0.0] * 12
+        m = beta * m + 0.3
+        expected.append(1.0 if m >= 1.0 else 0.0)
+        m = 0.0 if m >= 1.0 else m
+    assert expected == [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]
+    leaky = snntorch.Leaky(beta=beta, threshold=1.0, reset_mechanism="zero", init_hidden=False)
+    mem, reference = torch.zeros(1), []
+    for _ in range(12):
+        spk, mem = leaky(torch.tensor([0.3]), mem)
+        reference.append(float(spk))
+    assert reference == expected
+    with torch.no_grad():
+        _, spikes = net.run(torch.tensor([[1.0, 0.0, 0.0]]), head=0)
+    hidden = spikes["hidden0"][:, 0]  # (steps, neurons); the input arrives one step (the delay) later
+    assert hidden[1:13, 0].tolist() == expected
+    assert hidden[0].sum() == 0 and hidden[:, 1].sum() == 0
 
 
-def test_surrogate_gradient_reaches_the_weights_through_bptt() -> None:
+def _reference_logits(net: SpikingNet, x: torch.Tensor, head: int) -> torch.Tensor:
+    """The model without delays: snnTorch Leaky (reset to zero) layers, readout = mean of W h over T steps."""
+    cfg = net.config
+    beta = math.exp(-cfg.dt / cfg.tau_m)
+    mems = [torch.zeros(x.shape[0], m.out_features) for m in net.layers]
+    total = torch.zeros(x.shape[0], cfg.n_classes)
+    for _ in range(cfg.num_steps):
+        h = x
+        for i, layer in enumerate(net.layers):
+            v = beta * mems[i] + h @ layer.weight.T
+            h = (v >= cfg.threshold).float()
+            mems[i] = v * (1.0 - h)
+        total = total + h @ net.heads[head].weight.T
+    return total / cfg.num_steps
+
+
+def test_logits_equal_the_delay_free_network_of_snntorch_leaky_layers() -> None:
     torch.manual_seed(1)
-    net = SpikingNet(NetworkConfig(input_shape=(20,), hidden=(16,), n_classes=3, num_steps=4, threshold=0.5))
+    cfg = NetworkConfig(input_shape=(20,), hidden=(16, 12), n_classes=3, n_heads=2, num_steps=5, threshold=0.3)
+    net = SpikingNet(cfg)
+    x = torch.rand(6, 20)
+    for head in (0, 1):
+        with torch.no_grad():
+            got = net(x, head=head)
+        with torch.no_grad():
+            expected = _reference_logits(net, x, head)
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+        assert float(expected.abs().sum()) > 0.1  # the hidden layers did fire
+
+
+def test_the_description_is_an_if_curr_delta_network_with_graded_input_events() -> None:
+    cfg = NetworkConfig(input_shape=(20,), hidden=(16, 12), n_classes=3, n_heads=2, threshold=0.3)
+    description = SpikingNet(cfg).description()
+    names = [p.name for p in description.populations]
+    assert names == ["input", "hidden0", "hidden1", "readout0", "readout1"]
+    assert isinstance(description.population("input").cell, SpikeSourceArray)
+    cell = description.population("hidden1").cell
+    assert isinstance(cell, IF_curr_delta)
+    assert (cell.tau_m, cell.v_rest, cell.v_reset, cell.v_thresh, cell.tau_refrac) == (10.0, 0.0, 0.0, 0.3, 0.0)
+    assert {p.name for p in description.projections} == {
+        f"{layer}_{r}" for layer in ("layer0", "layer1", "head0", "head1") for r in ("exc", "inh")
+    }
+
+
+def test_surrogate_gradient_reaches_every_weight_through_bptt() -> None:
+    torch.manual_seed(1)
+    net = SpikingNet(NetworkConfig(input_shape=(20,), hidden=(16, 12), n_classes=3, num_steps=4, threshold=0.3))
     net(torch.rand(8, 20)).sum().backward()
-    assert float(net.layers[0].weight.grad.abs().sum()) > 0.0
+    for module in (*net.layers, net.heads[0]):
+        assert float(module.weight.grad.abs().sum()) > 0.0
 
 
-def test_conv_network_runs_and_unfolded_patches_match_the_convolution() -> None:
-    torch.manual_seed(2)
-    net = SpikingNet(NetworkConfig(input_shape=(1, 12, 12), conv_channels=(4,), hidden=(10,), n_classes=2))
-    assert net(torch.rand(3, 1, 12, 12)).shape == (3, 2)
-    conv = SpikingConv2d(2, 5, kernel_size=3, padding=1, stride=2)
-    x = torch.rand(2, 2, 8, 8)
-    direct = conv._conv(x, conv.weight)  # (B, C_out, 4, 4)
-    via_patches = conv.presynaptic(x) @ conv.weight_matrix().T  # (B*L, C_out)
-    torch.testing.assert_close(via_patches.reshape(2, 16, 5).transpose(1, 2).reshape(2, 5, 4, 4), direct)
-
-
-def test_online_rule_weight_gradient_is_error_times_presynaptic_trace() -> None:
-    torch.manual_seed(3)
-    readout = Readout(6, 2)
-    x = torch.rand(4, 6)
-    trace = torch.rand(4, 6)
-    delta = torch.randn(4, 2)
-    out = readout(x, trace)
-    torch.testing.assert_close(out, x @ readout.weight.T)
-    (out * delta).sum().backward()
-    torch.testing.assert_close(readout.weight.grad, delta.T @ trace)
-
-
-def test_online_rule_trains_a_small_task_above_chance() -> None:
-    g = torch.Generator().manual_seed(4)
-    protos = torch.rand(3, 24, generator=g)
-    y = torch.randint(0, 3, (300,), generator=g)
-    x = (protos[y] + 0.1 * torch.rand(300, 24, generator=g)).clamp(0, 1)
-    net = NetworkConfig(input_shape=(24,), hidden=(32,), n_classes=3, num_steps=4, threshold=0.5)
-    learner = FineTuneLearner(net, TrainConfig(epochs=5, batch_size=32, lr=0.1, rule="online", seed=5))
-    learner.train_task(0, x, y)
-    assert learner.evaluate(0, x, y) > 0.8
+def test_online_rule_is_refused_naming_the_rule_available() -> None:
+    with pytest.raises(ValidationError, match="rule 'online' is not available.*allowed: 'bptt'"):
+        TrainConfig(rule="online")
 
 
 def test_two_networks_do_not_share_neuron_state() -> None:

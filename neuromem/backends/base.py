@@ -82,8 +82,13 @@ def check_capabilities(network: Network, backend: str, capabilities: frozenset[s
     registry.check_network_schemes(network)
     missing = sorted(required_features(network) - capabilities)
     if missing:
+        hint = (
+            " (plasticity:SubspaceRule runs in rate form on the torch engine: neuromem.backends.torch.subspace)"
+            if "plasticity:SubspaceRule" in missing
+            else ""
+        )
         raise CapabilityError(
-            f"backend {backend!r} cannot run network {network.name!r}: it does not support {', '.join(missing)}"
+            f"backend {backend!r} cannot run network {network.name!r}: it does not support {', '.join(missing)}" + hint
         )
 
 

@@ -74,6 +74,12 @@ def _import_nir() -> object:
 def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None:
     for projection in network.projections:
         where = f"Projection {projection.name!r}"
+        if type(projection.plasticity).__name__ == "SubspaceRule":
+            raise CapabilityError(
+                f"{where}: feature plasticity:SubspaceRule cannot be expressed on target 'nir', not even frozen"
+                " (its lateral neurons are read as spike counts by the rule, not run as a layer); export the"
+                " network without its lateral populations"
+            )
         if projection.plasticity is not None and not freeze:
             raise CapabilityError(
                 f"{where}: feature plasticity:{type(projection.plasticity).__name__} cannot be expressed on target"

@@ -104,7 +104,14 @@ from dataclasses import asdict, dataclass
 
 from neuromem.cells.registry import CELL_MODELS
 from neuromem.errors import CapabilityError
-from neuromem.spec import STDP, AdditiveWeightDependence, CA3PairRule, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec import (
+    STDP,
+    AdditiveWeightDependence,
+    CA3PairRule,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+    SubspaceRule,
+)
 
 #: neuromem cell type -> PyNN standard cell type (parameters keep their names and units).
 CELL_TYPES = {
@@ -255,14 +262,22 @@ def target(name_or_module: str) -> Target:
     )
 
 
-def export_rule(rule: STDP | CA3PairRule, where: str, target_name: str, approximate: bool) -> tuple[STDP, list[str]]:
+def export_rule(
+    rule: STDP | CA3PairRule | SubspaceRule, where: str, target_name: str, approximate: bool
+) -> tuple[STDP, list[str]]:
     """The STDP to write for a projection's rule, and the warnings it costs.
 
     Raises
     ------
     CapabilityError
-        A CA3PairRule without ``approximate=True``, or without a published STDP.
+        A SubspaceRule (always); a CA3PairRule without ``approximate=True``, or without a published STDP.
     """
+    if isinstance(rule, SubspaceRule):
+        raise CapabilityError(
+            f"{where}: feature plasticity:SubspaceRule cannot be expressed on target {target_name!r}"
+            " (a rate-form Hebbian/anti-Hebbian rule on signed lateral weights; only the torch engine runs it);"
+            " export the network without its lateral populations, e.g. an HLOP learner's inference network"
+        )
     if isinstance(rule, STDP):
         return rule, []
     if not approximate:

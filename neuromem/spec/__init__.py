@@ -35,6 +35,7 @@ from neuromem.spec.plasticity import (
     CA3PairRule,
     MultiplicativeWeightDependence,
     SpikePairRule,
+    SubspaceRule,
 )
 from neuromem.spec.schemes import SCHEMES, StepCoefficients, step_coefficients
 
@@ -44,6 +45,7 @@ __all__ = [
     "AdditiveWeightDependence",
     "AllToAll",
     "CA3PairRule",
+    "SubspaceRule",
     "CellType",
     "ConnectionList",
     "Connector",

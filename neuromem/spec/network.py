@@ -38,7 +38,7 @@ from neuromem.spec import checks
 from neuromem.spec.base import SpecObject, register
 from neuromem.spec.connect import AllToAll, Connector, FixedProbability, FromList, OneToOne
 from neuromem.spec.currents import CURRENT_SOURCE_TYPES, CurrentSource, DCSource, StepCurrentSource
-from neuromem.spec.plasticity import STDP, CA3PairRule
+from neuromem.spec.plasticity import STDP, CA3PairRule, SubspaceRule
 from neuromem.spec.schemes import SCHEMES
 
 RECEPTORS = ("excitatory", "inhibitory")
@@ -113,7 +113,7 @@ class Projection(SpecObject):
     delay : float or array
         Transmission delay (ms), at least one time step; one value or one per synapse.
     receptor : {"excitatory", "inhibitory"}
-    plasticity : STDP, CA3PairRule or None
+    plasticity : STDP, CA3PairRule, SubspaceRule or None
         Learning rule; ``weight`` is then the initial weight.
     """
 
@@ -124,7 +124,7 @@ class Projection(SpecObject):
     weight: float | np.ndarray = 0.0
     delay: float | np.ndarray = 1.0
     receptor: str = "excitatory"
-    plasticity: STDP | CA3PairRule | None = None
+    plasticity: STDP | CA3PairRule | SubspaceRule | None = None
 
     def __post_init__(self) -> None:
         checks.name("Projection", "name", self.name)
@@ -134,9 +134,10 @@ class Projection(SpecObject):
         if not isinstance(self.connector, Connector):
             raise ValidationError(f"{owner}: connector must be a Connector, got {type(self.connector).__name__}")
         checks.choice(owner, "receptor", self.receptor, RECEPTORS)
-        if self.plasticity is not None and not isinstance(self.plasticity, (STDP, CA3PairRule)):
+        if self.plasticity is not None and not isinstance(self.plasticity, (STDP, CA3PairRule, SubspaceRule)):
             raise ValidationError(
-                f"{owner}: plasticity must be STDP, CA3PairRule or None, got {type(self.plasticity).__name__}"
+                f"{owner}: plasticity must be STDP, CA3PairRule, SubspaceRule or None,"
+                f" got {type(self.plasticity).__name__}"
             )
         for name, unit in (("weight", "nA"), ("delay", "ms")):
             value = getattr(self, name)

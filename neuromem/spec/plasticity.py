@@ -194,4 +194,67 @@ class CA3PairRule(SpecObject):
             raise ValidationError(f"{owner}: published must be an STDP or None, got {type(self.published).__name__}")
 
 
-PlasticityRule = STDP | CA3PairRule
+@register
+@dataclass(frozen=True, eq=False)
+class SubspaceRule(SpecObject):
+    r"""HLOP's Hebbian/anti-Hebbian subspace rule (Oja's subspace rule) on lateral weights.
+
+    Xiao et al., ICLR 2024, section 4; Oja (1989). A projection pair
+    (``receptor`` excitatory and inhibitory, same pre and post, both carrying
+    this rule) holds the signed lateral weights ``H = W_exc - W_inh`` (M x N)
+    from a layer's presynaptic population (N neurons) onto M lateral neurons.
+    In rate (spike-count) form, for presynaptic count vectors ``x`` of one
+    step each::
+
+        y     = H x                     (lateral response)
+        dH    = < y (x - H^T y)^T >     (Hebbian minus anti-Hebbian, batch mean)
+        v     = momentum v + clip(dH, +-clip);   H += eta v
+
+    with ``eta = lr / <|x|^2>`` (the mean squared norm of the activity being
+    learned), ``iterations`` updates per batch of ``batch_size`` rows and
+    ``epochs`` passes. Rows learned on earlier tasks stay fixed; new rows
+    learn the residual's principal subspace. ``spike_steps`` quantises ``y``
+    to what a firing count over that many steps can represent (clamped to
+    ``+-spike_scale``); ``None`` keeps ``y`` analogue.
+
+    The torch engine runs it (:mod:`neuromem.backends.torch.subspace`); no
+    other backend or exporter can express it.
+
+    Parameters
+    ----------
+    lr, momentum, clip : float
+        Dimensionless; ``lr > 0``, ``0 <= momentum < 1``, ``clip > 0``.
+    iterations, batch_size : int
+        >= 1.
+    epochs : int
+        >= 0 (0: the rows keep their random initial values).
+    spike_scale : float
+        > 0.
+    spike_steps : int or None
+        >= 1 or None.
+    """
+
+    lr: float = 1.0
+    momentum: float = 0.9
+    clip: float = 10.0
+    iterations: int = 5
+    epochs: int = 30
+    batch_size: int = 128
+    spike_scale: float = 20.0
+    spike_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        owner = "SubspaceRule"
+        for name in ("lr", "clip", "spike_scale"):
+            object.__setattr__(self, name, checks.positive(owner, name, getattr(self, name)))
+        momentum = checks.non_negative(owner, "momentum", self.momentum)
+        if momentum >= 1.0:
+            raise ValidationError(f"{owner}: momentum = {momentum:g} is not allowed; allowed: a number in [0, 1)")
+        object.__setattr__(self, "momentum", momentum)
+        for name, minimum in (("iterations", 1), ("epochs", 0), ("batch_size", 1)):
+            object.__setattr__(self, name, checks.count(owner, name, getattr(self, name), minimum))
+        if self.spike_steps is not None:
+            object.__setattr__(self, "spike_steps", checks.count(owner, "spike_steps", self.spike_steps))
+
+
+PlasticityRule = STDP | CA3PairRule | SubspaceRule

@@ -1,9 +1,15 @@
 """HLOP: Hebbian learning based orthogonal projection for continual learning of SNNs.
 
 Xiao, Meng, Zhang, He & Lin, ICLR 2024 (arXiv 2402.11984); contract in
-``specs/hlop.md``. Spiking layers (snnTorch LIF) whose weight updates for a new
-task are projected off the principal subspace of earlier tasks' presynaptic
-activity, found by lateral Hebbian/anti-Hebbian neurons.
+``specs/hlop.md``. The spiking network (input, ``IF_curr_delta`` hidden
+layers, readouts) and its lateral subspace neurons are one
+:class:`~neuromem.spec.Network` (:mod:`neuromem.models.hlop.description`):
+the network trains by BPTT through the torch engine's differentiable module,
+the lateral weights learn by the :class:`~neuromem.spec.SubspaceRule`
+(Hebbian/anti-Hebbian, run by the torch engine), and weight updates for a new
+task are projected off the subspace those lateral weights span. The trained
+inference network exports to every backend and PyNN simulator
+(:mod:`neuromem.models.hlop.export`).
 
 Example
 -------

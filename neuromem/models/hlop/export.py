@@ -1,145 +1,166 @@
-"""Export a trained learner's inference path for one task as a frozen spec :class:`Network`.
+"""A trained learner's inference network for one task, for every backend and exporter.
 
-Mapping from the trained, dimensionless snnTorch layers to PyNN ``IF_curr_exp``
-cells (:class:`~neuromem.spec.LIFCurrExp`):
+The network is the learner's description (:mod:`neuromem.models.hlop.description`)
+with the readout of the task's head and without the lateral circuit (whose
+:class:`~neuromem.spec.SubspaceRule` only the torch engine runs). Spike-only
+targets (PyNN, the torch simulation) cannot carry the graded input events of
+training, so the input population and the first layer's projections become
+one :class:`~neuromem.spec.StepCurrentSource` per first-layer neuron: during
+the ``T`` steps an image is shown, neuron ``j`` receives the current that
+moves its membrane by ``(W_0 x)_j`` mV per step, what the graded events gave::
 
-* membrane: ``tau_m`` and ``dt`` (ms) are the layer's; ``v_rest = v_reset =
-  -65 mV`` and ``v_thresh = v_rest + threshold * mv_per_unit``.
-* synapses: a weight ``W_ij`` (dimensionless: membrane units per spike) becomes
-  a current jump of ``|W_ij| * mv_per_unit * cm / tau_syn`` nA with a short
-  ``tau_syn`` (ms), whose integrated charge ``w tau_syn`` moves the membrane by
-  ``W_ij * mv_per_unit`` mV, as in the trained model; the sign selects the
-  excitatory or the inhibitory projection (spec weights are >= 0).
-* input: a :class:`~neuromem.spec.SpikeSourceArray`; with ``image`` given, pixel
-  ``p`` in [0, 1] fires deterministically at rate ``p / dt`` for
-  ``repeats * num_steps`` steps (rate code of the training's constant input).
-* readout: a LIF population without plasticity whose membrane ``v`` is probed;
-  its time-averaged depolarisation plays the logits' role.
+    I_j = (W_0 x)_j / gain,   gain = (tau_m / cm)(1 - exp(-dt / tau_m))   (nA)
 
-What differs from training, and so makes the exported network approximate:
-reset to ``v_reset`` instead of reset by subtraction, exponential currents
-instead of instantaneous ones, and spikes instead of constant input currents.
-Delays are one step (the spec's minimum).
+Images are shown one after another in windows of ``S = T + L + 1 + gap``
+steps; image ``k``'s logits are the readout's voltage gained over its window,
+``(V[k S + S - 1] - V[k S - 1]) / T``. Between images the hidden membranes
+decay for ``gap`` steps (by ``exp(-gap dt / tau_m)``), the only difference from
+the batched run of training, where every image starts from rest.
 
 Example
 -------
->>> net = to_network(learner, task_id=0, image=x_test[0])  # doctest: +SKIP
->>> net.validate(dt=1.0)  # doctest: +SKIP
+>>> net = to_network(learner, task_id=0, images=x_test[:100])  # doctest: +SKIP
+>>> accuracy = exported_accuracy(learner, 0, x_test[:100], y_test[:100], "nest")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Sequence
+
 import numpy as np
+import torch
 
-from neuromem.errors import CapabilityError, ValidationError
-from neuromem.models.hlop.layers import SpikingConv2d
+from neuromem.errors import ValidationError
+from neuromem.models.hlop.description import steps_for
 from neuromem.models.hlop.learner import ContinualLearner
-from neuromem.spec import FromList, LIFCurrExp, Network, Population, Probe, Projection, SpikeSourceArray
+from neuromem.record import Recording
+from neuromem.spec import Network, Probe, StepCurrentSource
 
-__all__ = ["image_to_spikes", "to_network"]
+__all__ = ["exported_accuracy", "exported_logits", "to_network", "window_steps"]
 
-V_REST = -65.0  # mV
-
-
-def image_to_spikes(image: np.ndarray, n_steps: int, dt: float) -> SpikeSourceArray:
-    """Deterministic rate code: pixel ``p`` (in [0, 1]) spikes when ``floor(p * (t + 1))`` increments."""
-    p = np.clip(np.asarray(image, dtype=np.float64).ravel(), 0.0, 1.0)
-    counts = np.floor(np.outer(np.arange(1, n_steps + 1), p) + 1e-9)
-    fired = np.diff(np.vstack([np.zeros((1, p.size)), counts]), axis=0) > 0
-    step, neuron = np.nonzero(fired)
-    return SpikeSourceArray(size=p.size, neuron=neuron.astype(np.int64), times_ms=step * dt)
+#: Steps between two images in the exported run (membranes decay by exp(-gap dt / tau_m)).
+GAP_STEPS = 60
 
 
-def _split(pre: str, post: str, weight: np.ndarray, scale: float, stem: str) -> list[Projection]:
-    """Weight matrix (post, pre) -> excitatory and inhibitory FromList projections."""
-    projections = []
-    for receptor, mask in (("excitatory", weight > 0), ("inhibitory", weight < 0)):
-        post_idx, pre_idx = np.nonzero(mask)
-        if post_idx.size == 0:
-            continue
-        projections.append(
-            Projection(
-                f"{stem}_{receptor[:3]}",
-                pre,
-                post,
-                FromList(pre=pre_idx.astype(np.int64), post=post_idx.astype(np.int64)),
-                weight=np.abs(weight[post_idx, pre_idx]) * scale,
-                delay=1.0,
-                receptor=receptor,
-            )
-        )
-    return projections
+def window_steps(learner: ContinualLearner, gap: int = GAP_STEPS) -> int:
+    """Steps per image in the exported run: ``T + L + 1 + gap``."""
+    cfg = learner.network_config
+    return steps_for(cfg.num_steps, len(cfg.hidden)) + int(gap)
 
 
 def to_network(
     learner: ContinualLearner,
-    task_id: int,
-    image: np.ndarray | None = None,
-    repeats: int = 1,
-    mv_per_unit: float = 10.0,
-    cm: float = 1.0,
-    tau_syn: float = 0.5,
+    task_id: int | Sequence[int],
+    images: np.ndarray | torch.Tensor | None = None,
+    gap: int = GAP_STEPS,
 ) -> Network:
-    """Frozen fully connected spiking :class:`Network` of ``learner`` for task ``task_id``.
+    """Inference network of ``learner``, showing ``images`` one after another.
 
     Parameters
     ----------
     learner
-        A trained learner with fully connected layers only.
+        A trained learner.
     task_id
-        A task trained before; selects the readout head.
-    image
-        Optional input sample (in [0, 1] or uint8) turned into input spikes.
-    repeats
-        Presentations of the ``num_steps`` window in the input spike train.
-    mv_per_unit
-        mV per dimensionless membrane unit of the trained model.
-    cm, tau_syn
-        Membrane capacitance (nF) and synaptic time constant (ms) of the cells.
+        A task trained before (selects the readout head), or one task per
+        image: the network then has the readout of every head they use.
+    images
+        Samples (N, ...) in [0, 1] or uint8; ``None`` leaves the first layer without input.
+    gap
+        Steps of rest between two images (>= 0).
+
+    Returns
+    -------
+    Network
+        Populations ``hidden0..``, ``readout<head>`` per head; probes of every
+        hidden layer's spikes and of each readout's ``v``.
     """
-    head = learner._head_of(int(task_id), training=False)
+    tasks = [int(task_id)] if np.ndim(task_id) == 0 else [int(t) for t in task_id]  # type: ignore[arg-type]
+    heads = tuple(sorted({learner._head_of(t, training=False) for t in tasks}))
+    if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
+        raise ValidationError(f"to_network: gap = {gap!r} is not allowed; allowed: an integer >= 0 (steps)")
     cfg = learner.network_config
-    if any(isinstance(layer, SpikingConv2d) for layer in learner.net.layers):
-        raise CapabilityError("to_network: convolutional layers are not exported; only fully connected networks")
-    if mv_per_unit <= 0 or tau_syn <= 0 or cm <= 0:
-        raise ValidationError(f"to_network: mv_per_unit {mv_per_unit}, cm {cm} nF, tau_syn {tau_syn} ms must be > 0")
-    cell = LIFCurrExp(
-        cm=cm,
-        tau_m=cfg.tau_m,
-        tau_refrac=0.0,
-        tau_syn_E=tau_syn,
-        tau_syn_I=tau_syn,
-        v_rest=V_REST,
-        v_reset=V_REST,
-        v_thresh=V_REST + cfg.threshold * mv_per_unit,
+    full = learner.net.description(heads=heads)
+    projections = tuple(p for p in full.projections if p.pre != "input")
+    populations = tuple(p for p in full.populations if p.name != "input")
+    currents: list[StepCurrentSource] = []
+    if images is not None:
+        x = learner._check_images(images).reshape(-1, learner.net.n_inputs).cpu().double()
+        if len(tasks) not in (1, x.shape[0]):
+            raise ValidationError(
+                f"to_network: {len(tasks)} task ids for {x.shape[0]} images; allowed: one, or one per image"
+            )
+        drive = (x @ learner.net.layers[0].weight.detach().cpu().double().T).numpy()  # (N, hidden0) mV per step
+        cell = full.population("hidden0").cell
+        gain = cell.tau_m / cell.cm * (1.0 - math.exp(-cfg.dt / cell.tau_m))  # type: ignore[attr-defined]
+        window = window_steps(learner, gap)
+        starts = np.arange(drive.shape[0]) * window
+        # Graded events of steps k S .. k S + T - 1 arrive one step later: the current runs over k S + 1 .. k S + T.
+        on = (starts + 1) * cfg.dt
+        off = (starts + 1 + cfg.num_steps) * cfg.dt
+        times = np.column_stack([on, off]).ravel()
+        for j in range(drive.shape[1]):
+            amplitudes = np.column_stack([drive[:, j] / gain, np.zeros(drive.shape[0])]).ravel()
+            currents.append(StepCurrentSource(f"drive{j}", "hidden0", times, amplitudes, neurons=np.array([j])))
+    probes = tuple(Probe(p.name, "spikes") for p in populations if p.name.startswith("hidden"))
+    probes += tuple(Probe(f"readout{h}", "v") for h in heads)
+    name = f"hlop_{learner.method}_task{tasks[0]}" if len(set(tasks)) == 1 else f"hlop_{learner.method}_tasks"
+    return dataclasses.replace(
+        full,
+        populations=populations,
+        projections=projections,
+        current_sources=tuple(currents),
+        probes=probes,
+        name=name,
+        _lists={},
     )
-    # The readout never fires in training: its threshold is put out of reach.
-    readout_cell = LIFCurrExp(
-        cm=cm, tau_m=cfg.tau_m, tau_refrac=0.0, tau_syn_E=tau_syn, tau_syn_I=tau_syn,
-        v_rest=V_REST, v_reset=V_REST, v_thresh=V_REST + 1e6,
-    )  # fmt: skip
-    n_in = learner.net.layers[0].in_features
-    if image is None:
-        source = SpikeSourceArray(size=n_in)
+
+
+def exported_logits(
+    learner: ContinualLearner,
+    network: Network,
+    task_ids: Sequence[int],
+    target: str,
+    gap: int = GAP_STEPS,
+) -> tuple[np.ndarray, Recording]:
+    """Run the exported network on ``target`` -> (logits (N, classes), recording).
+
+    ``target``: ``"torch"`` (the torch simulation, float64) or a PyNN
+    simulator (``"nest"``, ``"brian2"``). Image ``k`` is read from the readout
+    of ``task_ids[k]``'s head.
+    """
+    window = window_steps(learner, gap)
+    dt = learner.network_config.dt
+    n_images = len(task_ids)
+    duration = n_images * window * dt
+    if target == "torch":
+        from neuromem.backends import build
+
+        recording = build(network, "torch", dt=dt, dtype="float64").run(duration)
     else:
-        x = learner._check_images(np.asarray(image)[None])[0].cpu().numpy()
-        source = image_to_spikes(x, cfg.num_steps * max(int(repeats), 1), cfg.dt)
-    scale = mv_per_unit * cm / tau_syn  # nA per unit of weight
-    populations = [Population("input", source)]
-    projections: list[Projection] = []
-    pre = "input"
-    for i, layer in enumerate(learner.net.layers):
-        name = f"hidden{i}"
-        populations.append(Population(name, cell, size=layer.out_features))
-        projections += _split(pre, name, layer.weight.detach().cpu().numpy(), scale, f"{pre}_to_{name}")
-        pre = name
-    readout = learner.net.heads[head]
-    populations.append(Population("readout", readout_cell, size=readout.out_features))
-    projections += _split(pre, "readout", readout.weight.detach().cpu().numpy(), scale, f"{pre}_to_readout")
-    probes = [Probe(p.name, "spikes") for p in populations[1:-1]] + [Probe("readout", "v")]
-    return Network(
-        populations=tuple(populations),
-        projections=tuple(projections),
-        probes=tuple(probes),
-        name=f"hlop_{learner.method}_task{int(task_id)}",
-    )
+        from neuromem.export.pynn import to_pynn
+
+        recording = to_pynn(network, target, duration=duration, dt=dt)
+    ends = np.arange(n_images) * window + window - 1
+    logits = np.zeros((n_images, learner.network_config.n_classes))
+    for k, task in enumerate(task_ids):
+        v = np.asarray(recording.traces[(f"readout{learner._head_of(int(task), training=False)}", "v")])[0]
+        logits[k] = v[ends[k]] - (v[ends[k] - window] if k else 0.0)
+    return logits / learner.network_config.num_steps, recording
+
+
+def exported_accuracy(
+    learner: ContinualLearner,
+    task_id: int | Sequence[int],
+    images: np.ndarray | torch.Tensor,
+    labels: np.ndarray | torch.Tensor,
+    target: str,
+    gap: int = GAP_STEPS,
+) -> float:
+    """Accuracy in [0, 1] of the exported inference network run on ``target``."""
+    tasks = [int(task_id)] * len(images) if np.ndim(task_id) == 0 else list(task_id)  # type: ignore[arg-type]
+    network = to_network(learner, tasks, images, gap)
+    y = learner._check_labels(labels, len(images)).cpu().numpy()
+    logits, _ = exported_logits(learner, network, tasks, target, gap)
+    return float((logits.argmax(1) == y).mean())

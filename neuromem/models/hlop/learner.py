@@ -1,16 +1,11 @@
 """Continual learner: trains a :class:`SpikingNet` on a sequence of tasks.
 
 :class:`ContinualLearner` holds the network, the task -> head map and the
-training loop (BPTT through ``num_steps`` steps, or the online trace rule),
+training loop (BPTT through the engine's run of the network description),
 with three hooks that the methods fill in: a loss penalty (EWC), a gradient
 transform (orthogonal projection) and an end-of-task step (consolidation).
 Plain SGD with momentum, reset at each task: an adaptive optimiser (Adam)
 rescales gradient coordinates and so would undo the projection.
-
-Online rule (OTTT-like): per step ``t`` the loss of that step's readout is
-back-propagated through the layers of that step only (membranes detached),
-and each weight receives ``delta[t] e[t]^T`` with presynaptic trace
-``e[t] = beta e[t-1] + x[t]``, ``beta = exp(-dt / tau_m)``.
 
 Example
 -------
@@ -39,7 +34,7 @@ _INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int6
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training of each task: ``epochs`` of SGD (``lr``, ``momentum``), ``rule`` 'bptt' or 'online'."""
+    """Training of each task: ``epochs`` of SGD (``lr``, ``momentum``), ``rule`` 'bptt'."""
 
     epochs: int = 1
     batch_size: int = 64
@@ -49,8 +44,11 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.rule not in ("bptt", "online"):
-            raise ValidationError(f"TrainConfig: rule '{self.rule}' is unknown; allowed: 'bptt', 'online'")
+        if self.rule not in ("bptt",):
+            raise ValidationError(
+                f"TrainConfig: rule '{self.rule}' is not available (the engine's module trains by BPTT);"
+                " allowed: 'bptt'"
+            )
         for name, minimum in (("epochs", 0), ("batch_size", 1), ("seed", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
@@ -189,26 +187,6 @@ class ContinualLearner:
     def _batch_loss_bptt(self, x: torch.Tensor, y: torch.Tensor, head: int) -> torch.Tensor:
         return F.cross_entropy(self.net(x, head=head), y)
 
-    def _online_batch(self, x: torch.Tensor, y: torch.Tensor, head: int) -> None:
-        beta = math.exp(-self.network_config.dt / self.network_config.tau_m)
-        mems: list[torch.Tensor | None] = [None] * len(self.net.layers)
-        traces: list[torch.Tensor] | None = None
-        steps = self.network_config.num_steps
-        for _ in range(steps):
-            with torch.no_grad():
-                _, _, inputs = self.net.step(x, [m.detach() if m is not None else None for m in mems], head)
-                traces = (
-                    [i.clone() for i in inputs]
-                    if traces is None
-                    else [beta * e + i for e, i in zip(traces, inputs, strict=True)]
-                )
-            out, mems, _ = self.net.step(x, [m.detach() if m is not None else None for m in mems], head, traces)
-            loss = F.cross_entropy(out, y) / steps
-            penalty = self._penalty()
-            if penalty is not None:
-                loss = loss + penalty / steps
-            loss.backward()
-
     # ----- transactions ------------------------------------------------------------
     def _capture(self) -> dict[str, object]:
         """Everything training may change: network, generator, and every other attribute (copied)."""
@@ -268,14 +246,12 @@ class ContinualLearner:
             for start in range(0, x.shape[0], cfg.batch_size):
                 idx = order[start : start + cfg.batch_size]
                 opt.zero_grad(set_to_none=True)
-                if cfg.rule == "online":
-                    self._online_batch(x[idx], y[idx], head)
-                else:
-                    loss = self._batch_loss_bptt(x[idx], y[idx], head)
-                    penalty = self._penalty()
-                    (loss if penalty is None else loss + penalty).backward()
+                loss = self._batch_loss_bptt(x[idx], y[idx], head)
+                penalty = self._penalty()
+                (loss if penalty is None else loss + penalty).backward()
                 self._transform_gradients(task_id)
                 opt.step()
+        self._check_finite_state()  # before the description of the network is built from the weights
         self._after_task(task_id, x, y, head)
         if task_id not in self.tasks_trained:
             self.tasks_trained.append(task_id)

@@ -1,8 +1,17 @@
-"""Spiking network of HLOP: optional conv layers, LIF hidden layers, readout heads.
+"""Spiking network of HLOP, trained on the torch engine: LIF hidden layers and readout heads.
 
-Input is direct (constant current) coding: the image ``x`` in [0, 1] is the
-input current of the first layer at each of ``num_steps`` steps of ``dt`` ms.
-Logits are the readout current averaged over the steps (see :class:`Readout`).
+The network is the spec :class:`~neuromem.spec.Network` of
+:mod:`neuromem.models.hlop.description`, run and differentiated by
+:func:`neuromem.backends.torch.module` (BPTT with a fast-sigmoid surrogate).
+Input is direct coding: the image ``x`` in [0, 1] is the graded event of the
+``input`` population at each of ``num_steps`` steps of ``dt`` ms, so the
+first layer receives ``W x`` mV per step. The logits are the readout's
+summed voltage steps divided by ``num_steps``.
+
+The learner owns one signed weight matrix per layer (:class:`SignedWeights`);
+each forward pass hands ``max(W, 0)`` and ``max(-W, 0)`` to the module as the
+weights of the layer's excitatory and inhibitory projections, so a gradient
+step and its orthogonal projection act on the signed matrix.
 
 Example
 -------
@@ -15,14 +24,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from snntorch import surrogate
 from torch import nn
+from torch.func import functional_call
 
-from neuromem.errors import ValidationError
+from neuromem.backends.torch import module
+from neuromem.errors import CapabilityError, ValidationError
 from neuromem.limits import check_memory
-from neuromem.models.hlop.layers import Readout, SpikingConv2d, SpikingLinear
+from neuromem.models.hlop.description import layer_names, network_description, steps_for
+from neuromem.spec import Network
 
-__all__ = ["NetworkConfig", "SpikingNet"]
+__all__ = ["NetworkConfig", "SignedWeights", "SpikingNet"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +50,8 @@ class NetworkConfig:
     hidden
         Sizes of the fully connected LIF layers.
     conv_channels
-        Output channels of 3x3, stride-2 conv LIF layers placed first (may be empty).
+        Must be empty: a convolution shares weights between synapses, which
+        spec projections cannot say (refused with CapabilityError).
     n_classes
         Classes per head.
     n_heads
@@ -85,6 +100,11 @@ class NetworkConfig:
             "threshold": self.threshold > 0,
             "input_shape": len(self.input_shape) in (1, 3) and (not self.conv_channels or len(self.input_shape) == 3),
         }
+        if self.conv_channels:
+            raise CapabilityError(
+                f"NetworkConfig: feature conv_channels = {self.conv_channels!r} cannot be expressed in the network"
+                " description (spec projections have no shared weights); allowed: () (fully connected layers)"
+            )
         for name, ok in checks.items():
             if not ok:
                 raise ValidationError(
@@ -106,26 +126,51 @@ class NetworkConfig:
         return total + self.n_heads * width * self.n_classes
 
 
+class SignedWeights(nn.Module):
+    """One layer's signed weights W (out, in) in mV per spike: the projection pair of the description.
+
+    Parameters
+    ----------
+    in_features, out_features
+        Presynaptic and postsynaptic sizes.
+    """
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+
+    def presynaptic(self, x: torch.Tensor) -> torch.Tensor:
+        """Presynaptic vectors seen by the weights, shape (rows, in_features)."""
+        return x.reshape(-1, self.in_features)
+
+    def weight_matrix(self) -> torch.Tensor:
+        """Weights as (out, in)."""
+        return self.weight
+
+
 class SpikingNet(nn.Module):
-    """Feed-forward spiking network; ``layers`` are the shared (protected) layers."""
+    """HLOP's network on the torch engine; ``layers`` are the shared (protected) layers."""
 
     def __init__(self, config: NetworkConfig) -> None:
         check_memory("SpikingNet", f"{config.parameter_count():,} parameters", 4.0 * config.parameter_count())
         super().__init__()
         self.config = config
-        neuron = {"tau_m": config.tau_m, "dt": config.dt, "threshold": config.threshold, "slope": config.slope}
-        layers: list[nn.Module] = []
-        shape = config.input_shape
-        for channels in config.conv_channels:
-            layers.append(SpikingConv2d(shape[0], channels, kernel_size=3, padding=1, stride=2, **neuron))
-            shape = (channels, (shape[1] + 1) // 2, (shape[2] + 1) // 2)
-        width = math.prod(shape)
+        width = math.prod(config.input_shape)
+        self.n_inputs = width
+        layers: list[SignedWeights] = []
         for size in config.hidden:
-            layers.append(SpikingLinear(width, size, **neuron))
+            layers.append(SignedWeights(width, size))
             width = size
         self.layers = nn.ModuleList(layers)
-        self.heads = nn.ModuleList([Readout(width, config.n_classes) for _ in range(config.n_heads)])
-        self.n_conv = len(config.conv_channels)
+        self.heads = nn.ModuleList([SignedWeights(width, config.n_classes) for _ in range(config.n_heads)])
+        self.n_conv = 0
+        self.hidden_names, self.readout_names = layer_names(len(config.hidden), config.n_heads)
+        self.steps = steps_for(config.num_steps, len(config.hidden))
+        # The engine module is rebuilt lazily per head (it is not a parameter holder here).
+        self._engines: dict[int, nn.Module] = {}
 
     def protected_modules(self, single_head: bool) -> dict[str, nn.Module]:
         """Layers whose updates HLOP projects; the readout too when it is shared."""
@@ -134,58 +179,80 @@ class SpikingNet(nn.Module):
             mods["head0"] = self.heads[0]
         return mods
 
-    def step(
-        self,
-        x: torch.Tensor,
-        mems: list[torch.Tensor | None],
-        head: int,
-        traces: list[torch.Tensor] | None = None,
-    ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
-        """One time step: input current ``x`` -> readout current, new membranes, presynaptic inputs.
+    def description(self, heads: tuple[int, ...] | None = None) -> Network:
+        """The spec network with the current weights (all heads, or ``heads``)."""
+        weights = {f"layer{i}": m.weight.detach().cpu().numpy() for i, m in enumerate(self.layers)}
+        weights.update({f"head{h}": m.weight.detach().cpu().numpy() for h, m in enumerate(self.heads)})
+        cfg = self.config
+        return network_description(
+            self.n_inputs, cfg.hidden, cfg.n_classes, cfg.n_heads, cfg.tau_m, cfg.threshold, weights, heads
+        )
 
-        ``traces`` (online rule) holds one presynaptic trace per layer plus the
-        readout; the weight gradients then use them in place of the inputs.
-        """
-        inputs: list[torch.Tensor] = []
-        new_mems: list[torch.Tensor] = []
-        h = x
-        for i, layer in enumerate(self.layers):
-            if i == self.n_conv and self.n_conv:
-                h = h.flatten(1)
-            inputs.append(h)
-            h, mem = layer(h, mems[i], None if traces is None else traces[i])
-            new_mems.append(mem)
-        if self.n_conv == len(self.layers):
-            h = h.flatten(1)
-        inputs.append(h)
-        out = self.heads[head](h, None if traces is None else traces[-1])
-        return out, new_mems, inputs
+    def engine(self, head: int) -> nn.Module:
+        """The :func:`~neuromem.backends.torch.module` of the network with readout ``head`` only."""
+        if head not in self._engines:
+            cfg = self.config
+            structure = network_description(
+                self.n_inputs, cfg.hidden, cfg.n_classes, cfg.n_heads, cfg.tau_m, cfg.threshold, heads=(head,)
+            )
+            device = self.layers[0].weight.device
+            self._engines[head] = module(
+                structure,
+                dt=cfg.dt,
+                device=device,
+                propagation="dense",
+                surrogate=surrogate.fast_sigmoid(slope=cfg.slope),
+                outputs=[*self.hidden_names, self.readout_names[head]],
+            )
+        return self._engines[head]
 
-    def forward(self, x: torch.Tensor, head: int = 0, record: bool = False) -> torch.Tensor:
-        """Logits (B, n_classes) of ``x`` of shape ``(B, *input_shape)`` through ``head``, BPTT-ready.
+    def _apply(self, fn, recurse=True):  # type: ignore[no-untyped-def]
+        # Moving the weights to another device: the engines are rebuilt there.
+        self._engines = {}
+        return super()._apply(fn, recurse)
 
-        With ``record=True`` the presynaptic inputs of every step are kept in
-        ``self.recorded`` (list over layers + readout of (T*B, ...) tensors).
-        """
-        mems: list[torch.Tensor | None] = [None] * len(self.layers)
-        total = torch.zeros(())
-        recorded: list[list[torch.Tensor]] = [[] for _ in range(len(self.layers) + 1)]
-        for _ in range(self.config.num_steps):
-            out, mems, inputs = self.step(x, mems, head)  # type: ignore[assignment]
-            total = total + out
-            if record:
-                for store, value in zip(recorded, inputs, strict=True):
-                    store.append(value.detach())
-        if record:
-            self.recorded = [torch.cat(r, dim=0) for r in recorded]
-        return total / self.config.num_steps
+    def run(self, x: torch.Tensor, head: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Logits (B, n_classes) and hidden spikes {population: (steps, B, n)} of images ``x`` (B, ...)."""
+        engine = self.engine(head)
+        mods = [*self.layers, self.heads[head]]
+        names = [f"layer{i}" for i in range(len(self.layers))] + [f"head{head}"]
+        parameters = {}
+        for name, mod in zip(names, mods, strict=True):
+            w = mod.weight.T.reshape(-1)  # AllToAll: pre-major
+            parameters[f"weights.{name}_exc"] = torch.relu(w)
+            parameters[f"weights.{name}_inh"] = torch.relu(-w)
+        frames = x.reshape(x.shape[0], -1)
+        graded = torch.zeros(self.steps, *frames.shape, dtype=frames.dtype, device=frames.device)
+        graded[: self.config.num_steps] = frames
+        out = functional_call(engine, parameters, ({"input": graded},))
+        logits = out.v[self.readout_names[head]][-1] / self.config.num_steps
+        return logits, {name: out.spikes[name] for name in self.hidden_names}
+
+    def forward(self, x: torch.Tensor, head: int = 0) -> torch.Tensor:
+        """Logits (B, n_classes) of ``x`` of shape ``(B, *input_shape)`` through ``head``, BPTT-ready."""
+        return self.run(x, head)[0]
 
     def presynaptic(self, x: torch.Tensor, head: int = 0) -> dict[str, torch.Tensor]:
-        """Presynaptic vectors of every layer and of ``head`` for inputs ``x``, as (rows, N)."""
+        """Presynaptic vectors of every layer and of ``head`` for inputs ``x``, as (T * B, N).
+
+        Rows are one step's presynaptic events: the image for ``layer0`` at
+        each of the ``T`` steps, the previous layer's spikes (0/1) of its
+        ``T``-step window otherwise.
+        """
+        T = self.config.num_steps
         with torch.no_grad():
-            self.forward(x, head=head, record=True)
-        mods = list(self.layers) + [self.heads[head]]
-        names = [f"layer{i}" for i in range(len(self.layers))] + [f"head{head}"]
-        result = {n: m.presynaptic(r) for n, m, r in zip(names, mods, self.recorded, strict=True)}
-        del self.recorded
+            _, spikes = self.run(x, head)
+        frames = x.reshape(x.shape[0], -1)
+        result = {"layer0": frames.expand(T, *frames.shape).reshape(-1, frames.shape[1])}
+        for i, name in enumerate(self.hidden_names):
+            window = spikes[name][i + 1 : i + 1 + T]  # hidden i fires in steps i + 1 .. i + T
+            key = f"layer{i + 1}" if i + 1 < len(self.layers) else f"head{head}"
+            result[key] = window.reshape(-1, window.shape[2])
         return result
+
+
+def numpy_weights(net: SpikingNet) -> dict[str, np.ndarray]:
+    """Signed weight matrices by layer name."""
+    out = {f"layer{i}": m.weight.detach().cpu().numpy() for i, m in enumerate(net.layers)}
+    out.update({f"head{h}": m.weight.detach().cpu().numpy() for h, m in enumerate(net.heads)})
+    return out

@@ -23,9 +23,11 @@ import torch
 from torch import nn
 
 from neuromem.errors import ValidationError
+from neuromem.models.hlop.description import lateral
 from neuromem.models.hlop.learner import ContinualLearner, TrainConfig
 from neuromem.models.hlop.network import NetworkConfig
-from neuromem.models.hlop.subspace import FitHistory, LateralSubspace
+from neuromem.models.hlop.subspace import FitHistory, LateralSubspace, subspace_from_network
+from neuromem.spec import Network, SubspaceRule
 
 __all__ = ["HLOPConfig", "HLOPLearner", "ProjectionLearner", "project_gradient", "project_out"]
 
@@ -70,6 +72,19 @@ class HLOPConfig:
     max_rows: int = 8000
     spike_scale: float = 20.0
     spike_steps: int | None = None
+
+    def rule(self) -> SubspaceRule:
+        """The lateral projections' plasticity in the network description."""
+        return SubspaceRule(
+            lr=self.lr,
+            momentum=self.momentum,
+            clip=self.clip,
+            iterations=self.iterations,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            spike_scale=self.spike_scale,
+            spike_steps=self.spike_steps,
+        )
 
     def neurons_for(self, layer: int, task_number: int) -> int:
         """k for protected layer ``layer`` (0-based) at task number ``task_number`` (1-based)."""
@@ -145,6 +160,7 @@ class HLOPLearner(ProjectionLearner):
     ) -> None:
         super().__init__(network, train, device)
         self.hlop_config = hlop
+        hlop.rule()  # the lateral projections' SubspaceRule validates the lateral-circuit parameters
         self.subspaces = {
             name: LateralSubspace(
                 mod.in_features,
@@ -164,22 +180,43 @@ class HLOPLearner(ProjectionLearner):
         """The lateral weights H (M, N) of layer ``name``."""
         return self.subspaces[name].weight
 
+    def presynaptic_populations(self) -> dict[str, str]:
+        """Protected layer -> the population its weights read (the lateral neurons read it too)."""
+        hidden = self.net.hidden_names
+        return {name: ("input" if i == 0 else hidden[i - 1]) for i, name in enumerate(self.protected)}
+
+    def description(self, heads: tuple[int, ...] | None = None) -> Network:
+        """The whole network: input, hidden layers, readouts and the lateral subspace neurons.
+
+        Each protected layer ``l`` with M > 0 lateral neurons adds population
+        ``lateral_<l>`` and the projection pair ``lateral_<l>_exc/_inh``
+        (signed weights H, plasticity :class:`~neuromem.spec.SubspaceRule`).
+        """
+        weights = {name: sub.weight.detach().cpu().numpy() for name, sub in self.subspaces.items()}
+        return lateral(self.net.description(heads), self.presynaptic_populations(), weights, self.hlop_config.rule())
+
     def _after_task(self, task_id: int, x: torch.Tensor, y: torch.Tensor, head: int) -> None:
         cfg = self.hlop_config
         acts = self._collect(x, head, cfg.samples, cfg.max_rows)
         task_number = len(self.tasks_trained) + 1
-        for layer, (name, sub) in enumerate(self.subspaces.items()):
+        rule = self.hlop_config.rule()
+        feed_forward = self.net.description()
+        presynaptic = self.presynaptic_populations()
+        for layer, name in enumerate(list(self.subspaces)):
             a = acts[name]
-            k = cfg.neurons_for(layer, task_number)
-            before = sub.n_neurons
-            sub.add_neurons(k, self.generator)
-            # Reference: top principal directions of what the new neurons can learn,
-            # the activity's residual off the old subspace.
-            resid = a if before == 0 else project_out(a, sub.weight[:before])
-            added = sub.n_neurons - before
+            before_n = self.subspaces[name].n_neurons
+            self.subspaces[name].add_neurons(cfg.neurons_for(layer, task_number), self.generator)
+            # The lateral circuit is learned from its description: H and the rule are read back from the
+            # layer's lateral projection pair and run by the torch engine's SubspaceRule kernel.
+            weights = {name: self.subspaces[name].weight.detach().cpu().numpy()}
+            described = lateral(feed_forward, {name: presynaptic[name]}, weights, rule)
+            sub = subspace_from_network(described, f"lateral_{name}", n_fixed=before_n, device=self.device)
+            self.subspaces[name] = sub
+            resid = a if before_n == 0 else project_out(a, sub.weight[:before_n])
+            added = sub.n_neurons - before_n
             reference = torch.linalg.svd(resid.double(), full_matrices=False)[2][:added] if added else None
             hist = sub.fit(
-                a, epochs=cfg.epochs, batch_size=cfg.batch_size, generator=self.generator, reference=reference
+                a, epochs=rule.epochs, batch_size=rule.batch_size, generator=self.generator, reference=reference
             )
             sub.consolidate()
             self.fit_history.append({"task": task_id, "layer": name, "added": added, "history": hist})
