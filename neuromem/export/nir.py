@@ -85,12 +85,6 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
                 f"{where}: feature plasticity:{type(projection.plasticity).__name__} cannot be expressed on target"
                 " 'nir'; pass freeze=True (--freeze on the command line) to export the initial weights as static"
             )
-        steps = network.delay_steps(projection.name, dt)
-        if steps.size and np.any(steps != 1):
-            raise CapabilityError(
-                f"{where}: feature delay {network.connection_list(projection.name).delay.max():g} ms"
-                f" (more than one step of {dt:g} ms) cannot be expressed on target 'nir', which has no delays"
-            )
     if network.current_sources:
         raise CapabilityError(
             f"network {network.name!r}: feature current_source:{type(network.current_sources[0]).__name__}"
@@ -134,15 +128,63 @@ def cuba_lif_parameters(cell: object, size: int, dt: float, receptor: str = "exc
     return {k: getattr(graph_node, k) for k in ("tau_mem", "tau_syn", "r", "v_leak", "v_threshold", "v_reset", "w_in")}
 
 
-def weight_matrix(network: Network, name: str, dt: float) -> np.ndarray:
-    """(post, pre) matrix of projection ``name`` in the post node's input unit, signed."""
+def weight_matrix(network: Network, name: str, dt: float, keep: np.ndarray | None = None) -> np.ndarray:
+    """(post, pre) matrix of projection ``name`` in the post node's input unit, signed.
+
+    ``keep``: which synapses (in connection-list order) to write; default all.
+    """
     projection = network.projection(name)
     lists = network.connection_list(name)
-    _, scale = population_node(network, projection.post, dt)
+    if _two_synapses(network, projection.post):
+        scale = dt / network.population(projection.post).cell.cm  # type: ignore[union-attr]
+    else:
+        _, scale = population_node(network, projection.post, dt)
+    chosen = np.ones(lists.pre.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     matrix = np.zeros((network.size(projection.post), network.size(projection.pre)))
     sign = -1.0 if projection.receptor == "inhibitory" else 1.0
-    np.add.at(matrix, (lists.post, lists.pre), sign * lists.weight * scale)
+    np.add.at(matrix, (lists.post[chosen], lists.pre[chosen]), sign * lists.weight[chosen] * scale)
     return matrix
+
+
+def _two_synapses(network: Network, name: str) -> bool:
+    """True for an IF_curr_exp population fed through both receptors with different time constants."""
+    cell = network.population(name).cell
+    receptors = {p.receptor for p in network.projections if p.post == name}
+    return (
+        type(cell).__name__ == "IF_curr_exp"
+        and receptors == {"excitatory", "inhibitory"}
+        and cell.tau_syn_E != cell.tau_syn_I  # type: ignore[union-attr]
+    )
+
+
+def _synapse_nodes(nir: object, network: Network, name: str, dt: float) -> dict[str, tuple[str, object]]:
+    """One ``nir.LI`` per receptor: the synaptic current of an IF_curr_exp with two time constants.
+
+    ``tau_syn dI/dt = -I + r x`` with ``r = tau_syn/dt``: one Euler step of input ``x`` raises
+    ``I`` by ``x`` (the weight, in the membrane's "mV per step" current unit).
+    """
+    cell = network.population(name).cell
+    size = network.size(name)
+    ones = np.ones(size)
+    nodes = {}
+    for receptor, tau in (("excitatory", cell.tau_syn_E), ("inhibitory", cell.tau_syn_I)):  # type: ignore[union-attr]
+        node = nir.LI(tau=ones * tau / 1000.0, r=ones * tau / dt, v_leak=ones * 0.0)  # type: ignore[attr-defined]
+        nodes[receptor] = (f"{name}_syn_{receptor[:3]}", node)
+    return nodes
+
+
+def _membrane_node(nir: object, cell: object, size: int, dt: float) -> object:
+    """The ``nir.LIF`` membrane of an IF_curr_exp fed by its two synapse nodes (currents in mV per step)."""
+    if cell.i_offset != 0.0:  # type: ignore[attr-defined]
+        raise CapabilityError(f"feature i_offset = {cell.i_offset:g} nA cannot be expressed on target 'nir'")  # type: ignore[attr-defined]
+    ones = np.ones(size)
+    return nir.LIF(  # type: ignore[attr-defined]
+        tau=ones * cell.tau_m / 1000.0,  # type: ignore[attr-defined]
+        r=ones * cell.tau_m / dt,  # type: ignore[attr-defined]
+        v_leak=ones * 0.0,
+        v_threshold=ones * (cell.v_thresh - cell.v_rest),  # type: ignore[attr-defined]
+        v_reset=ones * (cell.v_reset - cell.v_rest),  # type: ignore[attr-defined]
+    )
 
 
 def to_nir(network: Network, dt: float | None = None, freeze: bool = False, approximate: bool = False) -> object:
@@ -172,24 +214,45 @@ def to_nir(network: Network, dt: float | None = None, freeze: bool = False, appr
     _check(network, dt, freeze, approximate)
     nodes: dict[str, object] = {}
     edges: list[tuple[str, str]] = []
+    inputs: dict[tuple[str, str], str] = {}  # (population, receptor) -> node its projections feed
     for population in network.populations:
         if population.is_source:
             nodes[population.name] = nir.Input(input_type={"input": np.array([population.size])})
             continue
-        nodes[population.name], _ = population_node(network, population.name, dt)
+        if _two_synapses(network, population.name):
+            for receptor, node in _synapse_nodes(nir, network, population.name, dt).items():
+                nodes[node[0]] = node[1]
+                edges.append((node[0], population.name))
+                inputs[(population.name, receptor)] = node[0]
+            nodes[population.name] = _membrane_node(nir, population.cell, int(population.size), dt)
+        else:
+            nodes[population.name], _ = population_node(network, population.name, dt)
         output = f"{population.name}_out"
         nodes[output] = nir.Output(output_type={"output": np.array([population.size])})
         edges.append((population.name, output))
     for projection in network.projections:
-        node = f"{projection.name}_w"
-        nodes[node] = nir.Linear(weight=weight_matrix(network, projection.name, dt))
-        edges.extend([(projection.pre, node), (node, projection.post)])
+        target = inputs.get((projection.post, projection.receptor), projection.post)
+        steps = network.delay_steps(projection.name, dt)
+        groups = np.unique(steps) if steps.size else np.array([1])
+        for k, delay in enumerate(groups.tolist()):
+            suffix = "" if groups.size == 1 else f"{k}"
+            node = f"{projection.name}_w{suffix}"
+            nodes[node] = nir.Linear(weight=weight_matrix(network, projection.name, dt, steps == delay))
+            source = projection.pre
+            if delay > 1:
+                # The one step every loader adds between nodes is neuromem's shortest delay; the rest is a Delay.
+                delayed = f"{projection.name}_delay{suffix}"
+                nodes[delayed] = nir.Delay(delay=np.full(network.size(projection.pre), (delay - 1) * dt / 1000.0))
+                edges.append((source, delayed))
+                source = delayed
+            edges.extend([(source, node), (node, target)])
     metadata = {
         "generator": "neuromem",
         "dt_s": dt / 1000.0,
         "time_unit": "s",
         "voltage": "mV relative to v_rest",
         "current": "mV per step (I dt / cm)",
+        "delay": "a loader's step between nodes is one step of delay; nir.Delay nodes hold the rest (s)",
         "v_rest": {p.name: p.cell.v_rest for p in network.populations if not p.is_source},  # type: ignore[union-attr]
     }
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)

@@ -65,7 +65,7 @@ def place(sim: object, name: str) -> tuple[str, slice]:
     """
     layout = sim.layout  # type: ignore[attr-defined]
     block, rows = layout.place(name)
-    prefix = "neurons." if len(layout.blocks) == 1 else f"neurons.{layout.blocks[block].name}."
+    prefix = "neurons." if len(layout.blocks) == 1 else f"neurons.{layout.blocks[block].cell_type}."
     return prefix, rows
 
 
