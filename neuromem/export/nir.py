@@ -293,3 +293,8 @@ def write_nir(
         if temporary.exists():
             temporary.unlink()
     return path
+
+
+from neuromem.export.nir_import import from_nir  # noqa: E402 - the other direction, re-exported here
+
+__all__ = ["from_nir", "to_nir", "write_nir"]
