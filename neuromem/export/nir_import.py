@@ -82,14 +82,13 @@ def _one(node_name: str, node: object, field: str) -> float:
     return float(values[0])
 
 
-def _size(node_name: str, node: object) -> int:
+def _size(node_name: str, node: object) -> int | None:
+    """Neurons of a node from its parameters or declared input, None when they are scalars (Norse)."""
     for field in ("tau", "tau_mem", "v_threshold"):
-        if hasattr(node, field):
+        if hasattr(node, field) and np.asarray(getattr(node, field)).ndim > 0:
             return int(np.asarray(getattr(node, field)).size)
-    shape = getattr(node, "input_type", {}).get("input")
-    if shape is None:
-        raise CapabilityError(f"NIR node {node_name!r}: its size is unknown")
-    return int(np.prod(np.asarray(shape)))
+    shape = np.asarray(getattr(node, "input_type", {}).get("input", []))
+    return int(np.prod(shape)) if shape.size else None
 
 
 def _tau(tau_s: float, dt: float, integration: str) -> float:
@@ -153,7 +152,7 @@ class _Importer:
 
     def _population(self, node_name: str) -> Population:
         node, dt = self.nodes[node_name], self.dt
-        size = _size(node_name, node)
+        size = self._size_of(node_name)
         if _kind(node) == "Input":
             return Population(node_name, SpikeSourceArray.from_lists([[] for _ in range(size)]))
         rest = float(self.v_rest.get(node_name, 0.0))
@@ -198,6 +197,17 @@ class _Importer:
         except ValidationError as error:
             raise CapabilityError(f"NIR node {node_name!r}: {error}") from None
         return Population(node_name, cell, size=size)
+
+    def _size_of(self, node_name: str) -> int:
+        """Neurons of a node; scalar parameters (Norse writes them) take the rows of the Linear feeding it."""
+        size = _size(node_name, self.nodes[node_name])
+        if size is not None:
+            return size
+        for before in self.predecessors(node_name):
+            weight = getattr(self.nodes[before], "weight", None)
+            if weight is not None:
+                return int(np.asarray(weight).shape[0])
+        raise CapabilityError(f"NIR node {node_name!r}: its number of neurons is unknown")
 
     # -- projections ----------------------------------------------------------------------
 
