@@ -322,7 +322,7 @@ def _export(args: argparse.Namespace) -> int:
             model.network, args.out, duration=duration, dt=dt, approximate=args.approximate, overwrite=args.overwrite
         )
         print(f"wrote a standalone PyNN script {script} with its data beside it")
-        print(f"run it with: python {script} --simulator nest|brian2|spiNNaker [--output recording.pkl] [--output spikes.npz]")
+        print(f"run it with: python {script} --simulator nest|brian2|spiNNaker [--output recording.pkl|spikes.npz]")
     elif args.to == "spinnaker":
         import dataclasses
 

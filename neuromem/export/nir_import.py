@@ -139,9 +139,7 @@ class _Importer:
         probes = tuple(
             Probe(a, "spikes") for a, b in self.edges if _kind(self.nodes[b]) == "Output" and a in self._neurons()
         )
-        network = Network(
-            populations=tuple(populations), projections=tuple(projections), probes=probes, name=self.name
-        )
+        network = Network(populations=tuple(populations), projections=tuple(projections), probes=probes, name=self.name)
         network.validate(self.dt)
         return network
 

@@ -133,7 +133,9 @@ def check_target(network: Network, target: Target, approximate: bool = False) ->
         if target.dendritic_delay_fraction != 0.0:
             delay = float(np.max(np.atleast_1d(np.asarray(projection.delay, dtype=np.float64))))
             delivered = (
-                "" if target.weight_before_update else "; and a pre spike delivers its weight after its own"
+                ""
+                if target.weight_before_update
+                else "; and a pre spike delivers its weight after its own"
                 " depression, where neuromem delivers the weight the synapse had when the spike arrived"
             )
             notes.append(

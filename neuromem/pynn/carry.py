@@ -29,7 +29,6 @@ from neuromem.pynn.errors import NotSupported
 from neuromem.pynn.plan import Plan
 
 
-
 @dataclass
 class Snapshot:
     """Engine state in PyNN terms; arrays are (trials, ...) and keyed by ``id()`` of the PyNN object."""

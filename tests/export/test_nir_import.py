@@ -131,7 +131,9 @@ def test_snntorch_leaky_graph_imports_with_snntorchs_spike_counts() -> None:
     with torch.no_grad():
         linear.weight.copy_(torch.rand(N, N_IN) * 0.6)
     # reset_mechanism="zero": NIR's reset to v_reset (snnTorch's default subtracts the threshold instead).
-    lif = snn.Leaky(beta=torch.full((N,), 0.9), threshold=torch.ones(N), init_hidden=True, output=True, reset_mechanism="zero")
+    lif = snn.Leaky(
+        beta=torch.full((N,), 0.9), threshold=torch.ones(N), init_hidden=True, output=True, reset_mechanism="zero"
+    )
     model = torch.nn.Sequential(linear, lif)
     graph = export_to_nir(model, torch.zeros(1, N_IN), ignore_dims=[0])
     x = _inputs()

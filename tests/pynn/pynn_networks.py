@@ -103,7 +103,9 @@ def cell_types(sim: object) -> dict[str, np.ndarray]:
     dt = 0.125
     sim.setup(timestep=dt, min_delay=dt, spike_precision="on_grid")
     n_in, n = 15, 12
-    stim = sim.Population(n_in, sim.SpikeSourceArray(spike_times=[np.unique(rng.integers(4, 800, 10)) * dt for _ in range(n_in)]))
+    stim = sim.Population(
+        n_in, sim.SpikeSourceArray(spike_times=[np.unique(rng.integers(4, 800, 10)) * dt for _ in range(n_in)])
+    )
     cond = sim.Population(n, sim.IF_cond_exp(tau_m=12.0, tau_syn_E=2.0, tau_syn_I=6.0, tau_refrac=2.0, v_thresh=-55.0))
     # pyNN.nest 0.13 cannot set IF_curr_delta's initial v: NEST starts V_m at its default, -70 mV, so
     # v_rest = v_reset = -70 mV and v = -70 mV here too.
@@ -123,7 +125,10 @@ def cell_types(sim: object) -> dict[str, np.ndarray]:
             receptor_type="excitatory",
         )
     sim.Projection(
-        cond, delta, sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(seed=31)), sim.StaticSynapse(weight=1.5, delay=2.0)
+        cond,
+        delta,
+        sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(seed=31)),
+        sim.StaticSynapse(weight=1.5, delay=2.0),
     )
     sim.Projection(
         delta,
@@ -133,7 +138,10 @@ def cell_types(sim: object) -> dict[str, np.ndarray]:
         receptor_type="inhibitory",
     )
     sim.Projection(
-        izh, cond, sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(seed=33)), sim.StaticSynapse(weight=0.005, delay=0.5)
+        izh,
+        cond,
+        sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(seed=33)),
+        sim.StaticSynapse(weight=0.005, delay=0.5),
     )
     sim.DCSource(amplitude=0.6, start=20.0, stop=70.0).inject_into(cond[0:6])
     sim.DCSource(amplitude=0.004, start=10.0, stop=90.0).inject_into(izh[6:])

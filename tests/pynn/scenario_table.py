@@ -37,6 +37,8 @@ def no_synapse(name: str) -> Outcome:
     return Outcome("refused", f"{name} is not available", f"synapse type {name} is not in the engine")
 
 
+TSODYKS_MARKRAM = no_synapse("TsodyksMarkramSynapse")
+
 DENDRITIC = Outcome(
     "refused",
     "dendritic_delay_fraction",
@@ -65,13 +67,13 @@ SCENARIOS: dict[str, Outcome] = {
     "test_connection_handling::test_issue672": PASS,
     "test_connection_handling::test_issue652": DENDRITIC,
     "test_connectors::test_all_to_all_static_no_self": PASS,
-    "test_connectors::test_all_to_all_tsodyksmarkram": no_synapse("TsodyksMarkramSynapse"),
+    "test_connectors::test_all_to_all_tsodyksmarkram": TSODYKS_MARKRAM,
     "test_connectors::test_fixed_number_pre_no_replacement": PASS,
     "test_connectors::test_fixed_number_pre_with_replacement": PASS,
-    "test_connectors::test_fixed_number_pre_with_replacement_heterogeneous_parameters": no_synapse("TsodyksMarkramSynapse"),
+    "test_connectors::test_fixed_number_pre_with_replacement_heterogeneous_parameters": TSODYKS_MARKRAM,
     "test_connectors::test_fixed_number_post_no_replacement": PASS,
     "test_connectors::test_fixed_number_post_with_replacement": PASS,
-    "test_connectors::test_fixed_number_post_with_replacement_heterogeneous_parameters": no_synapse("TsodyksMarkramSynapse"),
+    "test_connectors::test_fixed_number_post_with_replacement_heterogeneous_parameters": TSODYKS_MARKRAM,
     "test_connectors::test_issue309": PASS,
     "test_connectors::test_issue622": PASS,
     "test_electrodes::test_changing_electrode": PASS,
@@ -93,10 +95,10 @@ SCENARIOS: dict[str, Outcome] = {
     "test_issue274::test_issue274": PASS,
     "test_parameter_handling::test_issue241": PASS,
     "test_parameter_handling::test_issue302": PASS,
-    "test_parameter_handling::test_set_synaptic_parameters_fully_connected": no_synapse("TsodyksMarkramSynapse"),
-    "test_parameter_handling::test_set_synaptic_parameters_partially_connected": no_synapse("TsodyksMarkramSynapse"),
-    "test_parameter_handling::test_set_synaptic_parameters_multiply_connected": no_synapse("TsodyksMarkramSynapse"),
-    "test_parameter_handling::test_issue505": no_synapse("TsodyksMarkramSynapse"),
+    "test_parameter_handling::test_set_synaptic_parameters_fully_connected": TSODYKS_MARKRAM,
+    "test_parameter_handling::test_set_synaptic_parameters_partially_connected": TSODYKS_MARKRAM,
+    "test_parameter_handling::test_set_synaptic_parameters_multiply_connected": TSODYKS_MARKRAM,
+    "test_parameter_handling::test_issue505": TSODYKS_MARKRAM,
     "test_procedural_api::test_ticket195": PASS,
     "test_recording::test_reset_recording": PASS,
     "test_recording::test_record_vm_and_gsyn_from_assembly": no_cell("EIF_cond_exp_isfa_ista"),
