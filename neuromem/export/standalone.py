@@ -207,6 +207,8 @@ def write_neo(sim: object, name: str, plan: dict, populations: list, path: str |
     if not recorded:
         raise PlanError(f"nothing is recorded, so there is no Neo output to write to {path}")
     block = sim.Assembly(*recorded).get_data() if len(recorded) > 1 else recorded[0].get_data()  # type: ignore[attr-defined]
+    if sim.rank() != 0:  # type: ignore[attr-defined]
+        return path  # under MPI the gathered Block is written once, by rank 0 (as PyNN's write_data does)
     convention = plan["targets"][name]
     block.annotate(
         simulator=SIMULATORS[name],
