@@ -1,12 +1,16 @@
-r"""Static networks (and frozen plastic ones) as NIR graphs.
+r"""Static networks (and frozen plastic ones) as NIR graphs; :func:`from_nir` reads them back.
 
-One node per population, one ``nir.Linear`` per projection::
+One node per population, one ``nir.Linear`` per projection and delay::
 
     spike source   -> nir.Input  (one per source population)
     IF_curr_exp    -> nir.CubaLIF
+                      or, fed by both receptors with tau_syn_E != tau_syn_I, two nir.LI
+                      synapse nodes "<population>_syn_exc"/"_syn_inh" feeding a nir.LIF
     IF_curr_delta  -> nir.LIF     (inputs are voltage steps: weights in mV)
     IF_cond_exp, Izhikevich       refused: NIR has no conductance or Izhikevich node
-    projection     -> nir.Linear  (weight matrix (post, pre), inhibitory weights negative)
+    projection     -> nir.Linear  (weight matrix (post, pre), inhibitory weights negative),
+                      after a nir.Delay of (delay - dt) when the delay is longer than one step
+                      (one Linear per distinct delay)
     every neuron population also feeds a nir.Output named "<population>_out"
 
 Each cell type writes its own node (the ``nir`` part of its module in
@@ -28,20 +32,20 @@ quantity so that these loaders reproduce neuromem's model:
 * ``w_in = tau_syn / dt``: a spike of value 1 in one Euler step raises the
   current by its weight, ``I' += w'`` -- neuromem's jump of ``w`` nA.
 
-Loading (measured with Norse 1.1 and snnTorch 1.0, see ``tests/export``): the
-graph holds no delay, so a source spike that neuromem emits at tick ``k``
-(arriving at ``k + 1``, moving V from ``k + 2`` under the exact scheme) is fed
-to the loaded model at step ``k + 2``. Both loaders reset to the relative
-potential 0 whatever ``v_reset`` says, so they follow neuromem only when
+Delays: every loader puts one step between a node and the next, which is
+neuromem's shortest delay; the rest of a longer delay is a ``nir.Delay``
+(seconds). Norse and snnTorch load no Delay node. Loading a graph of one-step
+delays (measured with Norse 1.1 and snnTorch 1.0, see ``tests/export``): a
+source spike that neuromem emits at tick ``k`` (arriving at ``k + 1``, moving
+V from ``k + 2`` under the exact scheme) is fed to the loaded model at step
+``k + 2``. Both loaders reset to the relative potential 0 whatever ``v_reset`` says, so they follow neuromem only when
 ``v_reset = v_rest``; snnTorch also fixes ``dt = 0.1 ms`` (it checks
 ``r = tau_mem / 1e-4``). Their forward-Euler step fires 0 to 8 steps early
 against neuromem's exact solution on the test network (same spike counts).
 
 The graph's ``metadata`` records ``dt`` (s), ``v_rest`` per population and
 the current unit. Not expressible (CapabilityError naming feature and target
-``nir``): delays other than one step, ``i_offset``, current sources,
-different excitatory and inhibitory synaptic time constants on one
-population, plasticity unless ``freeze=True`` (then the initial weights are
+``nir``): ``i_offset``, current sources, plasticity unless ``freeze=True`` (then the initial weights are
 written), and ``tau_refrac > 0`` unless ``approximate=True`` (NIR has no
 refractory period).
 """
