@@ -194,3 +194,16 @@ def test_what_nir_import_cannot_express_is_refused_naming_it() -> None:
     nodes = {"in": nodes["in"], "w": nir.Linear(weight=np.eye(2)), "lif": uneven, "out": nodes["out"]}
     with pytest.raises(CapabilityError, match="per-neuron tau"):
         from_nir(nir.NIRGraph(nodes=nodes, edges=[("in", "w"), ("w", "lif"), ("lif", "out")]), dt=DT)
+
+
+def test_command_line_exports_the_readme_demo_to_nir(tmp_path: Path) -> None:
+    from neuromem.cli import main
+
+    out = tmp_path / "nir"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the dropped refractory periods, named in the warnings
+        assert main(["export", str(MODEL), "--to", "nir", "--freeze", "--approximate", "--out", str(out)]) == 0
+    graph = nir.read(str(out / "demo_recurrent.nir"))
+    kinds = [type(node).__name__ for node in graph.nodes.values()]
+    assert kinds.count("Delay") == 4 and kinds.count("LI") == 2 and kinds.count("CubaLIF") == 1
+    assert sum(p.size for p in from_nir(graph).populations) == 900
