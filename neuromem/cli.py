@@ -48,7 +48,6 @@ OVERWRITE_HELP = (
 #: Options of ``neuromem export`` that only some targets use: (option, targets, why the others refuse it).
 EXPORT_ONLY = (
     ("freeze", ("nir",), "only NIR exports plastic projections frozen"),
-    ("approximate", ("pynn", "nir"), "the SpiNNaker check always maps what it can and lists each approximation"),
     ("duration", ("pynn", "spinnaker"), "a NIR graph has no run length"),
 )
 #: Recordings above this many bytes, or rasters of more spikes, report progress while written.
@@ -167,8 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--approximate",
         action="store_true",
-        help="pynn, nir: export features the target cannot express exactly (with a warning) instead of refusing;"
-        " the SpiNNaker check always does and lists them as notes",
+        help="pynn, spinnaker, nir: export features the target cannot express exactly (another integration"
+        " scheme, ...) with a warning or a note instead of refusing",
     )
     export.add_argument("--freeze", action="store_true", help="NIR: export plastic projections with frozen weights")
     export.set_defaults(handler=_export, interrupted="; no output was written or changed")
@@ -323,7 +322,7 @@ def _export(args: argparse.Namespace) -> int:
             model.network, args.out, duration=duration, dt=dt, approximate=args.approximate, overwrite=args.overwrite
         )
         print(f"wrote a standalone PyNN script {script} with its data beside it")
-        print(f"run it with: python {script} --simulator nest|brian2|spiNNaker --output spikes.npz")
+        print(f"run it with: python {script} --simulator nest|brian2|spiNNaker [--output recording.pkl|spikes.npz]")
     elif args.to == "spinnaker":
         import dataclasses
 
@@ -331,7 +330,7 @@ def _export(args: argparse.Namespace) -> int:
 
         output = OutputFolder(args.out, SPINNAKER_FILES, "export", overwrite=args.overwrite, flag="--overwrite")
         output.check()
-        report = check_spinnaker(model.network, dt=dt, duration=duration)
+        report = check_spinnaker(model.network, dt=dt, duration=duration, approximate=args.approximate)
         text = format_spinnaker_report(report)
         with output.staging() as staging:
             (staging / SPINNAKER_FILES[0]).write_text(text + "\n")

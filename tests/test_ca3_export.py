@@ -96,19 +96,21 @@ def test_nest_export_of_experiment_1_misses_the_gold_by_the_measured_counts(tmp_
 @pytest.mark.pynn
 @pytest.mark.gold
 def test_brian2_export_of_experiment_1_misses_the_gold_by_the_measured_counts(tmp_path: Path) -> None:
-    """pyNN.brian2, measured: 262 recorded, 261 simulated, 40 matched, 221 extra, 222 missing.
+    """pyNN.brian2, measured: 262 recorded, 479 simulated, 39 matched, 440 extra, 223 missing.
 
-    After the best lag per population 211 of 262 recorded spikes match; 0 of 9 answers are right
-    at the protocol ticks, 3 of 9 with OUT read 3 ticks late. Fewer extra spikes than NEST: the
-    two simulators place the STDP pre event differently (arrival vs emission, see translate.py).
+    After the best lag per population 208 of 262 recorded spikes match; 0 of 9 answers are right
+    at the protocol ticks, 3 of 9 with OUT read 3 ticks late. The exported runner gives
+    pyNN.brian2's STDP neuromem's order of events (a spike delivers the weight it finds, then
+    depresses; same-step pairs are not paired), so pyNN.brian2 runs the exported STDP as the
+    torch engine does; NEST's stdp_synapse (dendritic delay, delivery after depression) differs.
     """
     result = _exported_exp1("brian2", tmp_path)
     gold = result["gold"]
     assert gold["recorded"] == 262
     assert not gold["exact"]
-    for key, measured in (("simulated", 261), ("matched", 40), ("extra", 221), ("missing", 222)):
+    for key, measured in (("simulated", 479), ("matched", 39), ("extra", 440), ("missing", 223)):
         assert abs(gold[key] - measured) <= SPIKE_TOLERANCE, (key, gold[key])
-    assert abs(gold["matched_at_best_lag"] - 211) <= SPIKE_TOLERANCE
+    assert abs(gold["matched_at_best_lag"] - 208) <= SPIKE_TOLERANCE
     assert gold["matched"] / gold["recorded"] < 0.2
     _assert_latency_pattern(result)
 

@@ -104,7 +104,6 @@ def test_plotting_without_matplotlib_is_refused_before_the_run(
     [
         ("pynn", "--freeze", "only NIR exports plastic projections frozen"),
         ("spinnaker", "--freeze", "only NIR exports plastic projections frozen"),
-        ("spinnaker", "--approximate", "always maps what it can"),
         ("nir", "--duration", "a NIR graph has no run length"),
     ],
 )
@@ -133,11 +132,22 @@ def test_demo_refuses_a_folder_holding_other_files_before_any_work(
     assert sorted(p.name for p in out.iterdir()) == ["raster.png"]
 
 
+def test_spinnaker_export_refuses_the_exact_scheme_without_approximate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report"
+    assert main(["export", str(_model(tmp_path)), "--to", "spinnaker", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "scheme:exact" in err and "'spiNNaker'" in err and "--approximate" in err
+    assert not out.exists()
+
+
 @pytest.mark.spinnaker
 def test_spinnaker_export_writes_its_report_into_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("spynnaker")
     out = tmp_path / "report"
-    assert main(["export", str(_model(tmp_path)), "--to", "spinnaker", "--out", str(out)]) == 0
+    # The model is of the exact scheme: mapped with --approximate, the approximation among the notes.
+    assert main(["export", str(_model(tmp_path)), "--to", "spinnaker", "--out", str(out), "--approximate"]) == 0
     printed = capsys.readouterr().out
     text = (out / "spinnaker_report.txt").read_text()
     assert text.strip() in printed
@@ -146,7 +156,8 @@ def test_spinnaker_export_writes_its_report_into_out(tmp_path: Path, capsys: pyt
     assert report["cores"] == 2 and report["routing_ok"] is True
     assert set(report["neurons_per_core"]) == {"stim", "cells"}
     assert sorted(read_manifest(out)) == ["spinnaker_report.json", "spinnaker_report.txt"]
-    assert main(["export", str(_model(tmp_path)), "--to", "spinnaker", "--out", str(out)]) == 2
+    assert any("scheme:exact" in note for note in report["notes"])
+    assert main(["export", str(_model(tmp_path)), "--to", "spinnaker", "--out", str(out), "--approximate"]) == 2
 
 
 INFO_IMPORTS = """

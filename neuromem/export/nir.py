@@ -1,12 +1,16 @@
-r"""Static networks (and frozen plastic ones) as NIR graphs.
+r"""Static networks (and frozen plastic ones) as NIR graphs; :func:`from_nir` reads them back.
 
-One node per population, one ``nir.Linear`` per projection::
+One node per population, one ``nir.Linear`` per projection and delay::
 
     spike source   -> nir.Input  (one per source population)
     IF_curr_exp    -> nir.CubaLIF
+                      or, fed by both receptors with tau_syn_E != tau_syn_I, two nir.LI
+                      synapse nodes "<population>_syn_exc"/"_syn_inh" feeding a nir.LIF
     IF_curr_delta  -> nir.LIF     (inputs are voltage steps: weights in mV)
     IF_cond_exp, Izhikevich       refused: NIR has no conductance or Izhikevich node
-    projection     -> nir.Linear  (weight matrix (post, pre), inhibitory weights negative)
+    projection     -> nir.Linear  (weight matrix (post, pre), inhibitory weights negative),
+                      after a nir.Delay of (delay - dt) when the delay is longer than one step
+                      (one Linear per distinct delay)
     every neuron population also feeds a nir.Output named "<population>_out"
 
 Each cell type writes its own node (the ``nir`` part of its module in
@@ -28,20 +32,20 @@ quantity so that these loaders reproduce neuromem's model:
 * ``w_in = tau_syn / dt``: a spike of value 1 in one Euler step raises the
   current by its weight, ``I' += w'`` -- neuromem's jump of ``w`` nA.
 
-Loading (measured with Norse 1.1 and snnTorch 1.0, see ``tests/export``): the
-graph holds no delay, so a source spike that neuromem emits at tick ``k``
-(arriving at ``k + 1``, moving V from ``k + 2`` under the exact scheme) is fed
-to the loaded model at step ``k + 2``. Both loaders reset to the relative
-potential 0 whatever ``v_reset`` says, so they follow neuromem only when
+Delays: every loader puts one step between a node and the next, which is
+neuromem's shortest delay; the rest of a longer delay is a ``nir.Delay``
+(seconds). Norse and snnTorch load no Delay node. Loading a graph of one-step
+delays (measured with Norse 1.1 and snnTorch 1.0, see ``tests/export``): a
+source spike that neuromem emits at tick ``k`` (arriving at ``k + 1``, moving
+V from ``k + 2`` under the exact scheme) is fed to the loaded model at step
+``k + 2``. Both loaders reset to the relative potential 0 whatever ``v_reset`` says, so they follow neuromem only when
 ``v_reset = v_rest``; snnTorch also fixes ``dt = 0.1 ms`` (it checks
 ``r = tau_mem / 1e-4``). Their forward-Euler step fires 0 to 8 steps early
 against neuromem's exact solution on the test network (same spike counts).
 
 The graph's ``metadata`` records ``dt`` (s), ``v_rest`` per population and
 the current unit. Not expressible (CapabilityError naming feature and target
-``nir``): delays other than one step, ``i_offset``, current sources,
-different excitatory and inhibitory synaptic time constants on one
-population, plasticity unless ``freeze=True`` (then the initial weights are
+``nir``): ``i_offset``, current sources, plasticity unless ``freeze=True`` (then the initial weights are
 written), and ``tau_refrac > 0`` unless ``approximate=True`` (NIR has no
 refractory period).
 """
@@ -84,12 +88,6 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
             raise CapabilityError(
                 f"{where}: feature plasticity:{type(projection.plasticity).__name__} cannot be expressed on target"
                 " 'nir'; pass freeze=True (--freeze on the command line) to export the initial weights as static"
-            )
-        steps = network.delay_steps(projection.name, dt)
-        if steps.size and np.any(steps != 1):
-            raise CapabilityError(
-                f"{where}: feature delay {network.connection_list(projection.name).delay.max():g} ms"
-                f" (more than one step of {dt:g} ms) cannot be expressed on target 'nir', which has no delays"
             )
     if network.current_sources:
         raise CapabilityError(
@@ -134,15 +132,63 @@ def cuba_lif_parameters(cell: object, size: int, dt: float, receptor: str = "exc
     return {k: getattr(graph_node, k) for k in ("tau_mem", "tau_syn", "r", "v_leak", "v_threshold", "v_reset", "w_in")}
 
 
-def weight_matrix(network: Network, name: str, dt: float) -> np.ndarray:
-    """(post, pre) matrix of projection ``name`` in the post node's input unit, signed."""
+def weight_matrix(network: Network, name: str, dt: float, keep: np.ndarray | None = None) -> np.ndarray:
+    """(post, pre) matrix of projection ``name`` in the post node's input unit, signed.
+
+    ``keep``: which synapses (in connection-list order) to write; default all.
+    """
     projection = network.projection(name)
     lists = network.connection_list(name)
-    _, scale = population_node(network, projection.post, dt)
+    if _two_synapses(network, projection.post):
+        scale = dt / network.population(projection.post).cell.cm  # type: ignore[union-attr]
+    else:
+        _, scale = population_node(network, projection.post, dt)
+    chosen = np.ones(lists.pre.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     matrix = np.zeros((network.size(projection.post), network.size(projection.pre)))
     sign = -1.0 if projection.receptor == "inhibitory" else 1.0
-    np.add.at(matrix, (lists.post, lists.pre), sign * lists.weight * scale)
+    np.add.at(matrix, (lists.post[chosen], lists.pre[chosen]), sign * lists.weight[chosen] * scale)
     return matrix
+
+
+def _two_synapses(network: Network, name: str) -> bool:
+    """True for an IF_curr_exp population fed through both receptors with different time constants."""
+    cell = network.population(name).cell
+    receptors = {p.receptor for p in network.projections if p.post == name}
+    return (
+        type(cell).__name__ == "IF_curr_exp"
+        and receptors == {"excitatory", "inhibitory"}
+        and cell.tau_syn_E != cell.tau_syn_I  # type: ignore[union-attr]
+    )
+
+
+def _synapse_nodes(nir: object, network: Network, name: str, dt: float) -> dict[str, tuple[str, object]]:
+    """One ``nir.LI`` per receptor: the synaptic current of an IF_curr_exp with two time constants.
+
+    ``tau_syn dI/dt = -I + r x`` with ``r = tau_syn/dt``: one Euler step of input ``x`` raises
+    ``I`` by ``x`` (the weight, in the membrane's "mV per step" current unit).
+    """
+    cell = network.population(name).cell
+    size = network.size(name)
+    ones = np.ones(size)
+    nodes = {}
+    for receptor, tau in (("excitatory", cell.tau_syn_E), ("inhibitory", cell.tau_syn_I)):  # type: ignore[union-attr]
+        node = nir.LI(tau=ones * tau / 1000.0, r=ones * tau / dt, v_leak=ones * 0.0)  # type: ignore[attr-defined]
+        nodes[receptor] = (f"{name}_syn_{receptor[:3]}", node)
+    return nodes
+
+
+def _membrane_node(nir: object, cell: object, size: int, dt: float) -> object:
+    """The ``nir.LIF`` membrane of an IF_curr_exp fed by its two synapse nodes (currents in mV per step)."""
+    if cell.i_offset != 0.0:  # type: ignore[attr-defined]
+        raise CapabilityError(f"feature i_offset = {cell.i_offset:g} nA cannot be expressed on target 'nir'")  # type: ignore[attr-defined]
+    ones = np.ones(size)
+    return nir.LIF(  # type: ignore[attr-defined]
+        tau=ones * cell.tau_m / 1000.0,  # type: ignore[attr-defined]
+        r=ones * cell.tau_m / dt,  # type: ignore[attr-defined]
+        v_leak=ones * 0.0,
+        v_threshold=ones * (cell.v_thresh - cell.v_rest),  # type: ignore[attr-defined]
+        v_reset=ones * (cell.v_reset - cell.v_rest),  # type: ignore[attr-defined]
+    )
 
 
 def to_nir(network: Network, dt: float | None = None, freeze: bool = False, approximate: bool = False) -> object:
@@ -172,24 +218,45 @@ def to_nir(network: Network, dt: float | None = None, freeze: bool = False, appr
     _check(network, dt, freeze, approximate)
     nodes: dict[str, object] = {}
     edges: list[tuple[str, str]] = []
+    inputs: dict[tuple[str, str], str] = {}  # (population, receptor) -> node its projections feed
     for population in network.populations:
         if population.is_source:
             nodes[population.name] = nir.Input(input_type={"input": np.array([population.size])})
             continue
-        nodes[population.name], _ = population_node(network, population.name, dt)
+        if _two_synapses(network, population.name):
+            for receptor, node in _synapse_nodes(nir, network, population.name, dt).items():
+                nodes[node[0]] = node[1]
+                edges.append((node[0], population.name))
+                inputs[(population.name, receptor)] = node[0]
+            nodes[population.name] = _membrane_node(nir, population.cell, int(population.size), dt)
+        else:
+            nodes[population.name], _ = population_node(network, population.name, dt)
         output = f"{population.name}_out"
         nodes[output] = nir.Output(output_type={"output": np.array([population.size])})
         edges.append((population.name, output))
     for projection in network.projections:
-        node = f"{projection.name}_w"
-        nodes[node] = nir.Linear(weight=weight_matrix(network, projection.name, dt))
-        edges.extend([(projection.pre, node), (node, projection.post)])
+        target = inputs.get((projection.post, projection.receptor), projection.post)
+        steps = network.delay_steps(projection.name, dt)
+        groups = np.unique(steps) if steps.size else np.array([1])
+        for k, delay in enumerate(groups.tolist()):
+            suffix = "" if groups.size == 1 else f"{k}"
+            node = f"{projection.name}_w{suffix}"
+            nodes[node] = nir.Linear(weight=weight_matrix(network, projection.name, dt, steps == delay))
+            source = projection.pre
+            if delay > 1:
+                # The one step every loader adds between nodes is neuromem's shortest delay; the rest is a Delay.
+                delayed = f"{projection.name}_delay{suffix}"
+                nodes[delayed] = nir.Delay(delay=np.full(network.size(projection.pre), (delay - 1) * dt / 1000.0))
+                edges.append((source, delayed))
+                source = delayed
+            edges.extend([(source, node), (node, target)])
     metadata = {
         "generator": "neuromem",
         "dt_s": dt / 1000.0,
         "time_unit": "s",
         "voltage": "mV relative to v_rest",
         "current": "mV per step (I dt / cm)",
+        "delay": "a loader's step between nodes is one step of delay; nir.Delay nodes hold the rest (s)",
         "v_rest": {p.name: p.cell.v_rest for p in network.populations if not p.is_source},  # type: ignore[union-attr]
     }
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
@@ -230,3 +297,8 @@ def write_nir(
         if temporary.exists():
             temporary.unlink()
     return path
+
+
+from neuromem.export.nir_import import from_nir  # noqa: E402 - the other direction, re-exported here
+
+__all__ = ["from_nir", "to_nir", "write_nir"]

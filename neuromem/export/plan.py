@@ -131,9 +131,17 @@ def check_target(network: Network, target: Target, approximate: bool = False) ->
                 raise CapabilityError(message + "; pass approximate=True to export it anyway")
             notes.append(message + "; exported anyway (approximate=True)")
         if target.dendritic_delay_fraction != 0.0:
+            delay = float(np.max(np.atleast_1d(np.asarray(projection.delay, dtype=np.float64))))
+            delivered = (
+                ""
+                if target.weight_before_update
+                else "; and a pre spike delivers its weight after its own"
+                " depression, where neuromem delivers the weight the synapse had when the spike arrived"
+            )
             notes.append(
-                f"{owner}: {target.name} takes STDP delays as dendritic; every pair interval is shifted by"
-                " 2 x delay against neuromem's axonal convention"
+                f"{owner}: feature plasticity:STDP is not exact on target {target.name!r}: it takes STDP delays as"
+                f" dendritic, so every pair interval is 2 x delay = {2 * delay:g} ms longer than neuromem's axonal"
+                f" pairing{delivered}; weights and then spikes diverge from the first pair this changes"
             )
     return notes
 

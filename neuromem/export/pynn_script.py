@@ -6,7 +6,8 @@
     out/plan.json    labels, parameters and simulator conventions, as data
     out/arrays.npz   connection lists (pre, post, weight nA, delay ms) and source spikes
 
-and ``python out/run.py --simulator nest|brian2|spiNNaker --output spikes.npz``
+and ``python out/run.py --simulator nest|brian2|spiNNaker`` (PyNN's Neo output,
+``recording.pkl``; ``--output spikes.npz`` for neuromem's arrays)
 runs it with nothing of neuromem installed. No label or value of the network
 is ever pasted into code: the script is the same file for every network.
 

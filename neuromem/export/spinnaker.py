@@ -41,9 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromem.errors import ExportError
+from neuromem.errors import CapabilityError, ExportError
 from neuromem.export import standalone
 from neuromem.export.plan import build_plan
+from neuromem.export.translate import TARGETS
 from neuromem.spec import Network
 
 CLOCK_HZ = 200e6
@@ -119,6 +120,17 @@ def _environment(root: Path) -> dict[str, str]:
     return env
 
 
+def _check_scheme(network: Network) -> None:
+    """Refuse a network whose scheme sPyNNaker does not integrate, as the PyNN export does."""
+    target = TARGETS["spiNNaker"]
+    if network.scheme != target.scheme:
+        raise CapabilityError(
+            f"network {network.name!r}: feature scheme:{network.scheme} cannot be expressed on target"
+            f" {target.name!r}, which integrates the {target.scheme!r} scheme; pass approximate=True"
+            " (--approximate on the command line) to map it anyway"
+        )
+
+
 def check_spinnaker(
     network: Network,
     dt: float | None = None,
@@ -126,6 +138,7 @@ def check_spinnaker(
     rates_hz: dict[str, float] | None = None,
     assumed_rate_hz: float = 10.0,
     timeout_s: float = 900.0,
+    approximate: bool = False,
 ) -> SpinnakerReport:
     """Map ``network`` with sPyNNaker on a virtual SpiNN-5 board and estimate its load.
 
@@ -140,15 +153,24 @@ def check_spinnaker(
         Firing rate (Hz) of LIF populations, e.g. measured with the torch backend.
     assumed_rate_hz : float
         Rate of LIF populations missing from ``rates_hz``.
+    approximate : bool
+        Map a network of another scheme than ``"spinnaker"`` anyway (the
+        board integrates sPyNNaker's scheme, so its spikes will differ); the
+        same rule as the PyNN export (``--approximate`` on the command line).
 
     Raises
     ------
     ValidationError, CapabilityError
         An invalid network or one sPyNNaker cannot express (a CA3PairRule
-        without a published STDP); other approximations become notes.
+        without a published STDP; a network of the ``"exact"`` scheme without
+        ``approximate=True``); other approximations become notes.
     ExportError
         sPyNNaker is not installed or the mapping failed (its message is kept).
     """
+    # The scheme rule of every export: sPyNNaker integrates its own scheme, so another one is
+    # refused unless the caller accepts the approximation (build_plan then notes it).
+    if not approximate:
+        _check_scheme(network)
     if importlib.util.find_spec("spynnaker") is None or importlib.util.find_spec("pyNN") is None:
         raise ExportError("target 'spiNNaker' is not installed; install sPyNNaker (pip install 'spynnaker==1!7.4.1')")
     dt = dt if dt is not None else (network.required_dt or 1.0)

@@ -9,9 +9,13 @@ source spikes), never evaluating a string from them.
 
 Usage::
 
-    python run.py --simulator nest|brian2|spiNNaker [--output spikes.npz]
+    python run.py --simulator nest|brian2|spiNNaker [--output recording.pkl] [--output spikes.npz]
 
-The output ``.npz`` holds, per recorded population ``i`` of the plan,
+By default the recording is written as PyNN writes it: one Neo Block of the recorded
+populations (``get_data``), here ``recording.pkl``; ``.h5``/``.nix``, ``.nwb`` and ``.mat``
+choose another Neo IO. The spike and signal times are the simulator's own; the Block's
+annotations (``dt``, ``label_offset_steps``, ``warmup_steps``) turn them into neuromem's ticks.
+An ``.npz`` output holds, per recorded population ``i`` of the plan,
 ``spikes{i}`` = (2, k) int64 (neuron, tick in neuromem's convention: the step
 from tick*dt to (tick+1)*dt), ``v{i}`` = (ticks, size) in mV (and likewise
 ``gsyn_exc{i}``, ``gsyn_inh{i}`` in uS, ``u{i}``) when recorded, and per
@@ -154,8 +158,14 @@ def _synapse(sim: object, entry: dict, convention: dict) -> object:
     )
 
 
-def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Build the plan on PyNN module ``sim`` (simulator ``name``), run it, return the results."""
+def run_plan(
+    sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray], neo_paths: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
+    """Build the plan on PyNN module ``sim`` (simulator ``name``), run it, return the results.
+
+    ``neo_paths``: files to write the recording to in PyNN's own Neo output as well
+    (:func:`write_neo`).
+    """
     populations, projections = build_network(sim, name, plan, arrays)
     convention = plan["targets"][name]
     warmup = int(convention.get("warmup_steps", 0))
@@ -172,8 +182,55 @@ def run_plan(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) 
         if brian2:
             brian2.prefs[BRIAN2_CTRL_C] = stop_on_ctrl_c
     results = _collect(plan, arrays, name, populations, projections)
+    for path in neo_paths:
+        write_neo(sim, name, plan, populations, path)
     sim.end()  # type: ignore[attr-defined]
     return results
+
+
+#: File endings PyNN writes Neo to (``pyNN.recording.get_io``); .h5/.nix need nixio, .nwb pynwb.
+NEO_SUFFIXES = (".pkl", ".pickle", ".h5", ".nix", ".nwb", ".mat")
+
+
+def write_neo(sim: object, name: str, plan: dict, populations: list, path: str | os.PathLike[str]) -> Path:
+    """Write the recorded populations as one Neo Block, PyNN's own output (``get_data``), atomically.
+
+    Spike times and signal times are the simulator's own labels (ms). The Block is annotated
+    with what it takes to read them as neuromem ticks: ``dt`` (ms), ``simulator``,
+    ``label_offset_steps`` (a spike stamped ``t`` is neuromem tick ``round(t/dt) - offset``) and
+    ``warmup_steps`` (steps run before neuromem's tick 0).
+    """
+    from pyNN.recording import get_io
+
+    path = Path(path)
+    recorded = [p for entry, p in zip(plan["populations"], populations) if "spikes" not in entry and entry["record"]]
+    if not recorded:
+        raise PlanError(f"nothing is recorded, so there is no Neo output to write to {path}")
+    block = sim.Assembly(*recorded).get_data() if len(recorded) > 1 else recorded[0].get_data()  # type: ignore[attr-defined]
+    if sim.rank() != 0:  # type: ignore[attr-defined]
+        return path  # under MPI the gathered Block is written once, by rank 0 (as PyNN's write_data does)
+    convention = plan["targets"][name]
+    block.annotate(
+        simulator=SIMULATORS[name],
+        dt=float(plan["dt"]),
+        label_offset_steps=int(convention["label_offset_steps"]),
+        warmup_steps=int(convention.get("warmup_steps", 0)),
+        network=str(plan.get("network", "")),
+    )
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        os.unlink(temporary)  # some Neo IOs refuse to write over an existing file
+        io = get_io(temporary)
+        io.write_block(block)
+        if hasattr(io, "close"):
+            io.close()
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return path
 
 
 def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarray]) -> tuple[list, list]:
@@ -251,6 +308,8 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
             for pathways in projection._brian2_synapses.values():
                 for synapses in pathways.values():
                     synapses.pre.when, synapses.pre.order = "thresholds", -1
+        if name == "brian2" and entry["plasticity"] is not None:
+            _brian2_stdp_order(projection)
         projections.append(projection)
     for entry in plan.get("current_sources", []):
         if entry["parameters"][name] is None:
@@ -261,6 +320,35 @@ def build_network(sim: object, name: str, plan: dict, arrays: dict[str, np.ndarr
             target = target[[int(i) for i in arrays[entry["neurons"]]]]
         source.inject_into(target)
     return populations, projections
+
+
+def _brian2_stdp_order(projection: object) -> None:
+    """Give pyNN.brian2's STDP synapses neuromem's order of events within a step.
+
+    neuromem delivers an arriving pre spike with the weight the synapse has when it
+    arrives, then applies that spike's depression; a post spike potentiates with the pre
+    trace of the ticks before (a pre spike arriving in the same step is not paired with
+    it). pyNN.brian2 depresses before it delivers, and its post pathway (which runs after
+    the pre pathway in a step) sees the pre trace already raised by a spike arriving in
+    that step. Here the delivery moves to the top of the pre pathway, and the post pathway
+    takes out the increment of a pre spike that arrived in the same step (``lastupdate``
+    equals ``t`` there only then: the pre pathway of that step set it; no spike arrives at
+    t = 0, since every delay is at least one step).
+    """
+    for pathways in projection._brian2_synapses.values():  # type: ignore[attr-defined]
+        for synapses in pathways.values():
+            pre = [line.strip() for line in synapses.pre.code.strip().splitlines() if line.strip()]
+            deliver = [line for line in pre if line.endswith("+= weight")]
+            post = synapses.post.code
+            if len(deliver) != 1 or post.count("w_max * P") != 1:
+                raise PlanError(
+                    "pyNN.brian2's STDP code is not the one this script knows; it cannot order the STDP updates as"
+                    " neuromem does"
+                )
+            synapses.pre.code = "\n".join(deliver + [line for line in pre if line not in deliver]) + "\n"
+            synapses.post.code = post.replace(
+                "w_max * P", "w_max * (P - A_plus * int(lastupdate == t) * int(t > 0.5 * dt))"
+            )
 
 
 def _native(population: object, settings: dict, name: str) -> None:
@@ -367,17 +455,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run an exported neuromem network on a PyNN simulator.")
     parser.add_argument("--simulator", required=True, choices=sorted(SIMULATORS))
     parser.add_argument("--data", default=str(Path(__file__).resolve().parent), help="folder of plan.json")
-    parser.add_argument("--output", default="spikes.npz", help="results file (.npz)")
+    parser.add_argument(
+        "--output",
+        action="append",
+        help="results file, may be given more than once: PyNN's Neo output (.pkl, .h5/.nix, .nwb, .mat; the"
+        " simulator's own time labels) or neuromem's arrays (.npz: ticks, traces and final weights)"
+        " (default: recording.pkl)",
+    )
     args = parser.parse_args(argv)
+    outputs = args.output or ["recording.pkl"]
+    for output in outputs:
+        if Path(output).suffix not in (".npz", *NEO_SUFFIXES):
+            parser.error(f"--output {output}: the file ending must be .npz or one of {', '.join(NEO_SUFFIXES)}")
     try:
         plan, arrays = load_plan(args.data)
         sim = import_simulator(args.simulator, plan)
-        results = run_plan(sim, args.simulator, plan, arrays)
-        save_results(results, args.output)
+        neo_paths = tuple(o for o in outputs if Path(o).suffix in NEO_SUFFIXES)
+        results = run_plan(sim, args.simulator, plan, arrays, neo_paths)
+        for output in outputs:
+            if Path(output).suffix == ".npz":
+                save_results(results, output)
     except PlanError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {args.output}")
+    print(f"wrote {', '.join(outputs)}")
     return 0
 
 

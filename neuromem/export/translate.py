@@ -26,6 +26,9 @@ Izhikevich     izhikevich          exact [1]               refused (another mode
   and neuromem discard.
 - [2] pyNN.brian2 would pick forward Euler; the exported runner sets ``rk4``.
 - [3] pyNN.nest 0.13 gives IF_curr_delta no map from ``v`` to ``V_m``; the runner adds it.
+- [4] pyNN.brian2 depresses before it delivers and pairs a post spike with a pre spike
+  arriving in the same step; the runner rewrites its STDP pathways to neuromem's
+  order (exact: the README demo gives torch's spikes over 500 ms).
 
 Current sources: neuromem's current of the step from ``n dt`` is the amplitude
 in force at ``n dt``. pyNN.brian2 switches at the start of that step (offset
@@ -45,7 +48,7 @@ tau_refrac added (steps)    0              1              0
 source time offset (steps)  +2             0              0
 spike label offset (steps)  +2             0              0
 STDP pre event at           emission       arrival        emission
-STDP weight delivered       after update   after update   before update
+STDP weight delivered       after update   before [4]     before update
 STDP weight rules           add., mult.    additive only  add., mult.
 ==========================  =============  =============  ====================
 
@@ -95,7 +98,14 @@ weight is delivered by NEST (``stdp_synapse`` updates at the pre spike, then
 sends) and by pyNN.brian2 (``on_pre`` updates the weight, then adds it);
 neuromem delivers the weight the synapse had when the spike arrives, then
 updates it. A spike that depresses a potentiated synapse therefore still
-transmits its old weight here and not on those two simulators.
+transmits its old weight here and not on NEST. neuromem also pairs a post
+spike only with pre spikes that arrived in earlier steps (and a pre spike
+only with earlier post spikes); pyNN.brian2's post pathway, which runs after
+the pre pathway of the same step, would pair it with a pre spike arriving in
+that step. The exported runner reorders pyNN.brian2's pathways to neuromem's
+events (delivery first, the same-step pre increment taken out of the
+potentiation), so STDP is exact there; on NEST, whose ``stdp_synapse`` is
+compiled, the export warns naming both differences.
 """
 
 from __future__ import annotations
@@ -224,7 +234,8 @@ TARGETS = {
         source_offset_steps=0,
         label_offset_steps=0,
         timing_rules=("all_to_all",),
-        weight_before_update=False,
+        # The runner reorders pyNN.brian2's STDP pathways (see ``_brian2_stdp_order`` in the runner).
+        weight_before_update=True,
         setup={},
         # pyNN.brian2 0.13 hard-codes the additive update whatever the weight dependence.
         weight_rules=("AdditiveWeightDependence",),

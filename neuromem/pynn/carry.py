@@ -6,7 +6,8 @@ engine's state rows no longer match the old ones. The state is then taken out
 of the old engine in PyNN's terms (per population and neuron, per projection
 and synapse) and written into the new one:
 
-* neurons: membrane potential, synaptic currents and refractory count;
+* neurons: every state variable of their cell type (membrane, synaptic currents or
+  conductances, recovery variable, refractory count);
 * input already on its way (the delay ring buffer): what arrives at tick
   ``t + k`` for every ``k`` up to the longest delay;
 * plastic projections: weights per synapse, pre and post traces per neuron,
@@ -27,8 +28,6 @@ import torch
 from neuromem.pynn.errors import NotSupported
 from neuromem.pynn.plan import Plan
 
-NEURON_KEYS = ("v", "i_exc", "i_inh", "refractory")
-
 
 @dataclass
 class Snapshot:
@@ -44,7 +43,7 @@ class Snapshot:
 
 
 def _check_keys(state: dict[str, torch.Tensor], plan: Plan) -> None:
-    expected = {f"neurons.{k}" for k in NEURON_KEYS} | {"buffer", "tick"}
+    expected = {"buffer", "tick"}
     for parts in plan.parts.values():
         for part in parts:
             if part.projection.is_plastic:
@@ -57,9 +56,28 @@ def _check_keys(state: dict[str, torch.Tensor], plan: Plan) -> None:
         )
 
 
-def rows(sim: object, name: str) -> slice:
-    """State rows of spec population ``name`` in the torch engine."""
-    return sim.layout.slice(name)  # type: ignore[attr-defined]
+def place(sim: object, name: str) -> tuple[str, slice]:
+    """Checkpoint key prefix of the state block of spec population ``name`` and its rows in that block.
+
+    The torch engine keeps one state block per cell type; a network of one cell type keeps the keys
+    ``neurons.<field>``, several use ``neurons.<CellType>.<field>``.
+    """
+    layout = sim.layout  # type: ignore[attr-defined]
+    block, rows = layout.place(name)
+    prefix = "neurons." if len(layout.blocks) == 1 else f"neurons.{layout.blocks[block].cell_type}."
+    return prefix, rows
+
+
+def fields(state: dict[str, object], prefix: str) -> list[str]:
+    """State variables of the block whose checkpoint keys start with ``prefix``."""
+    return [k[len(prefix) :] for k in state if k.startswith(prefix) and "." not in k[len(prefix) :]]
+
+
+def channels(sim: object, name: str, receptor: str) -> np.ndarray:
+    """Input-buffer channels of spec population ``name`` for ``receptor`` ("excitatory" or "inhibitory")."""
+    layout = sim.layout  # type: ignore[attr-defined]
+    first = layout.channel(name, receptor)
+    return np.arange(first, first + layout.sizes[name])
 
 
 def capture(sim: object, plan: Plan) -> Snapshot:
@@ -69,21 +87,22 @@ def capture(sim: object, plan: Plan) -> Snapshot:
     tick = int(state["tick"])
     snapshot = Snapshot(tick)
     buffer = state["buffer"]
-    slots, n_lif = buffer.shape[0], buffer.shape[2] // 2
+    slots = buffer.shape[0]
     order = [(tick + k) % slots for k in range(slots)]
     for groups in plan.groups.values():
         for group in groups:
             if group.name not in _lif_names(plan):
                 continue
             key, size = id(group.population), group.population.size
-            r = rows(sim, group.name)
-            blank = {k: np.full((buffer.shape[1], size), np.nan) for k in NEURON_KEYS}
+            prefix, r = place(sim, group.name)
+            names = fields(state, prefix)
+            blank = {k: np.full((buffer.shape[1], size), np.nan) for k in names}
             neurons = snapshot.neurons.setdefault(key, blank)
-            for name in NEURON_KEYS:
-                neurons[name][:, group.members] = state[f"neurons.{name}"][:, r]
+            for name in names:
+                neurons[name][:, group.members] = state[prefix + name][:, r]
             pending = snapshot.pending.setdefault(key, np.zeros((slots, buffer.shape[1], 2, size)))
-            pending[:, :, 0, group.members] = buffer[order][:, :, r]
-            pending[:, :, 1, group.members] = buffer[order][:, :, n_lif + r.start : n_lif + r.stop]
+            for c, receptor in enumerate(("excitatory", "inhibitory")):
+                pending[:, :, c, group.members] = buffer[order][:, :, channels(sim, group.name, receptor)]
     for parts in plan.parts.values():
         for part in parts:
             if not part.projection.is_plastic:
@@ -115,31 +134,31 @@ def restore(sim: object, plan: Plan, snapshot: Snapshot) -> None:
     _check_keys(state, plan)
     tick = snapshot.tick
     buffer = state["buffer"]
-    slots, n_lif = buffer.shape[0], buffer.shape[2] // 2
+    slots = buffer.shape[0]
     lif = _lif_names(plan)
     for groups in plan.groups.values():
         for group in groups:
             key = id(group.population)
             if group.name not in lif or key not in snapshot.neurons:
                 continue
-            r = rows(sim, group.name)
-            for name in NEURON_KEYS:
+            prefix, r = place(sim, group.name)
+            for name in fields(state, prefix):
                 values = snapshot.neurons[key][name][:, group.members]
                 known = ~np.isnan(values)
-                column = state[f"neurons.{name}"][:, r]
-                column[known] = torch.as_tensor(values[known], dtype=column.dtype)
-                state[f"neurons.{name}"][:, r] = column
+                column = state[prefix + name][:, r]
+                column[torch.as_tensor(known)] = torch.as_tensor(values[known], dtype=column.dtype)
+                state[prefix + name][:, r] = column
             pending = snapshot.pending[key][:, :, :, group.members]
             if pending.shape[0] > slots and np.any(pending[slots:]):
                 raise NotSupported(
                     "the longest delay became shorter while spikes were on their way; change delays between runs"
                     " only when no spike is in flight, or reset() first"
                 )
+            exc, inh = (torch.as_tensor(channels(sim, group.name, rec)) for rec in ("excitatory", "inhibitory"))
             for k in range(min(slots, pending.shape[0])):
                 slot = (tick + k) % slots
-                exc, inh = (torch.as_tensor(pending[k, :, c], dtype=buffer.dtype) for c in (0, 1))
-                buffer[slot, :, r] += exc
-                buffer[slot, :, n_lif + r.start : n_lif + r.stop] += inh
+                for c, where in enumerate((exc, inh)):
+                    buffer[slot][:, where] += torch.as_tensor(pending[k, :, c], dtype=buffer.dtype)
     for parts in plan.parts.values():
         for part in parts:
             proj = id(part.projection)
@@ -173,4 +192,4 @@ def _lif_names(plan: Plan) -> set[str]:
     return {p.name for p in plan.network.populations if not p.is_source}
 
 
-__all__ = ["Snapshot", "capture", "restore", "rows"]
+__all__ = ["Snapshot", "capture", "channels", "fields", "place", "restore"]

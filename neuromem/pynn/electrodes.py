@@ -1,10 +1,9 @@
 """Current sources: PyNN's DCSource and StepCurrentSource.
 
 A current source adds a step-wise constant current (nA) to the neurons it is
-injected into. The engine holds a constant offset current per group of
-identical neurons, so the session runs the simulation in pieces between the
-ticks where an injected current changes and gives each piece its currents; the
-state carries over unchanged between pieces. Step ``n`` (from ``n dt`` to
+injected into. The plan hands each one to the engine as a spec
+``StepCurrentSource`` (:meth:`CurrentSource.schedule`: switch ticks and the
+amplitude from each on), so a run is never cut where a current changes. Step ``n`` (from ``n dt`` to
 ``(n+1) dt``) integrates the current in force at ``n dt``:
 
 * ``DCSource(amplitude, start, stop)``: ``amplitude`` for ``start <= n dt < stop``.
@@ -86,6 +85,17 @@ class CurrentSource(StandardCurrentSource):
     def change_ticks(self) -> np.ndarray:
         """Ticks at which the current may change."""
         raise NotImplementedError
+
+    def schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        """Switch ticks (strictly increasing) and the current (nA) from each on; zero before the first."""
+        ticks = np.unique(self.change_ticks())
+        ticks = ticks[ticks >= 0]
+        amplitudes = np.array([self.amplitude_at(int(t)) for t in ticks])
+        # Drop switches that change nothing (a DCSource starting at tick 0 keeps its first entry).
+        keep = np.ones(ticks.size, dtype=bool)
+        keep[1:] = np.diff(amplitudes) != 0
+        keep[0] = amplitudes[0] != 0 if ticks.size else True
+        return ticks[keep], amplitudes[keep]
 
     def _tick(self, time: float) -> int:
         return int(round(float(time) / state.dt))

@@ -10,7 +10,7 @@ and moves the state over, so successive runs continue one simulation:
 * otherwise: the state is moved neuron by neuron and synapse by synapse
   (:mod:`neuromem.pynn.carry`).
 
-A run is cut where an injected current changes (:mod:`neuromem.pynn.electrodes`);
+Injected currents are spec current sources of the network (:mod:`neuromem.pynn.electrodes`);
 SpikeSourceArray spike times travel with every piece, so changing them costs no
 rebuild. ``reset()`` drops the engine; the next run starts from the initial values.
 """
@@ -58,16 +58,12 @@ class Session:
     # -- running ---------------------------------------------------------------------------
 
     def advance(self, steps: int) -> None:
-        """Run ``steps`` steps, cut where an injected current changes."""
-        start, stop = self.state.tick, self.state.tick + steps
-        cuts = {int(t) for s in self.state.current_sources for t in s.change_ticks() if start < t < stop}
-        edges = [start, *sorted(cuts), stop]
-        for first, last in zip(edges[:-1], edges[1:]):
-            self._piece(first, last)
+        """Run ``steps`` steps (the engine applies the injected currents itself)."""
+        self._piece(self.state.tick, self.state.tick + steps)
 
     def _piece(self, first: int, last: int) -> None:
         state = self.state
-        key = (state.version, tuple(s.amplitude_at(first) for s in state.current_sources))
+        key = (state.version,)
         if self.sim is None or key != self.key:
             self._switch(build_plan(state, first))
             self.key = key
@@ -76,7 +72,9 @@ class Session:
         assert self.sim is not None and self.plan is not None
         recording = self.sim.run((last - first) * state.dt, inputs=self.plan.inputs(state))  # type: ignore[attr-defined]
         for source in state.current_sources:
-            source._applied(first, source.amplitude_at(first))
+            # The applied current, for the source's get_data: its value at every switch within the run.
+            for tick in sorted({first, *(int(t) for t in source.change_ticks() if first < t < last)}):
+                source._applied(tick, source.amplitude_at(tick))
         state.tick = last
         self._dispatch(recording)
 
@@ -130,10 +128,10 @@ class Session:
             for variable, engine_variable in entry.state.items():
                 initial = population.initial_values[variable].evaluate(simplify=False)  # type: ignore[attr-defined]
                 values = np.broadcast_to(np.asarray(initial, dtype=np.float64), (population.size,))  # type: ignore[attr-defined]
-                tensor = engine_state[f"neurons.{engine_variable}"]
                 for group in plan.groups[id(population)]:
                     keep = chosen[group.members]
-                    r = carry.rows(sim, group.name)
+                    prefix, r = carry.place(sim, group.name)
+                    tensor = engine_state[prefix + engine_variable]
                     column = tensor[:, r]
                     column[:, torch.as_tensor(keep)] = torch.as_tensor(values[group.members][keep], dtype=column.dtype)
                     tensor[:, r] = column
@@ -152,10 +150,11 @@ class Session:
                     continue
                 if engine_state is None:
                     engine_state = self.sim.state_dict()  # type: ignore[attr-defined]
-                tensor = engine_state[f"neurons.{entry.recordables[variable]}"].numpy()
                 values = np.full((self.state.batch, population.size), np.nan)
                 for group in self.plan.groups[id(population)]:  # type: ignore[union-attr]
-                    values[:, group.members] = tensor[:, carry.rows(self.sim, group.name)]
+                    prefix, r = carry.place(self.sim, group.name)
+                    tensor = engine_state[prefix + entry.recordables[variable]].numpy()
+                    values[:, group.members] = tensor[:, r]
                 recorder.start_signal(variable, values)
 
     def _dispatch(self, recording: Recording) -> None:

@@ -1,10 +1,11 @@
 """From the PyNN objects to one ``neuromem.spec.Network``: the plan of a run.
 
 * Neurons: a spec population holds one parameter set, so the neurons of a
-  PyNN population are grouped by their parameters and by the current sources
-  injected into them; each group is one spec population (``p3``, or ``p3_0``,
-  ``p3_1``, ... when there are several). A group's offset current is its
-  ``i_offset`` plus the current of its sources at the planned tick.
+  PyNN population are grouped by their parameters; each group is one spec
+  population (``p3``, or ``p3_0``, ``p3_1``, ... when there are several).
+* Current sources: each PyNN DCSource/StepCurrentSource becomes, per group it
+  injects into, one spec ``StepCurrentSource`` (``c<k>_<group>``) on the
+  neurons of that group, with its switch ticks and amplitudes.
 * Spike sources: a SpikeSourceArray is one spec source; PyNN time ``T`` is the
   step that contains it, ``n = ceil(T/dt) - 1``, so the spike is stamped
   ``(n+1) dt`` as on NEST. SpikeSourcePoisson neurons are grouped by (rate,
@@ -43,6 +44,7 @@ from neuromem.spec import (
     SpikeSourceArray,
     SpikeSourcePoisson,
 )
+from neuromem.spec.currents import StepCurrentSource
 from neuromem.spec.schemes import EXACT
 
 #: Tolerance (in steps) for a time that lies on the step grid.
@@ -135,6 +137,7 @@ class Planner:
         self.spec_populations: list[Population] = []
         self.spec_projections: list[Projection] = []
         self.probes: list[Probe] = []
+        self.current_sources: list[StepCurrentSource] = []
         self.structure: list[object] = []
 
     def build(self) -> Plan:
@@ -149,6 +152,7 @@ class Planner:
                 populations=tuple(self.spec_populations),
                 projections=tuple(self.spec_projections),
                 probes=tuple(self.probes),
+                current_sources=tuple(self.current_sources),
                 scheme=EXACT,
                 name="pynn",
             )
@@ -164,25 +168,18 @@ class Planner:
         kind = type(population.celltype).__name__
         if kind in NEURON_TYPES:
             entry = NEURON_TYPES[kind]
-            sources = [s for s in self.state.current_sources if s.targets_of(population).size]
             columns = [np.asarray(population._parameters[name], dtype=np.float64) for name in entry.parameters]
-            for source in sources:
-                member = np.zeros(population.size)
-                member[source.targets_of(population)] = 1.0
-                columns.append(member)
             rows, keys = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
             groups = self._groups(number, population, keys.ravel(), len(rows))
             for group, row in zip(groups, rows):
-                values = dict(zip(entry.parameters, row[: len(entry.parameters)].tolist()))
-                values["i_offset"] += sum(
-                    s.amplitude_at(self.tick) for s, inside in zip(sources, row[len(entry.parameters) :]) if inside
-                )
+                values = dict(zip(entry.parameters, row.tolist()))
                 try:
                     cell = entry.spec_cell(**values)
                 except ValidationError as error:
                     raise InvalidParameterValue(f"Population {population.label!r}: {error}") from None
                 self.spec_populations.append(Population(group.name, cell, size=group.members.size))
                 self.structure.append(("neurons", group.name, group.members))
+            self._currents(population, groups)
         elif kind == "SpikeSourcePoisson":
             columns = [np.asarray(population._parameters[name], dtype=np.float64) for name in POISSON_PARAMETERS]
             rows, keys = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
@@ -216,6 +213,26 @@ class Planner:
         self.plan.local_of[id(population)] = local
         return groups
 
+    def _currents(self, population: common.Population, groups: list[Group]) -> None:
+        """The PyNN current sources injected into ``population`` as spec current sources, one per group."""
+        dt = self.state.dt
+        for k, source in enumerate(self.state.current_sources):
+            targets = source.targets_of(population)
+            if not targets.size:
+                continue
+            ticks, amplitudes = source.schedule()
+            if not ticks.size:
+                continue
+            for group in groups:
+                neurons = np.flatnonzero(np.isin(group.members, targets))
+                if not neurons.size:
+                    continue
+                name = f"c{k}_{group.name}"
+                chosen = None if neurons.size == group.members.size else neurons
+                self.current_sources.append(
+                    StepCurrentSource(name, group.name, times=ticks * dt, amplitudes=amplitudes, neurons=chosen)
+                )
+
     def _probes(self, population: common.Population) -> None:
         kind = type(population.celltype).__name__
         recordables = NEURON_TYPES[kind].recordables if kind in NEURON_TYPES else {"spikes": "spikes"}
@@ -237,12 +254,15 @@ class Planner:
             )
         # The weights last given (plastic ones carry over from the running engine, see engine.py).
         weight = projection._parameters["weight"]
-        sign = 1.0 if projection.receptor_type == "excitatory" else -1.0
+        post_type = NEURON_TYPES.get(type(projection.post.celltype).__name__)
+        conductance = post_type is not None and post_type.conductance_based
+        sign = 1.0 if projection.receptor_type == "excitatory" or conductance else -1.0
         if weight.size and np.any(weight * sign < 0):
             rule = "negative" if sign < 0 else "positive"
+            kind, unit = ("conductance", "uS") if conductance else ("current", "nA")
             raise ConnectionRefused(
-                f"Projection {label!r}: weights of {projection.receptor_type} synapses onto current-based cells must"
-                f" be {rule} (PyNN's convention); found {float(weight[weight * sign < 0][0]):g} nA"
+                f"Projection {label!r}: weights of {projection.receptor_type} synapses onto {kind}-based cells must"
+                f" be {rule} (PyNN's convention); found {float(weight[weight * sign < 0][0]):g} {unit}"
             )
         rule = stdp_rule(projection) if projection.is_plastic else None
         pre_pop, pre_idx = resolve(projection.pre, projection._pre)

@@ -28,6 +28,24 @@ class IF_curr_exp(cells.IF_curr_exp):  # noqa: N801 - PyNN's name
     recordable = list(NEURON_TYPES["IF_curr_exp"].recordables)
 
 
+class IF_curr_delta(cells.IF_curr_delta):  # noqa: N801 - PyNN's name
+    __doc__ = cells.IF_curr_delta.__doc__
+    translations = _identity(*NEURON_TYPES["IF_curr_delta"].parameters)
+    recordable = list(NEURON_TYPES["IF_curr_delta"].recordables)
+
+
+class IF_cond_exp(cells.IF_cond_exp):  # noqa: N801 - PyNN's name
+    __doc__ = cells.IF_cond_exp.__doc__
+    translations = _identity(*NEURON_TYPES["IF_cond_exp"].parameters)
+    recordable = list(NEURON_TYPES["IF_cond_exp"].recordables)
+
+
+class Izhikevich(cells.Izhikevich):
+    __doc__ = cells.Izhikevich.__doc__
+    translations = _identity(*NEURON_TYPES["Izhikevich"].parameters)
+    recordable = list(NEURON_TYPES["Izhikevich"].recordables)
+
+
 class SpikeSourceArray(cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
     translations = _identity("spike_times")
@@ -80,7 +98,7 @@ class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
 # -- what the engine cannot run -----------------------------------------------------------
 
 AVAILABLE = {
-    "cell types": "IF_curr_exp, SpikeSourceArray, SpikeSourcePoisson",
+    "cell types": "IF_curr_exp, IF_curr_delta, IF_cond_exp, Izhikevich, SpikeSourceArray, SpikeSourcePoisson",
     "synapse types": "StaticSynapse, STDPMechanism",
     "STDP components": "SpikePairRule x AdditiveWeightDependence or MultiplicativeWeightDependence",
     "current sources": "DCSource, StepCurrentSource",
@@ -90,15 +108,12 @@ AVAILABLE = {
 UNAVAILABLE = {
     "cell types": (
         "IF_curr_alpha",
-        "IF_curr_delta",
         "IF_cond_alpha",
-        "IF_cond_exp",
         "IF_cond_exp_gsfa_grr",
         "IF_facets_hardware1",
         "HH_cond_exp",
         "EIF_cond_alpha_isfa_ista",
         "EIF_cond_exp_isfa_ista",
-        "Izhikevich",
         "GIF_cond_exp",
         "LIF",
         "AdExp",
@@ -158,7 +173,10 @@ globals().update(_unavailable_classes())
 __all__ = [
     "AVAILABLE",
     "UNAVAILABLE",
+    "IF_cond_exp",
+    "IF_curr_delta",
     "IF_curr_exp",
+    "Izhikevich",
     "STDPMechanism",
     "AdditiveWeightDependence",
     "ModelNotAvailable",

@@ -184,6 +184,44 @@ def stdp_multiplicative() -> Network:
     )
 
 
+def plastic_recurrent() -> Network:
+    """The README demo in small: Poisson-driven excitatory cells with STDP on their recurrent synapses.
+
+    Post spikes depend on the plastic weights, a pre spike often depresses the synapse it
+    arrives on, and pre arrivals coincide with post spikes: every STDP convention shows.
+    """
+    lif = cell(cm=0.25, tau_m=20.0, tau_refrac=2.0, tau_syn_E=5.0, tau_syn_I=10.0, v_reset=-65.0)
+    rule = STDP(
+        SpikePairRule(tau_plus=20.0, tau_minus=20.0, A_plus=0.05, A_minus=0.06),
+        AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+    )
+    return Network(
+        populations=(
+            Population("drive", SpikeSourcePoisson(size=60, rate=60.0, seed=11)),
+            Population("exc", lif, size=60),
+            Population("inh", lif, size=15),
+        ),
+        projections=(
+            Projection("drive_exc", "drive", "exc", OneToOne(), weight=2.0, delay=1.0),
+            Projection(
+                "exc_exc",
+                "exc",
+                "exc",
+                FixedProbability(0.2, allow_self=False, seed=12),
+                weight=0.5,
+                delay=1.0,
+                plasticity=rule,
+            ),
+            Projection("exc_inh", "exc", "inh", FixedProbability(0.2, seed=13), weight=0.5, delay=1.0),
+            Projection(
+                "inh_exc", "inh", "exc", FixedProbability(0.2, seed=14), weight=2.0, delay=1.0, receptor="inhibitory"
+            ),
+        ),
+        probes=(Probe("exc", "spikes"), Probe("inh", "spikes"), Probe("exc_exc", "weight")),
+        name="plastic_recurrent",
+    )
+
+
 def current_sources() -> Network:
     """DC and step currents into subsets of an IF_curr_exp population: switch times on every simulator."""
     return Network(
@@ -294,6 +332,7 @@ SCENARIOS = {
     "poisson_net": poisson_net,
     "stdp_pairing": stdp_pairing,
     "stdp_multiplicative": stdp_multiplicative,
+    "plastic_recurrent": plastic_recurrent,
     "current_sources": current_sources,
     "delta_net": delta_net,
     "cond_net": cond_net,

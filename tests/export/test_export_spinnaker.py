@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 
 import numpy as np
 import pytest
 
+from neuromem.errors import CapabilityError
 from neuromem.export.spinnaker import SpinnakerReport, _quantisation, check_spinnaker, format_spinnaker_report
 from neuromem.spec import (
     FixedProbability,
@@ -119,3 +121,20 @@ def test_voltage_steps_are_scaled_to_spinnakers_one_step_current() -> None:
     # A step of w mV is sPyNNaker's current W/dt over one step: W = w cm dt / (tau_m (1 - exp(-dt/tau_m))).
     assert factor["exp_delta"] == pytest.approx(0.5 * 1.0 / (20.0 * (1.0 - np.exp(-1.0 / 20.0))), rel=1e-12)
     assert factor["n_exp"] == factor["delta_cond"] == factor["cond_exp"] == 1.0
+
+
+def test_exact_scheme_is_refused_without_approximate_naming_scheme_and_target() -> None:
+    exact = dataclasses.replace(network(), scheme="exact")
+    with pytest.raises(CapabilityError) as caught:
+        check_spinnaker(exact, duration=10.0)
+    message = str(caught.value)
+    assert "scheme:exact" in message and "'spiNNaker'" in message and "approximate=True" in message
+
+
+@pytest.mark.spinnaker
+def test_exact_scheme_is_mapped_with_approximate_and_noted() -> None:
+    if importlib.util.find_spec("spynnaker") is None:
+        pytest.skip("sPyNNaker is needed (pip install 'spynnaker==1!7.4.1')")
+    report = check_spinnaker(dataclasses.replace(network(), scheme="exact"), duration=10.0, approximate=True)
+    assert report.cores == 3 and report.routing_ok
+    assert any("scheme:exact" in note and "approximate=True" in note for note in report.notes), report.notes

@@ -95,3 +95,66 @@ def current_steps(sim: object) -> dict[str, np.ndarray]:
 
 
 SCRIPTS = {"recurrent": recurrent, "current_steps": current_steps}
+
+
+def cell_types(sim: object) -> dict[str, np.ndarray]:
+    """IF_cond_exp, IF_curr_delta and Izhikevich cells driven by spike arrays, a DC source and each other."""
+    rng = np.random.default_rng(11)
+    dt = 0.125
+    sim.setup(timestep=dt, min_delay=dt, spike_precision="on_grid")
+    n_in, n = 15, 12
+    stim = sim.Population(
+        n_in, sim.SpikeSourceArray(spike_times=[np.unique(rng.integers(4, 800, 10)) * dt for _ in range(n_in)])
+    )
+    cond = sim.Population(n, sim.IF_cond_exp(tau_m=12.0, tau_syn_E=2.0, tau_syn_I=6.0, tau_refrac=2.0, v_thresh=-55.0))
+    # pyNN.nest 0.13 cannot set IF_curr_delta's initial v: NEST starts V_m at its default, -70 mV, so
+    # v_rest = v_reset = -70 mV and v = -70 mV here too.
+    delta = sim.Population(
+        n, sim.IF_curr_delta(tau_m=10.0, tau_refrac=0.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-64.0, i_offset=0.1)
+    )
+    if "nest" not in sim.__name__:
+        delta.initialize(v=-70.0)
+    izh = sim.Population(n, sim.Izhikevich(a=0.02, b=0.2, c=-65.0, d=8.0, i_offset=0.0))
+    out = {}
+    for k, (cells, weight) in enumerate(((cond, 0.03), (delta, 2.0), (izh, 6.0))):
+        sim.Projection(
+            stim,
+            cells,
+            sim.FixedProbabilityConnector(0.4, rng=sim.NumpyRNG(seed=20 + k)),
+            sim.StaticSynapse(weight=weight, delay=1.0),
+            receptor_type="excitatory",
+        )
+    sim.Projection(
+        cond,
+        delta,
+        sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(seed=31)),
+        sim.StaticSynapse(weight=1.5, delay=2.0),
+    )
+    sim.Projection(
+        delta,
+        cond,
+        sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(seed=32)),
+        sim.StaticSynapse(weight=0.02, delay=1.5),
+        receptor_type="inhibitory",
+    )
+    sim.Projection(
+        izh,
+        cond,
+        sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(seed=33)),
+        sim.StaticSynapse(weight=0.005, delay=0.5),
+    )
+    sim.DCSource(amplitude=0.6, start=20.0, stop=70.0).inject_into(cond[0:6])
+    sim.DCSource(amplitude=0.004, start=10.0, stop=90.0).inject_into(izh[6:])
+    # pyNN.nest 0.13 cannot record IF_curr_delta's v (it has no map from v to NEST's V_m): spikes only.
+    for cells in (cond, delta, izh):
+        cells.record(["spikes", "v"] if cells is not delta else "spikes")
+    sim.run(100.0)
+    for name, cells in (("cond", cond), ("delta", delta), ("izh", izh)):
+        out.update(_pack(name, _spike_lists(cells)))
+        if cells is not delta:
+            out[f"{name}_v"] = cells.get_data("v").segments[-1].analogsignals[0].magnitude
+    sim.end()
+    return out
+
+
+SCRIPTS["cell_types"] = cell_types

@@ -33,8 +33,8 @@ def _stdp(**overrides: object) -> object:
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda: sim.IF_cond_exp(), "IF_cond_exp is not available"),
-        (lambda: sim.Population(3, sim.IF_cond_exp, {}), "IF_cond_exp is not available"),
+        (lambda: sim.IF_cond_alpha(), "IF_cond_alpha is not available"),
+        (lambda: sim.Population(3, sim.IF_cond_alpha, {}), "IF_cond_alpha is not available"),
         (lambda: sim.TsodyksMarkramSynapse(U=0.5), "TsodyksMarkramSynapse is not available"),
         (lambda: sim.ACSource(amplitude=1.0), "ACSource is not available"),
         (lambda: sim.Vogels2011Rule(), "Vogels2011Rule is not available"),

@@ -30,7 +30,14 @@ def test_pynn_neuromem_is_this_package() -> None:
     import neuromem.pynn
 
     assert pyNN.neuromem is neuromem.pynn
-    assert neuromem.pynn.list_standard_models() == ["IF_curr_exp", "SpikeSourceArray", "SpikeSourcePoisson"]
+    assert neuromem.pynn.list_standard_models() == [
+        "IF_cond_exp",
+        "IF_curr_delta",
+        "IF_curr_exp",
+        "Izhikevich",
+        "SpikeSourceArray",
+        "SpikeSourcePoisson",
+    ]
 
 
 def test_runner_without_a_script_prints_its_usage(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,8 +21,8 @@ def _net(split: bool = False, plastic: bool = False, **options: object) -> tuple
     cells = sim.Population(20, sim.IF_curr_exp(tau_m=12.0, cm=0.3, tau_refrac=1.0, v_thresh=-55.0))
     cells.initialize(v=rng.uniform(-65.0, -56.0, 20))
     if split:
-        # A current of 0 nA changes nothing but gives cells 0-4 a group of their own.
-        sim.DCSource(amplitude=0.0).inject_into(cells[0:5])
+        # An offset of 1e-300 nA changes no float64 number of the run but gives cells 0-4 a group of their own.
+        cells[0:5].set(i_offset=1e-300)
     if plastic:
         synapse = sim.STDPMechanism(
             timing_dependence=sim.SpikePairRule(tau_plus=15.0, tau_minus=25.0, A_plus=0.05, A_minus=0.06),
@@ -91,6 +91,44 @@ def test_parameter_change_of_part_of_a_population_carries_the_state_exactly() ->
     _same_trains(results[0][0], results[1][0])
     np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-12)
     assert not np.allclose(results[0][1][-1, :5], _reference_without_change()[-1, :5])
+
+
+def _mixed(split: bool) -> tuple:
+    """IF_cond_exp and Izhikevich cells (two engine state blocks) driven by spike arrays and each other."""
+    rng = np.random.default_rng(12)
+    sim.setup(timestep=0.1, min_delay=0.1)
+    stim = sim.Population(
+        10, sim.SpikeSourceArray(spike_times=[np.unique(rng.integers(2, 990, 25)) * 0.1 for _ in range(10)])
+    )
+    cond = sim.Population(10, sim.IF_cond_exp(tau_m=12.0, tau_refrac=1.0, v_thresh=-55.0))
+    izh = sim.Population(10, sim.Izhikevich(d=8.0))
+    cond.initialize(v=rng.uniform(-65.0, -56.0, 10))
+    if split:
+        cond[0:5].set(i_offset=1e-300)
+        izh[0:5].set(i_offset=1e-300)
+    connect = lambda p, seed: sim.FixedProbabilityConnector(p, rng=sim.NumpyRNG(seed=seed))  # noqa: E731
+    sim.Projection(stim, cond, connect(0.5, 1), sim.StaticSynapse(weight=0.03, delay=1.0))
+    sim.Projection(stim, izh, connect(0.5, 2), sim.StaticSynapse(weight=6.0, delay=1.0))
+    sim.Projection(izh, cond, connect(0.3, 3), sim.StaticSynapse(weight=0.01, delay=0.5), receptor_type="inhibitory")
+    sim.Projection(cond, izh, connect(0.3, 4), sim.StaticSynapse(weight=3.0, delay=2.0))
+    for cells in (cond, izh):
+        cells.record(["spikes", "v"])
+    return cond, izh
+
+
+def test_state_of_two_cell_types_is_carried_exactly_through_a_regrouping() -> None:
+    results = []
+    for split in (False, True):
+        cond, izh = _mixed(split)
+        sim.run(50.0)
+        cond[0:5].set(tau_m=8.0)
+        izh[0:5].set(d=2.0)
+        sim.run(50.0)
+        results.append([(_spikes(c), _v(c)) for c in (cond, izh)])
+    for (spikes_a, v_a), (spikes_b, v_b) in zip(*results):
+        assert sum(t.size for t in spikes_a) > 10
+        _same_trains(spikes_a, spikes_b)
+        np.testing.assert_allclose(v_a, v_b, atol=1e-12)
 
 
 def _reference_without_change() -> np.ndarray:

@@ -31,6 +31,10 @@ np.savez(sys.argv[3], **SCRIPTS[sys.argv[2]](sim))
 
 pytestmark = pytest.mark.pynn
 
+#: Voltage tolerances (mV) other than 1e-9: NEST integrates IF_cond_exp with adaptive RKF45, the engine with
+#: one RK4 step per dt (measured: 1.0e-6 mV over 100 ms; spikes identical).
+TOLERANCE_MV = {"cond_v": 1e-4}
+
 
 @pytest.fixture(scope="module")
 def nest_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, np.ndarray]]:
@@ -60,5 +64,6 @@ def test_same_spikes_and_voltages_as_nest(name: str, nest_results: dict[str, dic
             assert ours[key].size == theirs[key].size, key
             np.testing.assert_allclose(ours[key], theirs[key], atol=1e-9, rtol=0, err_msg=key)
         else:
-            np.testing.assert_allclose(ours[key], theirs[key], atol=1e-9, rtol=0, err_msg=key)
-    assert ours["cells_times"].size > 5, "the cells must spike for this comparison to mean something"
+            np.testing.assert_allclose(ours[key], theirs[key], atol=TOLERANCE_MV.get(key, 1e-9), rtol=0, err_msg=key)
+    for key in (k for k in ours if k.endswith("_times") and k != "stim_times"):
+        assert ours[key].size > 5, f"{key}: the cells must spike for this comparison to mean something"
