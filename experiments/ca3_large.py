@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import write_metrics
 
 from neuromem.limits import format_bytes
 from neuromem.models.ca3 import CA3Memory, Operation, estimate_bytes, structure
-from neuromem.models.ca3.experiment import write_metrics
 from neuromem.models.ca3.protocol import ideal_answers
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,9 +28,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
 from neuromem.models.ca3 import CA3Memory, load_params, place  # noqa: E402
-from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
 from neuromem.models.ca3.portable import (  # noqa: E402
     EXPERIMENTS,
     export_operations,

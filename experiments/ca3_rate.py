@@ -30,9 +30,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
 from neuromem.models.ca3 import CA3Memory, CA3Params, ideal_answers, load_params, place  # noqa: E402
-from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
 from neuromem.models.ca3.gold import CAM_RUNS, SIBLING_RUNS, compare, load_run  # noqa: E402
 from neuromem.models.ca3.replay import replay_cam, replay_sibling  # noqa: E402
 from neuromem.models.ca3.scenarios import random_program, wrong_recalls  # noqa: E402

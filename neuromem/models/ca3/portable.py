@@ -107,8 +107,8 @@ from neuromem.export.standalone import load_plan
 from neuromem.models.ca3 import scenarios
 from neuromem.models.ca3.network import build_network
 from neuromem.models.ca3.params import CA3Params, load_params
-from neuromem.models.ca3.plots import label
 from neuromem.models.ca3.protocol import Operation, decode, encode, wrong_answers
+from neuromem.models.ca3.scenarios import label
 from neuromem.record import SpikeTrains
 from neuromem.spec import Network
 
