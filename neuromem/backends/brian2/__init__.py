@@ -28,8 +28,8 @@ import importlib.util
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from neuromem.backends.base import ALL_FEATURES, check_build_memory, check_capabilities, check_step_constants
-from neuromem.errors import BackendError, ValidationError
+from neuromem.backends.base import ALL_FEATURES, check_build, check_build_cost
+from neuromem.errors import BackendError
 from neuromem.spec import Network, checks
 
 if TYPE_CHECKING:
@@ -101,22 +101,10 @@ def build(
     batch_size : int
         Independent trials, built as replicated groups in one Brian2 network.
     """
-    if not isinstance(network, Network):
-        raise ValidationError(f"build: network must be a Network, got {type(network).__name__}")
     if not is_available():
         raise BackendError(f"backend 'brian2' is not available: {missing_reason()}")
-    check_capabilities(network, NAME, capabilities())
-    dt = checks.positive("build", "dt", dt, "ms")
-    network.validate(dt)
-    batch_size = checks.count("build", "batch_size", batch_size)
-    if trial_seeds is None:
-        seeds = [checks.count("build", "seed", seed, minimum=0) + b for b in range(batch_size)]
-    else:
-        seeds = [checks.count("build", "trial_seeds", s, minimum=0) for s in trial_seeds]
-        if len(seeds) != batch_size:
-            raise ValidationError(f"build: {len(seeds)} trial_seeds for batch_size {batch_size}")
-    check_step_constants(network, dt, "float64")
-    check_build_memory(network, dt, batch_size, 8, NAME)
+    dt, batch_size, seeds = check_build(network, NAME, capabilities(), dt, batch_size, seed, trial_seeds)
+    check_build_cost(network, dt, batch_size, "float64", NAME)
     codeobj_class = _code_object_class(codegen_target)
     from neuromem.backends.brian2.simulation import Brian2Simulation
 
