@@ -19,7 +19,7 @@ inputs):
 - identification of stored items with 60 % of their active bits moved, 50
   items stored (``corruption_protocol``).
 
-The three shipped presets (``models/sparsey_{default,capacity,sisc}.toml``)
+The three shipped presets (``neuromem/resources/parameters/sparsey_{default,capacity,sisc}.toml``)
 are measured the same way and marked on the plot.
 
 Usage: ``python experiments/sparsey_tradeoff.py [--quick]``
