@@ -272,7 +272,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     parser.add_argument("--replot", action="store_true", help="reuse the rows of metrics.json; redo timing and figures")
-    parser.add_argument("--params", default="spinnaker", help="parameter set (neuromem/resources/parameters/ca3_<name>.toml)")
+    parser.add_argument("--params", default="spinnaker", help="shipped parameter set ca3_<name>.toml")
     parser.add_argument("--sizes", type=int, nargs="*", help="addresses n to study (overrides the defaults)")
     parser.add_argument("--widths", type=int, nargs="*", help="content widths m to study")
     parser.add_argument("--densities", type=float, nargs="*", help="content densities (bits / m)")

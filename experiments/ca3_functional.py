@@ -52,7 +52,7 @@ def brian2_answers(operations: list[Operation], n: int, m: int, sim_time: int, p
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="spinnaker", help="parameter set neuromem/resources/parameters/ca3_<name>.toml")
+    parser.add_argument("--params", default="spinnaker", help="shipped parameter set ca3_<name>.toml")
     parser.add_argument("--out", default=str(ROOT / "results" / "ca3_functional"))
     parser.add_argument("--no-brian2", action="store_true", help="skip the Brian2 cross-check")
     parser.add_argument(

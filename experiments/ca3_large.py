@@ -1,7 +1,8 @@
 """CA3 memory with thousands of addresses on the torch engine: one store per address, then recalls, all at 7/6 ms.
 
 One memory of n addresses (default 4,096) and m bits (default 64) with the full-rate set
-(neuromem/resources/parameters/ca3_fullrate.toml) stores a random content of k bits at every address (7 ms apart), then runs
+(``ca3_fullrate.toml`` in ``neuromem/resources/parameters/``)
+stores a random content of k bits at every address (7 ms apart), then runs
 Q recalls by address and Q recalls by fragments of half a content (6 ms apart) on the same memory and
 compares every answer with a perfect memory. Reported: the memory estimate the memory is checked
 against before building, the process's peak resident memory, build time, simulated ms and wall time per

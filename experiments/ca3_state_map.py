@@ -52,7 +52,7 @@ def draw_map(recalls: list[tuple[tuple[int, ...], tuple[int, ...]]], path: Path)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="spinnaker", help="parameter set neuromem/resources/parameters/ca3_<name>.toml")
+    parser.add_argument("--params", default="spinnaker", help="shipped parameter set ca3_<name>.toml")
     parser.add_argument("--out", default=str(ROOT / "results" / "ca3_state_map"))
     parser.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small tensors)"

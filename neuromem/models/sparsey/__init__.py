@@ -3,7 +3,7 @@
 Modules, one job each:
 
 - :mod:`~neuromem.models.sparsey.params`    CSA and level parameters (named, unit-free defaults)
-- :mod:`~neuromem.models.sparsey.presets`   named parameter sets stored in ``neuromem/resources/parameters/sparsey_*.toml``
+- :mod:`~neuromem.models.sparsey.presets`   named parameter sets ``sparsey_*.toml`` shipped in ``resources/parameters``
 - :mod:`~neuromem.models.sparsey.csa`       the CSA as pure tensor functions, the seeded tie hash
 - :mod:`~neuromem.models.sparsey.backoff`   the recognition backoff chain (reduced-evidence retries)
 - :mod:`~neuromem.models.sparsey.afferent`  receptive fields (which inputs feed which mac)

@@ -65,7 +65,7 @@ def load_preset(name: str, folder: str | Path | None = None) -> CSAParams:
 
 @dataclass(frozen=True)
 class NetworkPreset:
-    """A named hierarchy: input coding, levels and per-level CSA parameters (``neuromem/resources/parameters/sparsey_net_<name>.toml``).
+    """A named hierarchy: input coding, levels and per-level CSA parameters (``sparsey_net_<name>.toml``).
 
     Attributes
     ----------
