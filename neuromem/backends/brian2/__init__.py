@@ -25,7 +25,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import os
+import sys
+import traceback
 from collections.abc import Sequence
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from neuromem.backends.base import ALL_FEATURES, check_build, check_build_cost
@@ -58,7 +62,33 @@ def missing_reason() -> str:
         import brian2  # noqa: F401
     except Exception as error:  # a broken install can fail in many ways
         return f"brian2 fails to import: {error}"
+    _brian_errors_only()
     return ""
+
+
+def _brian_errors_only() -> None:
+    """Keep Brian2's crash report for errors raised inside Brian2 only.
+
+    Importing Brian2 replaces ``sys.excepthook`` with one that blames Brian for
+    every later uncaught error and then keeps its debug log and a copy of the
+    script in the system temp folder. Here that hook is narrowed: an error
+    whose traceback passes through Brian2's code still gets Brian's report; any
+    other error prints a plain traceback, and Brian's exit handler deletes its files.
+    """
+    from brian2.utils import logger
+
+    if sys.excepthook is logger.brian_excepthook:
+        sys.excepthook = _excepthook
+
+
+def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    from brian2.utils import logger
+
+    folder = os.sep + "brian2" + os.sep
+    if any(folder in frame.filename for frame in traceback.extract_tb(tb)):
+        logger.brian_excepthook(kind, error, tb)
+    else:
+        sys.__excepthook__(kind, error, tb)
 
 
 def is_available() -> bool:
@@ -108,6 +138,7 @@ def build(
     codeobj_class = _code_object_class(codegen_target)
     from neuromem.backends.brian2.simulation import Brian2Simulation
 
+    _brian_errors_only()
     return Brian2Simulation(network, dt, batch_size, seeds, codeobj_class)
 
 
