@@ -69,20 +69,10 @@ templates_path = ["_templates"]
 
 
 def _skip_generated_matplotlib_members(app: object, what: str, name: str, obj: object, skip: bool, options: object):
-    """Leave out members whose only documentation is a library's own, written with its Sphinx labels.
-
-    matplotlib gives every Figure subclass (``neuromem.plot.PngFigure``) a generated ``set``; a
-    ``torch.autograd.Function`` subclass's ``forward``/``backward`` without a docstring of their own
-    would inherit torch's. Both are those libraries' API, documented there.
-    """
+    """matplotlib gives every Figure subclass (``neuromem.plot.PngFigure``) a generated ``set``
+    whose docstring uses matplotlib's own Sphinx roles; it is matplotlib's API, documented there."""
     if getattr(obj, "__module__", None) == "matplotlib.artist":
         return True
-    if callable(obj) and getattr(obj, "__doc__", "") is None and "." in getattr(obj, "__qualname__", ""):
-        import torch
-
-        owner = getattr(sys.modules.get(getattr(obj, "__module__", ""), None), obj.__qualname__.split(".")[0], None)
-        if isinstance(owner, type) and issubclass(owner, torch.autograd.Function):
-            return True
     return None
 
 
