@@ -79,3 +79,19 @@ def test_the_ca3_example_answers_as_its_comments_say(monkeypatch: pytest.MonkeyP
             exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
     assert checked == 3
     assert (tmp_path / "memory.json").exists() or (tmp_path / "memory.npz").exists()
+
+
+def _paths() -> list[str]:
+    """Repository paths the README names in backticks (``a/{b,c}.toml`` stands for both files)."""
+    names = set()
+    for token in re.findall(r"`([A-Za-z0-9_./{},-]+/[A-Za-z0-9_./{},-]+\.(?:py|toml|txt|md))`", README):
+        braces = re.search(r"\{([^}]*)\}", token)
+        options = braces.group(1).split(",") if braces else [""]
+        names |= {token.replace(braces.group(0), o) if braces else token for o in options}
+    return sorted(names)
+
+
+def test_every_repository_path_in_the_readme_exists() -> None:
+    paths = _paths()
+    assert "models/ca3_model.toml" in paths and "neuromem/resources/parameters/sparsey_sisc.toml" in paths
+    assert [p for p in paths if not (REPO / p).is_file()] == []
