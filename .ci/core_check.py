@@ -154,8 +154,27 @@ def check_engine() -> list[str]:
     return failures
 
 
+def check_models() -> list[str]:
+    """The models' shipped parameter sets come with the wheel: the CA3 memory and a Sparsey preset work."""
+    from neuromem.models.ca3 import CA3Memory
+    from neuromem.models.sparsey import load_preset
+
+    failures = []
+    memory = CA3Memory(n=4, m=6)
+    memory.store(2, [0, 3])
+    content = memory.recall_by_address(2)[0].content
+    if content != (0, 3):
+        failures.append(f"CA3Memory from the wheel recalled {content} at address 2; stored (0, 3)")
+    try:
+        load_preset("sisc")
+    except Exception as error:  # a missing data file shows up as any of several errors
+        failures.append(f"Sparsey preset 'sisc' from the wheel: {type(error).__name__}: {error}")
+    print(f"CA3 memory from the wheel: recalled {content}")
+    return failures
+
+
 def main() -> int:
-    failures = check_imports() + check_engine()
+    failures = check_imports() + check_engine() + check_models()
     for failure in failures:
         print(f"FAILED: {failure}")
     return 1 if failures else 0

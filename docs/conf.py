@@ -18,6 +18,17 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), os.environ.g
 
 import neuromem  # noqa: E402
 
+
+def _remove_generated_pages() -> None:
+    """autosummary writes one page per module into ``api/generated`` (git-ignored) on every build but never
+    removes the page of a module that no longer exists, and a stale package page even lists it again, which
+    fails the ``-W`` build. The pages are this build's own output: start from none."""
+    for page in (ROOT / "docs" / "api" / "generated").glob("neuromem*.rst"):
+        page.unlink()
+
+
+_remove_generated_pages()
+
 project = "neuromem"
 author = "the neuromem developers"
 copyright = "2026, the neuromem developers"

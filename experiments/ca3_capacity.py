@@ -36,9 +36,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
-from neuromem.models.ca3 import CA3Memory, Operation, ideal_answers, load_params, place, plots  # noqa: E402
-from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
+from neuromem import demo as ca3_figures  # noqa: E402
+from neuromem.models.ca3 import CA3Memory, Operation, ideal_answers, load_params, place  # noqa: E402
 from neuromem.spec import step_coefficients  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -271,7 +272,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     parser.add_argument("--replot", action="store_true", help="reuse the rows of metrics.json; redo timing and figures")
-    parser.add_argument("--params", default="spinnaker", help="parameter set (models/ca3_<name>.toml)")
+    parser.add_argument("--params", default="spinnaker", help="shipped parameter set ca3_<name>.toml")
     parser.add_argument("--sizes", type=int, nargs="*", help="addresses n to study (overrides the defaults)")
     parser.add_argument("--widths", type=int, nargs="*", help="content widths m to study")
     parser.add_argument("--densities", type=float, nargs="*", help="content densities (bits / m)")
@@ -324,15 +325,15 @@ def main() -> None:
         after = {k: v[-1] for k, v in w.items()}
         bits = max(1, round(densities[-1] * 64))
         title = f"n = 64, m = 64, {bits}-bit contents: empty and after 64 writes at 7 ms"
-        plots.weights_before_after(empty, after, out / "weights.png", title)
-        plots.answers(got[:32], expected[:32], 64, 64, out / "answers.png")
+        ca3_figures.weights_before_after(empty, after, out / "weights.png", title)
+        ca3_figures.answers(got[:32], expected[:32], 64, 64, out / "answers.png")
     demo = CA3Memory(8, 12, record_all=True, params=args.params)
     ops = place(
         [Operation.store(a, [(a + j) % 12 for j in range(3)]) for a in range(8)]
         + [Operation.recall_by_content([3]), Operation.recall_by_address(5)]
     )
     demo.execute(ops)
-    plots.raster(demo.last_recording, out / "raster.png", ops, "n = 8, m = 12: eight writes at 7 ms, two recalls")  # type: ignore[arg-type]
+    ca3_figures.raster(demo.last_recording, out / "raster.png", ops, "n = 8, m = 12: eight writes at 7 ms, two recalls")  # type: ignore[arg-type]
     print(write_metrics(metrics, out))
 
 

@@ -31,8 +31,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
-from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
 from neuromem.models.ca3.export import (  # noqa: E402
     EXPERIMENTS,
     MAPPINGS,

@@ -1,7 +1,8 @@
 """CA3 memory with thousands of addresses on the torch engine: one store per address, then recalls, all at 7/6 ms.
 
 One memory of n addresses (default 4,096) and m bits (default 64) with the full-rate set
-(models/ca3_fullrate.toml) stores a random content of k bits at every address (7 ms apart), then runs
+(``ca3_fullrate.toml`` in ``neuromem/resources/parameters/``)
+stores a random content of k bits at every address (7 ms apart), then runs
 Q recalls by address and Q recalls by fragments of half a content (6 ms apart) on the same memory and
 compares every answer with a perfect memory. Reported: the memory estimate the memory is checked
 against before building, the process's peak resident memory, build time, simulated ms and wall time per
@@ -23,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import write_metrics
 
 from neuromem.limits import format_bytes
 from neuromem.models.ca3 import CA3Memory, Operation, estimate_bytes, structure
-from neuromem.models.ca3.experiment import write_metrics
 from neuromem.models.ca3.protocol import ideal_answers
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,7 @@
 """The portable CA3 set on every simulator: the recorded programs and random programs, exported through PyNN.
 
-``models/ca3_portable.toml`` (derivation: ``neuromem/models/ca3/portable.py``) is the paper's network
+``neuromem/resources/parameters/ca3_portable.toml`` (derivation: ``neuromem/models/ca3/portable.py``)
+is the paper's network
 re-derived for exact integration and PyNN's pair STDP. Part 1 writes each recorded experiment's program
 (cam_exp1 functional, cam_exp2 stress, cam_exp3 state map: 9, 60 and 20 operations) once as a standalone
 PyNN script, runs it on NEST and on pyNN.brian2 from that folder, runs the same network on the torch
@@ -28,9 +29,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
 from neuromem.models.ca3 import CA3Memory, load_params, place  # noqa: E402
-from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
 from neuromem.models.ca3.portable import (  # noqa: E402
     EXPERIMENTS,
     export_operations,

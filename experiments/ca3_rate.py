@@ -5,7 +5,8 @@ recalls by 1-3-bit fragments; spec ca3.md section 6 H5) run at spacings from the
 (7 ms after a store, 6 ms after a recall) to 14 ms, all seeds of one setting in one batched torch pass.
 Parameter sets: ``spinnaker`` (the paper's calibrated rule R*, tau 1.5 ms, 12 nA; the default),
 ``amplitude36`` (R*, tau 1 ms, 36 nA) and ``fullrate`` (R*, tau 0.75 ms, 36 nA, and neuron set B that
-forgets within one step; see models/ca3_fullrate.toml), plus the two halves of ``fullrate`` alone.
+forgets within one step; see neuromem/resources/parameters/ca3_fullrate.toml),
+plus the two halves of ``fullrate`` alone.
 For every program: recalls that differ from a perfect memory (the answer, not the echo), and the
 weights outside the stored patterns at the end (how many exceed 1 nA, the largest). Every setting
 also replays the recorded SpiNNaker runs (spike for spike).
@@ -30,9 +31,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
 from neuromem.models.ca3 import CA3Memory, CA3Params, ideal_answers, load_params, place  # noqa: E402
-from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
 from neuromem.models.ca3.gold import CAM_RUNS, SIBLING_RUNS, compare, load_run  # noqa: E402
 from neuromem.models.ca3.replay import replay_cam, replay_sibling  # noqa: E402
 from neuromem.models.ca3.scenarios import random_program, wrong_recalls  # noqa: E402

@@ -27,10 +27,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
 from neuromem.backends import build  # noqa: E402
 from neuromem.models.ca3 import CA3Memory, place  # noqa: E402
-from neuromem.models.ca3.experiment import write_metrics  # noqa: E402
 from neuromem.models.ca3.gold import SIBLING_RUNS, load_run  # noqa: E402
 from neuromem.models.ca3.hippocampus import ARCHITECTURES, build_architecture, timing  # noqa: E402
 from neuromem.models.ca3.scenarios import random_program, wrong_recalls  # noqa: E402

@@ -22,9 +22,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
+from neuromem.demo import run_published  # noqa: E402
 from neuromem.models.ca3 import CA3Memory, load_params, scenarios  # noqa: E402
-from neuromem.models.ca3.experiment import run_published, write_metrics  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +52,7 @@ def draw_map(recalls: list[tuple[tuple[int, ...], tuple[int, ...]]], path: Path)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="spinnaker", help="parameter set models/ca3_<name>.toml")
+    parser.add_argument("--params", default="spinnaker", help="shipped parameter set ca3_<name>.toml")
     parser.add_argument("--out", default=str(ROOT / "results" / "ca3_state_map"))
     parser.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small tensors)"

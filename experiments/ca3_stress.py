@@ -25,9 +25,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import write_metrics  # noqa: E402
 
+from neuromem.demo import run_published  # noqa: E402
 from neuromem.models.ca3 import CA3Memory, load_params, place, scenarios  # noqa: E402
-from neuromem.models.ca3.experiment import run_published, write_metrics  # noqa: E402
 from neuromem.models.ca3.scenarios import random_program, spaced, wrong_recalls  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -45,10 +45,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from sparsey_protocols import capacity_curve  # noqa: E402
 
 from neuromem.models.sparsey import load_preset  # noqa: E402
 from neuromem.models.sparsey.analysis import analytic_exact_recall, analytic_m90, empirical_m90  # noqa: E402
-from neuromem.models.sparsey.protocols import capacity_curve  # noqa: E402
 
 TARGETS = [(20, 10, 400, 20), (20, 20, 400, 20), (40, 10, 400, 20)]
 EXTRA = [(10, 10, 400, 20), (20, 10, 800, 20)]

@@ -13,8 +13,8 @@ Data sets (all local, nothing downloaded):
   images per class from the training split, 200 test images per class from
   the test split (seeded); skipped, and said so, when absent.
 
-Networks are the presets ``models/sparsey_net_digits.toml``,
-``models/sparsey_net_mnist.toml`` and ``models/sparsey_net_fashion.toml``
+Networks are the presets ``neuromem/resources/parameters/sparsey_net_digits.toml``,
+``neuromem/resources/parameters/sparsey_net_mnist.toml`` and ``neuromem/resources/parameters/sparsey_net_fashion.toml``
 (the MNIST network on a lower threshold, silhouettes): level 1 a
 grid of macs over overlapping pixel discs, level 2 a coarser grid over level-1
 macs, each with its own band and freezing (critical period). Each training

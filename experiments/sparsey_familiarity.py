@@ -36,10 +36,10 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from sparsey_protocols import corruption_protocol, familiarity_protocol  # noqa: E402
 
 from neuromem.models.sparsey import load_preset  # noqa: E402
 from neuromem.models.sparsey.analysis import analytic_m90  # noqa: E402
-from neuromem.models.sparsey.protocols import corruption_protocol, familiarity_protocol  # noqa: E402
 
 FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 PRESETS = ("default", "sisc")

@@ -37,9 +37,9 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from sparsey_protocols import chain_protocol, sisc_protocol  # noqa: E402
 
 from neuromem.models.sparsey import CSAParams, load_preset  # noqa: E402
-from neuromem.models.sparsey.protocols import chain_protocol, sisc_protocol  # noqa: E402
 
 SETS = {
     "sisc": load_preset("sisc"),

@@ -1,6 +1,6 @@
 """Sparsey's recognition path as one spiking network: every level, on the torch engine and through PyNN.
 
-The digits hierarchy (``models/sparsey_net_digits.toml``, with the
+The digits hierarchy (``neuromem/resources/parameters/sparsey_net_digits.toml``, with the
 ``"lowest"`` tie rule the spiking path implements) learns the 989 training
 images of scikit-learn's digits once each. Its recognition path, both levels
 in one network (:mod:`neuromem.models.sparsey.spiking`), then reads the test

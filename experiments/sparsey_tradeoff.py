@@ -19,7 +19,7 @@ inputs):
 - identification of stored items with 60 % of their active bits moved, 50
   items stored (``corruption_protocol``).
 
-The three shipped presets (``models/sparsey_{default,capacity,sisc}.toml``)
+The three shipped presets (``neuromem/resources/parameters/sparsey_{default,capacity,sisc}.toml``)
 are measured the same way and marked on the plot.
 
 Usage: ``python experiments/sparsey_tradeoff.py [--quick]``
@@ -44,16 +44,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-from neuromem.models.sparsey import CSAParams, load_preset  # noqa: E402
-from neuromem.models.sparsey.analysis import analytic_m90, empirical_m90  # noqa: E402
-from neuromem.models.sparsey.protocols import (  # noqa: E402
+from sparsey_protocols import (  # noqa: E402
     capacity_curve,
     chain_protocol,
     corruption_protocol,
     familiarity_protocol,
     sisc_protocol,
 )
+
+from neuromem.models.sparsey import CSAParams, load_preset  # noqa: E402
+from neuromem.models.sparsey.analysis import analytic_m90, empirical_m90  # noqa: E402
 
 FAMILIES = {
     "shallow (lam_sig 7, V_infl 0.9, chi 4, gamma 1)": {"sig_lambda": 7.0, "v_infl": 0.9, "chi": 4.0, "gamma": 1.0},

@@ -600,6 +600,45 @@ def parse_header(path: Path, raw: np.ndarray) -> dict[str, Json]:
     return document
 
 
+def read_version_1_header(json_path: Path, schema: str, what: str, current: int) -> dict[str, Json]:
+    """The JSON header ``x.json`` that version 1 of a file family wrote beside ``x.npz`` (read only).
+
+    Strict JSON (no NaN, no duplicate keys, bounded nesting) naming ``schema``
+    and version 1; ``what`` names the family in messages (``"a saved CA3 memory"``),
+    ``current`` is the version this neuromem writes.
+    """
+    try:
+        text = json_path.read_text(encoding="utf-8")
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except FileNotFoundError:
+        raise FileFormatError(f"no such file: {json_path}") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise FileFormatError(f"{json_path} is not valid JSON: {_short(error)}") from None
+    if not isinstance(document, dict) or document.get("schema") != schema:
+        raise FileFormatError(f"{json_path} is not {what} (schema {schema!r} expected)")
+    version = document.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise FileFormatError(f"{json_path}: bad schema version {version!r}; allowed: an integer >= 1")
+    if version != 1:
+        raise FileFormatError(
+            f"{json_path} has schema version {version}; a .json header is version 1"
+            f" (this neuromem reads up to {current}); upgrade neuromem"
+        )
+    check_depth(json_path, "header", document, MAX_DEPTH + 2)  # the object sits one level down
+    return document
+
+
+def has_header(path: Path) -> bool:
+    """Whether ``path`` is a zip archive holding the header member (a file of version 2 or later)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return f"{HEADER}.npy" in archive.namelist()
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False
+
+
 def check_depth(path: Path, entry: str, value: Json, limit: int) -> None:
     """Refuse JSON nested deeper than ``limit`` (iteratively: no recursion limit to hit)."""
     stack: list[tuple[Json, int]] = [(value, 1)]

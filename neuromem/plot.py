@@ -1,4 +1,5 @@
-"""Figures of recordings: spike rasters with population bands and a rate panel, weight matrices.
+"""Figures of recordings and memories: spike rasters with population bands and a rate panel,
+weight matrices, and the answers of an address/content memory against the expected ones.
 
 Every function builds a :class:`matplotlib.figure.Figure` without pyplot, so
 nothing here changes the backend a notebook or script chose, and figures are
@@ -190,10 +191,163 @@ def weight_matrix(
     return _save(weight_matrix_figure(weights, title, xlabel, ylabel), path)
 
 
+def weight_panels_figure(
+    panels: Sequence[Sequence[tuple[str, np.ndarray]]],
+    title: str = "",
+    xlabel: str = "post neuron",
+    ylabel: str = "pre neuron",
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Figure:
+    """A grid of weight matrices (nA) on one colour scale: ``panels[row][col] = (panel title, matrix)``.
+
+    Every panel shows a 2-D (y, x) matrix with ``ylabel`` on its rows and
+    ``xlabel`` on its columns; one colour bar labelled ``weight (nA)`` serves all.
+    """
+    rows = [list(row) for row in panels]
+    if not rows or not all(rows) or len({len(r) for r in rows}) != 1:
+        raise ValidationError("weight_panels: panels must be a non-empty grid of equal rows of (title, matrix)")
+    matrices = [np.asarray(m) for row in rows for _, m in row]
+    if any(m.ndim != 2 for m in matrices):
+        raise ValidationError(f"weight_panels: every matrix must be 2-D; shapes {[m.shape for m in matrices]}")
+    low = min(float(m.min()) for m in matrices) if vmin is None else vmin
+    high = max(float(m.max()) for m in matrices) if vmax is None else vmax
+    figure = PngFigure(figsize=(4.2 * len(rows[0]) + 1.2, 3.2 * len(rows) + 0.6), layout="constrained")
+    axes = figure.subplots(len(rows), len(rows[0]), squeeze=False)
+    image = None
+    for r, row in enumerate(rows):
+        for c, (name, matrix) in enumerate(row):
+            ax = axes[r][c]
+            image = ax.imshow(matrix, aspect="auto", cmap="viridis", vmin=low, vmax=high, interpolation="nearest")
+            ax.set_title(name, fontsize=SMALL + 1)
+            ax.set_xlabel(xlabel, fontsize=SMALL + 1)
+            ax.set_ylabel(ylabel, fontsize=SMALL + 1)
+            ax.tick_params(labelsize=SMALL)
+    figure.colorbar(image, ax=axes, shrink=0.9).set_label("weight (nA)", fontsize=SMALL + 1)
+    figure.suptitle(title, fontsize=SMALL + 3)
+    return figure
+
+
+def weight_panels(
+    panels: Sequence[Sequence[tuple[str, np.ndarray]]],
+    path: str | Path,
+    title: str = "",
+    xlabel: str = "post neuron",
+    ylabel: str = "pre neuron",
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Path:
+    """:func:`weight_panels_figure` saved as a PNG at ``path``; returns the path."""
+    return _save(weight_panels_figure(panels, title, xlabel, ylabel, vmin, vmax), path)
+
+
+#: Colours of :func:`answers_figure`: nothing, correct, missing, extra.
+ANSWER_COLOURS = ("white", "tab:green", "tab:orange", "tab:red")
+
+
+def answers_grid(
+    got: Sequence[tuple[set[int], set[int]]], expected: Sequence[tuple[set[int], set[int]]], n: int, m: int
+) -> np.ndarray:
+    """(operations, n + m) codes of each answer's addresses then content bits: 0 none, 1 correct, 2 missing, 3 extra."""
+    if len(got) != len(expected):
+        raise ValidationError(f"answers: {len(got)} answers for {len(expected)} expected ones; they must pair up")
+    grid = np.zeros((len(expected), n + m), dtype=np.int64)
+    for row, (answer, want) in enumerate(zip(got, expected, strict=True)):
+        for offset, size, got_part, want_part in ((0, n, answer[0], want[0]), (n, m, answer[1], want[1])):
+            for i in set(got_part) | set(want_part):
+                if not 0 <= i < size:
+                    raise ValidationError(f"answers: index {i} of row {row} is outside 0..{size - 1}")
+                grid[row, offset + i] = 1 if (i in got_part and i in want_part) else (2 if i in want_part else 3)
+    return grid
+
+
+def _index_ticks(count: int, offset: int, most: int = 16) -> tuple[list[int], list[str]]:
+    step = max(1, -(-count // most))
+    indices = list(range(0, count, step))
+    return [offset + i for i in indices], [str(i) for i in indices]
+
+
+def answers_figure(
+    got: Sequence[tuple[set[int], set[int]]],
+    expected: Sequence[tuple[set[int], set[int]]],
+    n: int,
+    m: int,
+    row_labels: Sequence[str],
+    title: str = "",
+) -> Figure:
+    """The answers of an address/content memory against the expected ones, one row per operation.
+
+    Parameters
+    ----------
+    got, expected : sequence of (set of int, set of int)
+        Addresses and content bits shown for each operation, and those expected.
+    n, m : int
+        Number of addresses and of content bits.
+    row_labels : sequence of str
+        One label per operation (e.g. ``S3:1,4``).
+    title : str
+        Figure title (default: the colour key and the number of wrong rows).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Columns: addresses 0..n-1 (left), content bits 0..m-1 (right), each
+        numbered from 0 on its own axis; green correct, orange missing, red extra.
+    """
+    from matplotlib.colors import ListedColormap
+
+    grid = answers_grid(got, expected, n, m)
+    if len(row_labels) != len(expected):
+        raise ValidationError(f"answers: {len(row_labels)} row labels for {len(expected)} operations")
+    height = max(3.0, 0.16 * len(expected) + 1.8)
+    figure = PngFigure(figsize=(max(6.0, 0.16 * (n + m) + 3.0), height), layout="constrained")
+    ax = figure.add_subplot()
+    ax.imshow(grid, aspect="auto", cmap=ListedColormap(ANSWER_COLOURS), vmin=0, vmax=3, interpolation="nearest")
+    ax.axvline(n - 0.5, color="k", lw=0.8)
+    step = max(1, -(-len(expected) // 60))
+    rows = list(range(0, len(expected), step))
+    ax.set_yticks(rows, [row_labels[r] for r in rows], fontsize=SMALL)
+    ax.set_ylabel("operation", fontsize=SMALL + 1)
+    address_ticks, address_labels = _index_ticks(n, 0)
+    bit_ticks, bit_labels = _index_ticks(m, n)
+    ax.set_xticks(address_ticks + bit_ticks, address_labels + bit_labels, fontsize=SMALL)
+    ax.set_xlabel(f"address (0..{n - 1})  |  content bit (0..{m - 1})", fontsize=SMALL + 1)
+    wrong = int(sum((set(a[0]), set(a[1])) != (set(e[0]), set(e[1])) for a, e in zip(got, expected, strict=True)))
+    default = f"answers: green correct, orange missing, red extra ({wrong} of {len(expected)} wrong)"
+    ax.set_title(title or default, fontsize=SMALL + 2)
+    return figure
+
+
+def answers(
+    got: Sequence[tuple[set[int], set[int]]],
+    expected: Sequence[tuple[set[int], set[int]]],
+    n: int,
+    m: int,
+    row_labels: Sequence[str],
+    path: str | Path,
+    title: str = "",
+) -> Path:
+    """:func:`answers_figure` saved as a PNG at ``path``; returns the path."""
+    return _save(answers_figure(got, expected, n, m, row_labels, title), path)
+
+
 def _save(figure: Figure, path: str | Path) -> Path:
     path = Path(path)
     figure.savefig(path, dpi=DPI)
     return path
 
 
-__all__ = ["DPI", "PngFigure", "raster", "raster_figure", "weight_matrix", "weight_matrix_figure"]
+__all__ = [
+    "ANSWER_COLOURS",
+    "DPI",
+    "PngFigure",
+    "answers",
+    "answers_figure",
+    "answers_grid",
+    "raster",
+    "raster_figure",
+    "weight_matrix",
+    "weight_matrix_figure",
+    "weight_panels",
+    "weight_panels_figure",
+]

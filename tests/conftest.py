@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 torch.set_num_threads(1)
+
+# Measurement code the experiment scripts share (``experiments/sparsey_protocols.py``) is tested
+# as the scripts import it; appended, so it never shadows an installed module.
+sys.path.append(str(Path(__file__).resolve().parents[1] / "experiments"))
 
 
 @pytest.fixture(autouse=True)

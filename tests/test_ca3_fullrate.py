@@ -1,4 +1,5 @@
-"""The full-rate variant (models/ca3_fullrate.toml): exact at 7/6 ms, same recorded spikes, bounded failure modes.
+"""The full-rate variant (ca3_fullrate.toml in neuromem/resources/parameters): exact at 7/6 ms, same recorded
+spikes, bounded failure modes.
 
 The paper's set stays the default. The variant shortens rule R*'s window (tau 0.75 ms at the paper's
 36 nA) and lets neuron set B forget within one step (0.1 ms synapses, 0.25 ms membrane, cm scaled to

@@ -142,7 +142,7 @@ def test_parameter_set_round_trips_through_its_dict():
 
 
 def test_parameter_set_missing_a_projection_is_refused(tmp_path):
-    text = (load_params.__globals__["MODELS_DIR"] / "ca3_spinnaker.toml").read_text()
+    text = (load_params.__globals__["PARAMETERS_DIR"] / "ca3_spinnaker.toml").read_text()
     (tmp_path / "ca3_broken.toml").write_text(text.replace("ContCue-ContCond = { weight = 9.0, delay = 1.0 }\n", ""))
     with pytest.raises(ValidationError, match="ContCue-ContCond"):
         load_params("broken", tmp_path)
@@ -178,7 +178,7 @@ def test_model_file_builds_the_memory_network_for_the_command_line():
     ],
 )  # fmt: skip
 def test_parameter_files_are_checked_strictly_naming_table_and_key(tmp_path, old, new, message):
-    text = (load_params.__globals__["MODELS_DIR"] / "ca3_spinnaker.toml").read_text()
+    text = (load_params.__globals__["PARAMETERS_DIR"] / "ca3_spinnaker.toml").read_text()
     assert old in text
     (tmp_path / "ca3_edited.toml").write_text(text.replace(old, new, 1))
     with pytest.raises(ValidationError, match=message):
@@ -186,7 +186,7 @@ def test_parameter_files_are_checked_strictly_naming_table_and_key(tmp_path, old
 
 
 def test_population_cells_must_name_defined_neuron_sets(tmp_path):
-    text = (load_params.__globals__["MODELS_DIR"] / "ca3_portable.toml").read_text()
+    text = (load_params.__globals__["PARAMETERS_DIR"] / "ca3_portable.toml").read_text()
     (tmp_path / "ca3_edited.toml").write_text(text.replace('CueCont = "address"', 'CueCont = "slow"'))
     with pytest.raises(ValidationError, match="CueCont uses neuron set 'slow', which \\[cells\\] does not define"):
         load_params("edited", tmp_path)

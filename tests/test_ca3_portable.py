@@ -1,6 +1,7 @@
 """The portable CA3 set: one exported network answers like a perfect memory on torch, NEST and Brian2.
 
-``models/ca3_portable.toml`` is the paper's network re-derived for exact integration and PyNN's pair
+``neuromem/resources/parameters/ca3_portable.toml`` is the paper's network
+re-derived for exact integration and PyNN's pair
 STDP (derivation in ``neuromem/models/ca3/portable.py``). The three recorded experiments' programs
 (9, 60 and 20 operations) are written once as a standalone PyNN script and run by NEST and by
 pyNN.brian2 from that same folder; the torch engine runs the same network in-process. Brian2 spends

@@ -220,3 +220,39 @@ def test_info_devices_asks_cuda(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["info", "--devices"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("backend torch"))
     assert f"CUDA available: {'yes' if torch.cuda.is_available() else 'no'}" in line
+
+
+LIBRARY_ERRORS = """
+import sys
+from neuromem.backends import build
+from neuromem.spec import LIFCurrExp, Network, Population, Probe
+
+net = Network(populations=(Population("cells", LIFCurrExp(), size=2),), probes=(Probe("cells"),))
+build(net, "brian2", dt=0.1)  # importing Brian2 installs its excepthook
+if sys.argv[1] == "brian":
+    import brian2
+    brian2.ms + 1  # a unit error raised inside Brian2's own code
+raise RuntimeError("an error that is not Brian's")
+"""
+
+
+@pytest.mark.brian2
+@pytest.mark.parametrize("where", ["ours", "brian"])
+def test_library_use_of_brian2_keeps_debug_logs_only_for_brian_errors(where: str, tmp_path: Path) -> None:
+    pytest.importorskip("brian2")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    done = subprocess.run(
+        [sys.executable, "-c", LIBRARY_ERRORS, where], capture_output=True, text=True, cwd=REPO, env=env, timeout=600
+    )
+    assert done.returncode == 1
+    kept = sorted(p.name for p in temp.iterdir() if p.name.startswith("brian_debug"))
+    if where == "ours":
+        assert "RuntimeError: an error that is not Brian's" in done.stderr
+        assert "Brian 2 encountered an unexpected error" not in done.stderr
+        assert kept == []
+    else:
+        assert "DimensionMismatchError" in done.stderr
+        assert "Brian 2 encountered an unexpected error" in done.stderr
+        assert len(kept) == 1

@@ -125,3 +125,41 @@ def test_weight_matrix_is_labelled_in_nA(tmp_path: Path) -> None:
 def test_figures_show_as_png_in_jupyter_without_pyplot() -> None:
     png = _recording().plot()._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_answers_number_addresses_and_content_bits_each_from_zero(tmp_path: Path) -> None:
+    # n = 5 addresses, m = 10 bits: the content columns 5..14 of the grid are bits 0..9.
+    expected = [({3}, {4, 5, 6}), ({0}, {0, 1, 8, 9}), (set(), {9})]
+    got = [({3}, {4, 5}), ({0}, {0, 1, 8, 9}), ({2}, {9})]
+    grid = plot.answers_grid(got, expected, 5, 10)
+    assert grid.shape == (3, 15)
+    assert grid[0, 3] == 1 and grid[0, 5 + 4] == 1 and grid[0, 5 + 6] == 2  # bit 6 missing
+    assert grid[2, 2] == 3 and grid[2, 14] == 1  # address 2 extra, bit 9 correct
+    assert int((grid > 0).sum()) == 4 + 5 + 2
+    figure = plot.answers_figure(got, expected, 5, 10, ["S3:4,5,6", "A0", "C:9"])
+    ax = figure.axes[0]
+    _draw(figure)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == [str(i) for i in range(5)] + [str(i) for i in range(10)]
+    np.testing.assert_array_equal(ax.get_xticks(), range(15))
+    assert ax.get_xlabel() == "address (0..4)  |  content bit (0..9)"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["S3:4,5,6", "A0", "C:9"]
+    assert min(t.get_fontsize() for t in ax.get_yticklabels()) >= plot.SMALL
+    assert "2 of 3 wrong" in ax.get_title()
+    assert plot.answers(got, expected, 5, 10, ["a", "b", "c"], tmp_path / "a.png").stat().st_size > 1000
+    with pytest.raises(ValidationError, match="index 10 of row 0 is outside 0..9"):
+        plot.answers_grid([(set(), {10})], [(set(), set())], 5, 10)
+    with pytest.raises(ValidationError, match="2 row labels for 3 operations"):
+        plot.answers_figure(got, expected, 5, 10, ["a", "b"])
+
+
+def test_weight_panels_share_one_scale_labelled_in_nA(tmp_path: Path) -> None:
+    panels = [[("before", np.zeros((2, 3))), ("after", np.full((2, 3), 4.0))]]
+    figure = plot.weight_panels_figure(panels, "t", xlabel="content bit", ylabel="address")
+    left, right, bar = figure.axes
+    assert (left.get_xlabel(), left.get_ylabel()) == ("content bit", "address")
+    assert bar.get_ylabel() == "weight (nA)"
+    assert left.images[0].get_clim() == right.images[0].get_clim() == (0.0, 4.0)
+    assert plot.weight_panels(panels, tmp_path / "w.png", vmin=0.0, vmax=6.0).stat().st_size > 1000
+    with pytest.raises(ValidationError, match="equal rows"):
+        plot.weight_panels_figure([[("a", np.ones((2, 2)))], []])

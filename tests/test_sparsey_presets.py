@@ -16,10 +16,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from sparsey_protocols import capacity_curve, chain_protocol, corruption_protocol, sisc_protocol
 
 from neuromem.models.sparsey import CSAParams, load_preset
 from neuromem.models.sparsey.analysis import analytic_m90, empirical_m90
-from neuromem.models.sparsey.protocols import capacity_curve, chain_protocol, corruption_protocol, sisc_protocol
 
 
 def test_default_preset_is_the_code_default():

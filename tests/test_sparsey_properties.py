@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sparsey_protocols import capacity_curve, familiarity_protocol
 
 from neuromem.models.sparsey import CSAParams
 from neuromem.models.sparsey.analysis import analytic_exact_recall, analytic_m90, empirical_m90
-from neuromem.models.sparsey.protocols import capacity_curve, familiarity_protocol
 
 
 def test_one_presentation_makes_an_item_fully_familiar_and_novel_items_stay_unfamiliar():

@@ -143,6 +143,43 @@ def normalise_inputs(
 # -- shared build checks ------------------------------------------------------------------------
 
 
+def check_build(
+    network: Network,
+    backend: str,
+    capabilities: frozenset[str],
+    dt: float,
+    batch_size: int,
+    seed: int,
+    trial_seeds: Sequence[int] | None,
+) -> tuple[float, int, list[int]]:
+    """The checks every backend's ``build`` makes first; returns (dt in ms, batch size, one seed per trial).
+
+    Refuses (before anything is built) a non-Network, a feature ``backend``
+    lacks, a dt (ms) that is not positive, a network invalid at that dt, a
+    batch size below 1, and seeds that are negative or do not give one per
+    trial. Trial b draws with ``trial_seeds[b]``, default ``seed + b``.
+    """
+    if not isinstance(network, Network):
+        raise ValidationError(f"build: network must be a Network, got {type(network).__name__}")
+    check_capabilities(network, backend, capabilities)
+    dt = checks.positive("build", "dt", dt, "ms")
+    network.validate(dt)
+    batch_size = checks.count("build", "batch_size", batch_size)
+    if trial_seeds is None:
+        seeds = [checks.count("build", "seed", seed, minimum=0) + b for b in range(batch_size)]
+    else:
+        seeds = [checks.count("build", "trial_seeds", s, minimum=0) for s in trial_seeds]
+        if len(seeds) != batch_size:
+            raise ValidationError(f"build: {len(seeds)} trial_seeds for batch_size {batch_size}")
+    return dt, batch_size, seeds
+
+
+def check_build_cost(network: Network, dt: float, batch_size: int, dtype: str, backend: str) -> None:
+    """The checks every ``build`` makes last: step constants representable in ``dtype``, memory that fits."""
+    check_step_constants(network, dt, dtype)
+    check_build_memory(network, dt, batch_size, 4 if dtype == "float32" else 8, backend)
+
+
 def check_step_constants(network: Network, dt: float, dtype: str) -> None:
     """Refuse cell parameters whose per-step constants overflow ``dtype`` (``"float32"``/``"float64"``).
 
@@ -294,6 +331,29 @@ class Simulation(ABC):
     @abstractmethod
     def set_weights(self, projection: str, weights: np.ndarray | float) -> None:
         """Replace the weights (nA) of a projection: scalar, (synapses,) or (trials, synapses)."""
+
+    def weights_to_set(self, projection: str, weights: np.ndarray | float) -> np.ndarray:
+        """``weights`` (nA) checked for :meth:`set_weights`: a new float64 array (trials, synapses).
+
+        Refuses an unknown or static projection (a static weight belongs to
+        the Network), a shape that does not broadcast, and non-finite values.
+        """
+        if not self.network.projection(projection).is_plastic:
+            raise ValidationError(
+                f"set_weights: projection {projection!r} is static; change its weight in the Network instead"
+            )
+        n = self.network.connection_list(projection).pre.size
+        array = np.asarray(weights, dtype=np.float64)
+        try:
+            array = np.broadcast_to(array, (self.batch_size, n))
+        except ValueError:
+            raise ValidationError(
+                f"set_weights({projection!r}): shape {array.shape} does not fit (trials={self.batch_size},"
+                f" synapses={n}); give a scalar, (synapses,) or (trials, synapses)"
+            ) from None
+        if not np.all(np.isfinite(array)):
+            raise ValidationError(f"set_weights({projection!r}): weights must be finite")
+        return array.copy()
 
     def check_recording(self, steps: int) -> None:
         """Raise before a run of ``steps`` ticks whose recording would exceed :attr:`max_recording_bytes`."""

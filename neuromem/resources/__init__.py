@@ -4,6 +4,10 @@
   authors (Casanueva-Morato et al.), converted to CSV/JSON; GPL-3.0, see the
   folder's README for provenance and attribution.
 * ``mnist10k/``: 10,000 real MNIST digits (CC BY-SA 3.0), see its README.
+* ``parameters/``: the models' named parameter sets as TOML (``ca3_<name>.toml``
+  read by :func:`neuromem.models.ca3.load_params`, ``sparsey_<name>.toml`` by
+  :mod:`neuromem.models.sparsey.presets`). They are data, not network files:
+  ``neuromem run`` runs the files in the repository's ``models/``.
 
 Every lookup of bundled data goes through :func:`resource_path`, so tests,
 experiments and models find the same files in a clone, an installed wheel or

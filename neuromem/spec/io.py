@@ -19,7 +19,6 @@ Files of the first version (``net.json`` beside ``net.npz``, schema version
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 from pathlib import Path
@@ -138,7 +137,7 @@ def load(path: str | os.PathLike[str]) -> SpecObject:
     """
     npz = fileformat.npz_path(path)
     legacy = npz.with_suffix(".json")
-    if legacy.is_file() and not _has_header(npz):
+    if legacy.is_file() and not fileformat.has_header(npz):
         return _load_legacy(legacy, npz)
     stored = fileformat.read(npz, schema=SCHEMA, version=SCHEMA_VERSION)
     stored.require_keys("", {"object"})
@@ -154,33 +153,9 @@ def load(path: str | os.PathLike[str]) -> SpecObject:
     return obj
 
 
-def _has_header(npz: Path) -> bool:
-    try:
-        import zipfile
-
-        with zipfile.ZipFile(npz) as archive:
-            return f"{fileformat.HEADER}.npy" in archive.namelist()
-    except (OSError, ValueError, Exception):  # noqa: BLE001 - any unreadable file is "no header" here
-        return False
-
-
 def _load_legacy(json_path: Path, npz_path: Path) -> SpecObject:
     """Read the version-1 pair ``x.json`` + ``x.npz`` (read only)."""
-    try:
-        text = json_path.read_text(encoding="utf-8")
-        document = json.loads(text, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise FileFormatError(f"{json_path} is not valid JSON: {error}") from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise FileFormatError(f"{json_path} is not a neuromem spec file (schema {SCHEMA!r} expected)")
-    version = document.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise FileFormatError(f"{json_path}: bad schema version {version!r}; allowed: an integer >= 1")
-    if version != 1:
-        raise FileFormatError(
-            f"{json_path} has schema version {version}; a .json spec file is version 1"
-            f" (this neuromem reads up to {SCHEMA_VERSION}); upgrade neuromem"
-        )
+    document = fileformat.read_version_1_header(json_path, SCHEMA, "a neuromem spec file", SCHEMA_VERSION)
     fileformat.check_depth(json_path, "object", document.get("object"), MAX_DEPTH + 1)
     arrays = fileformat.read_members(npz_path)
     used: set[str] = set()

@@ -65,7 +65,7 @@ from neuromem.spec.network import Network, Population, Probe, Projection
 
 #: Built-in model builders a file may name: ``module:function`` returning a Network.
 BUILDERS = {
-    "ca3": "neuromem.models.ca3:build_network",
+    "ca3": "neuromem.models.ca3.program:program_network",
     "microcircuit": "neuromem.models.microcircuit:build_network",
 }
 

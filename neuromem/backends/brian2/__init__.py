@@ -25,11 +25,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import os
+import sys
+import traceback
 from collections.abc import Sequence
+from types import TracebackType
 from typing import TYPE_CHECKING
 
-from neuromem.backends.base import ALL_FEATURES, check_build_memory, check_capabilities, check_step_constants
-from neuromem.errors import BackendError, ValidationError
+from neuromem.backends.base import ALL_FEATURES, check_build, check_build_cost
+from neuromem.errors import BackendError
 from neuromem.spec import Network, checks
 
 if TYPE_CHECKING:
@@ -58,7 +62,33 @@ def missing_reason() -> str:
         import brian2  # noqa: F401
     except Exception as error:  # a broken install can fail in many ways
         return f"brian2 fails to import: {error}"
+    _brian_errors_only()
     return ""
+
+
+def _brian_errors_only() -> None:
+    """Keep Brian2's crash report for errors raised inside Brian2 only.
+
+    Importing Brian2 replaces ``sys.excepthook`` with one that blames Brian for
+    every later uncaught error and then keeps its debug log and a copy of the
+    script in the system temp folder. Here that hook is narrowed: an error
+    whose traceback passes through Brian2's code still gets Brian's report; any
+    other error prints a plain traceback, and Brian's exit handler deletes its files.
+    """
+    from brian2.utils import logger
+
+    if sys.excepthook is logger.brian_excepthook:
+        sys.excepthook = _excepthook
+
+
+def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    from brian2.utils import logger
+
+    folder = os.sep + "brian2" + os.sep
+    if any(folder in frame.filename for frame in traceback.extract_tb(tb)):
+        logger.brian_excepthook(kind, error, tb)
+    else:
+        sys.__excepthook__(kind, error, tb)
 
 
 def is_available() -> bool:
@@ -101,25 +131,14 @@ def build(
     batch_size : int
         Independent trials, built as replicated groups in one Brian2 network.
     """
-    if not isinstance(network, Network):
-        raise ValidationError(f"build: network must be a Network, got {type(network).__name__}")
     if not is_available():
         raise BackendError(f"backend 'brian2' is not available: {missing_reason()}")
-    check_capabilities(network, NAME, capabilities())
-    dt = checks.positive("build", "dt", dt, "ms")
-    network.validate(dt)
-    batch_size = checks.count("build", "batch_size", batch_size)
-    if trial_seeds is None:
-        seeds = [checks.count("build", "seed", seed, minimum=0) + b for b in range(batch_size)]
-    else:
-        seeds = [checks.count("build", "trial_seeds", s, minimum=0) for s in trial_seeds]
-        if len(seeds) != batch_size:
-            raise ValidationError(f"build: {len(seeds)} trial_seeds for batch_size {batch_size}")
-    check_step_constants(network, dt, "float64")
-    check_build_memory(network, dt, batch_size, 8, NAME)
+    dt, batch_size, seeds = check_build(network, NAME, capabilities(), dt, batch_size, seed, trial_seeds)
+    check_build_cost(network, dt, batch_size, "float64", NAME)
     codeobj_class = _code_object_class(codegen_target)
     from neuromem.backends.brian2.simulation import Brian2Simulation
 
+    _brian_errors_only()
     return Brian2Simulation(network, dt, batch_size, seeds, codeobj_class)
 
 

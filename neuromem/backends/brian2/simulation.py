@@ -31,7 +31,6 @@ from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normal
 from neuromem.backends.brian2.groups import neuron_group, source_group
 from neuromem.backends.brian2.synapses import projection_synapses
 from neuromem.cells.base import Brian2Model
-from neuromem.errors import ValidationError
 from neuromem.record import Recording, SpikeTrains, stack_snapshots
 from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson
 from neuromem.spec.currents import injected_current, switch_ticks
@@ -174,23 +173,9 @@ class Brian2Simulation(Simulation):
         return np.asarray(synapses.w[:], dtype=np.float64).reshape(self.batch_size, -1).copy()
 
     def set_weights(self, projection: str, weights: np.ndarray | float) -> None:
-        if not self.network.projection(projection).is_plastic:
-            raise ValidationError(
-                f"set_weights: projection {projection!r} is static; change its weight in the Network instead"
-            )
-        n = self.network.connection_list(projection).pre.size
-        array = np.asarray(weights, dtype=np.float64)
-        try:
-            array = np.broadcast_to(array, (self.batch_size, n))
-        except ValueError:
-            raise ValidationError(
-                f"set_weights({projection!r}): shape {array.shape} does not fit (trials={self.batch_size},"
-                f" synapses={n}); give a scalar, (synapses,) or (trials, synapses)"
-            ) from None
-        if not np.all(np.isfinite(array)):
-            raise ValidationError(f"set_weights({projection!r}): weights must be finite")
+        array = self.weights_to_set(projection, weights)
         if self.synapses[projection] is not None:
-            self.synapses[projection].w = array.ravel().copy()
+            self.synapses[projection].w = array.ravel()
 
     # -- running -----------------------------------------------------------------------
 

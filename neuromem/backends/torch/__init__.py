@@ -13,9 +13,8 @@ import torch
 
 from neuromem.backends.base import (
     ALL_FEATURES,
-    check_build_memory,
-    check_capabilities,
-    check_step_constants,
+    check_build,
+    check_build_cost,
     resolve_surrogate,
 )
 from neuromem.backends.torch.neurons import heaviside
@@ -93,28 +92,15 @@ def build(
     progress : bool
         Show a progress bar during long runs.
     """
-    if not isinstance(network, Network):
-        raise ValidationError(f"build: network must be a Network, got {type(network).__name__}")
-    check_capabilities(network, NAME, capabilities())
-    dt = checks.positive("build", "dt", dt, "ms")
-    network.validate(dt)
-    batch_size = checks.count("build", "batch_size", batch_size)
+    dt, batch_size, seeds = check_build(network, NAME, capabilities(), dt, batch_size, seed, trial_seeds)
     checks.choice("build", "propagation", propagation, PROPAGATION_MODES)
     if isinstance(dtype, str):
         checks.choice("build", "dtype", dtype, tuple(DTYPES))
         dtype = DTYPES[dtype]
     elif dtype not in DTYPES.values():
         raise ValidationError(f"build: dtype = {dtype!r} is not one of float32, float64")
-    if trial_seeds is None:
-        seeds = [checks.count("build", "seed", seed, minimum=0) + b for b in range(batch_size)]
-    else:
-        seeds = [checks.count("build", "trial_seeds", s, minimum=0) for s in trial_seeds]
-        if len(seeds) != batch_size:
-            raise ValidationError(f"build: {len(seeds)} trial_seeds for batch_size {batch_size}")
     spike_fn = resolve_surrogate(surrogate) or heaviside
-    dtype_name = "float32" if dtype == torch.float32 else "float64"
-    check_step_constants(network, dt, dtype_name)
-    check_build_memory(network, dt, batch_size, 4 if dtype_name == "float32" else 8, NAME)
+    check_build_cost(network, dt, batch_size, "float32" if dtype == torch.float32 else "float64", NAME)
     return TorchSimulation(
         network,
         dt,

@@ -22,7 +22,7 @@ from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heavisid
 from neuromem.backends.torch.plasticity import RULES, PlasticProjection
 from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
 from neuromem.backends.torch.synapses import InputBuffer, StaticSynapses
-from neuromem.errors import FileFormatError, ValidationError
+from neuromem.errors import FileFormatError
 from neuromem.record import Recording, SpikeTrains, stack_snapshots
 from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson
 
@@ -149,23 +149,8 @@ class TorchSimulation(Simulation):
         return np.broadcast_to(weights, (self.batch_size, weights.size)).copy()
 
     def set_weights(self, projection: str, weights: np.ndarray | float) -> None:
-        if projection not in self.plastic:
-            self.network.projection(projection)
-            raise ValidationError(
-                f"set_weights: projection {projection!r} is static; change its weight in the Network instead"
-            )
-        kernel = self.plastic[projection]
-        array = np.asarray(weights, dtype=np.float64)
-        try:
-            array = np.broadcast_to(array, (self.batch_size, kernel.n_synapses))
-        except ValueError:
-            raise ValidationError(
-                f"set_weights({projection!r}): shape {array.shape} does not fit (trials={self.batch_size},"
-                f" synapses={kernel.n_synapses}); give a scalar, (synapses,) or (trials, synapses)"
-            ) from None
-        if not np.all(np.isfinite(array)):
-            raise ValidationError(f"set_weights({projection!r}): weights must be finite")
-        kernel.weight = torch.as_tensor(array.copy(), dtype=self.dtype, device=self.device)
+        array = self.weights_to_set(projection, weights)
+        self.plastic[projection].weight = torch.as_tensor(array, dtype=self.dtype, device=self.device)
 
     # -- running -----------------------------------------------------------------------
 

@@ -20,9 +20,10 @@ Modules, one job each:
 - :mod:`~neuromem.models.ca3.gold`      loaders of the recorded SpiNNaker runs, spike comparison
 - :mod:`~neuromem.models.ca3.replay`    replays of the recorded runs on a backend
 - :mod:`~neuromem.models.ca3.export`    the model through PyNN and the virtual SpiNNaker mapping, against the gold
-- :mod:`~neuromem.models.ca3.scenarios` operation lists of the three published experiments
-- :mod:`~neuromem.models.ca3.experiment` one published experiment: replay, gold comparison, metrics
-- :mod:`~neuromem.models.ca3.plots`     rasters with operations, weight matrices, answers
+- :mod:`~neuromem.models.ca3.scenarios` operation lists of the three published experiments, their labels
+
+The published experiments' runs and figures live outside the model: :mod:`neuromem.demo`
+(the run with gold comparison and figures), :mod:`neuromem.plot` and ``experiments/ca3_*.py``.
 
 Example
 -------

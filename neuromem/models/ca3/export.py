@@ -65,8 +65,8 @@ from neuromem.models.ca3.network import (
     population_sizes,
 )
 from neuromem.models.ca3.params import CA3Params, load_params
-from neuromem.models.ca3.plots import label
 from neuromem.models.ca3.protocol import Operation, decode, encode, ideal_answers, place
+from neuromem.models.ca3.scenarios import label
 from neuromem.models.ca3.timing import Timing
 from neuromem.record import Recording, SpikeTrains
 from neuromem.spec import Network, Probe

@@ -75,7 +75,7 @@ class CA3Memory:
     device, dtype : str
         Torch device and float type.
     params : CA3Params or str, optional
-        Parameter set or its name (``models/ca3_<name>.toml``); default ``"spinnaker"``.
+        Parameter set or its name (``neuromem/resources/parameters/ca3_<name>.toml``); default ``"spinnaker"``.
     record_all : bool
         Record the spikes of every population (for rasters), not only ``OUT``.
     architecture : str

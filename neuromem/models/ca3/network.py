@@ -25,7 +25,7 @@ The two plastic all-to-all projections ``CueCue-ContCue`` and
 have one delay each. The two lateral inhibitions scale with the memory width:
 ``6 m`` nA in the paper's set. The paper's set is defined for the
 ``"spinnaker"`` scheme at dt = 1 ms (under exact integration of the continuous
-equations its gates fail, section 1.3); ``models/ca3_portable.toml`` is the
+equations its gates fail, section 1.3); ``neuromem/resources/parameters/ca3_portable.toml`` is the
 same network re-derived for the ``"exact"`` scheme.
 
 Counts (section 1.6): internal synapses ``3nm + 2n(n-1) + 3n + 6m``, of which
@@ -120,7 +120,7 @@ def build_network(
     n, m : int
         Number of addresses (one-hot cue lines) and content bits, >= 1 each.
     params : CA3Params or str, optional
-        Parameter set or its name; default ``"spinnaker"`` (``models/ca3_spinnaker.toml``).
+        Parameter set or its name; default ``"spinnaker"`` (``neuromem/resources/parameters/ca3_spinnaker.toml``).
     inputs : SpikeSourceArray, optional
         Spikes of ``IN`` (n + m lines); default: none (give them per run).
     cue_to_content : array (n, m), optional

@@ -1,14 +1,14 @@
-"""Parameter sets of the CA3 memory, stored as TOML data in the repository's ``models/`` folder.
+"""Parameter sets of the CA3 memory, stored as TOML data that ships in the package (:data:`PARAMETERS_DIR`).
 
-* ``models/ca3_spinnaker.toml``: the published network (neuron sets A, B and
+* ``neuromem/resources/parameters/ca3_spinnaker.toml``: the published network (neuron sets A, B and
   O, the weights and delays of the 18 projections, spec ``ca3.md`` sections
   1.2 and 1.4) under the ``"spinnaker"`` scheme at dt = 1 ms, the calibrated
   plasticity rule R* (tau 1.5 ms, 12 nA, section 1.5.4) with the published
   STDP configuration kept for export, and the operation timing (3-tick store
   hold, 7/6 ms spacing, section 2.4).
-* ``models/ca3_amplitude36.toml``: R* at the paper's amplitude (tau 1 ms, 36 nA).
-* ``models/ca3_fullrate.toml``: the variant exact at full operation rate.
-* ``models/ca3_portable.toml``: the same network re-derived for the
+* ``neuromem/resources/parameters/ca3_amplitude36.toml``: R* at the paper's amplitude (tau 1 ms, 36 nA).
+* ``neuromem/resources/parameters/ca3_fullrate.toml``: the variant exact at full operation rate.
+* ``neuromem/resources/parameters/ca3_portable.toml``: the same network re-derived for the
   ``"exact"`` scheme with PyNN's STDP, for NEST and Brian2 through PyNN.
 
 A set may map populations to its own neuron sets (``[populations]``), choose
@@ -37,7 +37,8 @@ from neuromem.models.ca3.timing import Timing
 from neuromem.spec import STDP, CA3PairRule, LIFCurrExp
 from neuromem.spec.schemes import SCHEMES
 
-MODELS_DIR = Path(__file__).resolve().parents[3] / "models"
+#: Where the shipped parameter sets live: ``neuromem/resources/parameters/`` (in a clone and in a wheel).
+PARAMETERS_DIR = Path(__file__).resolve().parents[2] / "resources" / "parameters"
 
 #: The projections every parameter set must give a weight and a delay for.
 PROJECTION_NAMES = (
@@ -110,7 +111,7 @@ class CA3Params:
     Attributes
     ----------
     name : str
-        Name of the set (``models/ca3_<name>.toml``).
+        Name of the set (``neuromem/resources/parameters/ca3_<name>.toml``).
     dt_ms : float
         The time step the set is defined for (ms).
     cells : dict
@@ -271,14 +272,14 @@ class CA3Params:
 
 
 def load_params(name: str = "spinnaker", folder: str | Path | None = None) -> CA3Params:
-    """The parameter set in ``<folder>/ca3_<name>.toml`` (default folder: ``models/``).
+    """The parameter set in ``<folder>/ca3_<name>.toml`` (default folder: :data:`PARAMETERS_DIR`).
 
     A file may name another set in ``extends``; its tables then override that
     set's entries key by key.
     """
     if not isinstance(name, str):
         raise ValidationError(f"load_params: name = {name!r} must be a string")
-    return CA3Params.from_dict(_read(name, Path(folder) if folder is not None else MODELS_DIR, ()), f"ca3_{name}")
+    return CA3Params.from_dict(_read(name, Path(folder) if folder is not None else PARAMETERS_DIR, ()), f"ca3_{name}")
 
 
 def _read(name: str, folder: Path, seen: tuple[str, ...]) -> dict[str, object]:

@@ -1,11 +1,11 @@
 r"""The CA3 memory for the simulators PyNN targets: the portable parameter set, derived and run.
 
-The paper's set (``models/ca3_spinnaker.toml``) is defined by sPyNNaker's
+The paper's set (``neuromem/resources/parameters/ca3_spinnaker.toml``) is defined by sPyNNaker's
 discretisation and by rule R*, which together make every layer fire in the
 tick its input arrives and let a caused spike carry no plasticity. Exported
 to NEST or pyNN.brian2 (``"exact"`` scheme, PyNN's STDP) it answers 0 of the
 9 / 60 / 20 recorded operations (:mod:`neuromem.models.ca3.export`). Three
-things break, and ``models/ca3_portable.toml`` re-derives the same 8
+things break, and ``neuromem/resources/parameters/ca3_portable.toml`` re-derives the same 8
 populations and 18 projections around each.
 
 **1. Latency and gain under exact integration.** An input of weight w
@@ -107,8 +107,8 @@ from neuromem.export.standalone import load_plan
 from neuromem.models.ca3 import scenarios
 from neuromem.models.ca3.network import build_network
 from neuromem.models.ca3.params import CA3Params, load_params
-from neuromem.models.ca3.plots import label
 from neuromem.models.ca3.protocol import Operation, decode, encode, wrong_answers
+from neuromem.models.ca3.scenarios import label
 from neuromem.record import SpikeTrains
 from neuromem.spec import Network
 

@@ -1,5 +1,5 @@
 """The operation sequences of the three published CAM experiments (spec ``ca3.md`` section 3.1),
-and random interleaved programs.
+random interleaved programs, and the short labels of operations used in reports and figures.
 
 The published sequences equal the operation lists of the recorded runs
 (checked against the recorded protocol files by the tests), so the
@@ -115,3 +115,16 @@ def wrong_recalls(got: Sequence[Answer]) -> tuple[int, int]:
     pairs = [(a, e) for a, e in zip(got, expected, strict=True) if e.operation.kind != "store"]
     wrong = sum((a.addresses, a.content) != (e.addresses, e.content) for a, e in pairs)
     return int(wrong), len(pairs)
+
+
+def label(op: Operation) -> str:
+    """Short label: ``S3:1,4`` (store), ``A3`` (recall by address), ``C:6`` (recall by content)."""
+    bits = ",".join(map(str, op.content))
+    if op.kind == "store":
+        return f"S{op.address}:{bits}"
+    return f"A{op.address}" if op.kind == "recall_by_address" else f"C:{bits}"
+
+
+def shown(answer: Answer) -> tuple[set[int], set[int]]:
+    """Addresses and content bits of an answer and its echo together (what ``OUT`` showed)."""
+    return set(answer.addresses) | set(answer.echo.addresses), set(answer.content) | set(answer.echo.content)

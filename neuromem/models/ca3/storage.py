@@ -25,7 +25,6 @@ Example
 
 from __future__ import annotations
 
-import json
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,25 +151,10 @@ def _read(path: Path) -> fileformat.Stored:
 
 def _read_version_1(json_path: Path) -> fileformat.Stored:
     """``x.json`` (header) beside ``x.npz`` (state) as written by version 1."""
-    try:
-        text = json_path.read_text()
-        header = json.loads(text, parse_constant=_no_constant)
-    except FileNotFoundError:
-        raise FileFormatError(f"no such file: {json_path}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise FileFormatError(f"{json_path} is not valid JSON: {error}") from None
-    if not isinstance(header, dict) or header.get("schema") != SCHEMA:
-        raise FileFormatError(f"{json_path} is not a saved CA3 memory (schema {SCHEMA!r} expected)")
-    version = header.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version != 1:
-        raise FileFormatError(f"{json_path}: schema version {version!r}; a JSON header is version 1")
+    header = fileformat.read_version_1_header(json_path, SCHEMA, "a saved CA3 memory", VERSION)
     arrays = fileformat.read_members(json_path.with_suffix(".npz"))
     metadata = {key: value for key, value in header.items() if key not in ("schema", "version", "arrays")}
     listed = header.get("arrays")
     if not isinstance(listed, list) or set(listed) != set(arrays):
         raise FileFormatError(f"{json_path}: the .npz does not hold exactly the arrays the JSON lists")
     return fileformat.Stored(json_path, SCHEMA, 1, TYPE, metadata, arrays)
-
-
-def _no_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed in a saved memory")

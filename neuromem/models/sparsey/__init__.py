@@ -3,7 +3,7 @@
 Modules, one job each:
 
 - :mod:`~neuromem.models.sparsey.params`    CSA and level parameters (named, unit-free defaults)
-- :mod:`~neuromem.models.sparsey.presets`   named parameter sets stored in ``models/sparsey_*.toml``
+- :mod:`~neuromem.models.sparsey.presets`   named parameter sets ``sparsey_*.toml`` shipped in ``resources/parameters``
 - :mod:`~neuromem.models.sparsey.csa`       the CSA as pure tensor functions, the seeded tie hash
 - :mod:`~neuromem.models.sparsey.backoff`   the recognition backoff chain (reduced-evidence retries)
 - :mod:`~neuromem.models.sparsey.afferent`  receptive fields (which inputs feed which mac)
@@ -13,9 +13,11 @@ Modules, one job each:
 - :mod:`~neuromem.models.sparsey.readout`   class readouts on codes (Hebbian class nodes, linear SVM)
 - :mod:`~neuromem.models.sparsey.classify`  single-pass training and per-level classification
 - :mod:`~neuromem.models.sparsey.analysis`  code overlap, Spearman, analytic capacity, test patterns
-- :mod:`~neuromem.models.sparsey.protocols` the measurement protocols of the spec (P1 to P5)
 - :mod:`~neuromem.models.sparsey.io`        save/load, one file each (:mod:`neuromem.fileformat`)
 - :mod:`~neuromem.models.sparsey.spiking`   the recognition path of every level as one spiking network
+
+The measurement protocols of the spec (P1 to P5) that the experiments and tests
+share live in ``experiments/sparsey_protocols.py``.
 
 Reference: G. J. Rinkus (2010), Front. Neuroanat. 4:17; (2014) Front. Comput.
 Neurosci. 8:160; spec ``sparsey.md``.

@@ -1,4 +1,4 @@
-"""Named CSA parameter sets stored as TOML data in the repository's ``models/`` folder.
+"""Named CSA parameter sets stored as TOML data that ships in the package (:data:`PARAMETERS_DIR`).
 
 One set per purpose; each file states its promises and its price, and
 ``tests/test_sparsey_presets.py`` checks every promise on generated data
@@ -31,14 +31,15 @@ from neuromem.errors import FileFormatError, ValidationError
 from neuromem.models.sparsey.hierarchy import Hierarchy
 from neuromem.models.sparsey.params import CSAParams, LevelParams
 
-MODELS_DIR = Path(__file__).resolve().parents[3] / "models"
+#: Where the shipped presets live: ``neuromem/resources/parameters/`` (in a clone and in a wheel).
+PARAMETERS_DIR = Path(__file__).resolve().parents[2] / "resources" / "parameters"
 PRESETS = ("default", "capacity", "sisc", "net_digits", "net_mnist")
 
 
 def _preset_path(stem: str, folder: str | Path | None) -> Path:
     if not isinstance(stem, str) or not stem.replace("_", "").isalnum():
         raise ValidationError(f"Sparsey preset name {stem!r} may hold only letters, digits and '_'")
-    return (Path(folder) if folder is not None else MODELS_DIR) / f"sparsey_{stem}.toml"
+    return (Path(folder) if folder is not None else PARAMETERS_DIR) / f"sparsey_{stem}.toml"
 
 
 def _read_toml(path: Path) -> dict:
@@ -64,7 +65,7 @@ def load_preset(name: str, folder: str | Path | None = None) -> CSAParams:
 
 @dataclass(frozen=True)
 class NetworkPreset:
-    """A named hierarchy: input coding, levels and per-level CSA parameters (``models/sparsey_net_<name>.toml``).
+    """A named hierarchy: input coding, levels and per-level CSA parameters (``sparsey_net_<name>.toml``).
 
     Attributes
     ----------

@@ -1,5 +1,8 @@
 """Measurement protocols of spec ``sparsey.md`` section 4 (P1 to P5), shared by experiments and tests.
 
+The experiment scripts import it as ``from sparsey_protocols import ...`` (their
+folder is on their import path); the tests put this folder on theirs (``tests/conftest.py``).
+
 Each protocol builds fresh seeded single-mac layers, runs R independent
 replicas in one batched pass, and returns plain numbers.
 
@@ -14,6 +17,7 @@ replicas in one batched pass, and returns plain numbers.
 Example
 -------
 >>> from neuromem.models.sparsey.params import CSAParams
+>>> from sparsey_protocols import familiarity_protocol
 >>> out = familiarity_protocol(CSAParams(), Q=8, K=4, n_inputs=100, n_active=10, n_items=10)
 >>> out["G_stored_min"]
 1.0
