@@ -104,3 +104,20 @@ def test_the_inference_description_writes_a_nir_graph_with_the_signed_weights() 
         lst = inference.connection_list(f"layer0_{receptor}")
         np.add.at(rebuilt, (lst.post, lst.pre), sign * lst.weight)
     np.testing.assert_allclose(signed, rebuilt, atol=1e-12)
+
+
+def test_every_projection_has_the_network_time_step_as_its_delay() -> None:
+    # A learner at dt = 2 ms (e.g. read from a file) builds, trains and predicts: no 1 ms delay is
+    # left below its time step.
+    from neuromem.models.hlop.learner import TrainConfig
+    from neuromem.models.hlop.network import NetworkConfig
+    from neuromem.models.hlop.projection import HLOPConfig, HLOPLearner
+
+    torch.set_num_threads(1)
+    net = NetworkConfig(input_shape=(8,), hidden=(4,), n_classes=2, n_heads=1, num_steps=2, threshold=0.5, dt=2.0)
+    learner = HLOPLearner(net, TrainConfig(epochs=1, batch_size=8), HLOPConfig(first=(2, 2), epochs=1, samples=16))
+    g = torch.Generator().manual_seed(0)
+    learner.train_task(0, torch.rand(16, 8, generator=g), torch.randint(0, 2, (16,), generator=g))
+    described = learner.description()
+    assert {float(np.min(p.delay)) for p in described.projections} == {2.0}
+    assert learner.predict(0, np.full((2, 8), 0.5, np.float32)).shape == (2,)

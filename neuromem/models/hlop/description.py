@@ -80,14 +80,19 @@ def steps_for(num_steps: int, n_hidden: int) -> int:
     return num_steps + n_hidden + 1
 
 
-def signed_projections(name: str, pre: str, post: str, weight: np.ndarray | None, **extra: object) -> list[Projection]:
-    """The excitatory/inhibitory pair of a signed (post, pre) weight matrix (mV); AllToAll, pre-major."""
+def signed_projections(
+    name: str, pre: str, post: str, weight: np.ndarray | None, delay: float = 1.0, **extra: object
+) -> list[Projection]:
+    """The excitatory/inhibitory pair of a signed (post, pre) weight matrix (mV); AllToAll, pre-major.
+
+    ``delay`` (ms) is the network's time step: the minimum delay.
+    """
     pair = []
     for receptor, sign in (("excitatory", 1.0), ("inhibitory", -1.0)):
         values = 0.0 if weight is None else np.maximum(sign * np.asarray(weight, dtype=np.float64), 0.0).T.ravel()
         pair.append(
             Projection(
-                f"{name}_{receptor[:3]}", pre, post, AllToAll(), weight=values, delay=1.0, receptor=receptor, **extra
+                f"{name}_{receptor[:3]}", pre, post, AllToAll(), weight=values, delay=delay, receptor=receptor, **extra
             )  # type: ignore[arg-type]
         )
     return pair
@@ -103,6 +108,7 @@ def network_description(
     weights: Mapping[str, np.ndarray] | None = None,
     heads: tuple[int, ...] | None = None,
     name: str = "hlop",
+    dt: float = 1.0,
 ) -> Network:
     """The feed-forward network: input, hidden layers, readouts.
 
@@ -117,6 +123,8 @@ def network_description(
         ``head0``..); missing ones are zero.
     heads
         Readout heads to include (default all).
+    dt
+        The time step (ms) the network runs at: every projection's delay.
     """
     weights = dict(weights or {})
     hidden_names, readout_names = layer_names(len(hidden), n_heads)
@@ -128,10 +136,10 @@ def network_description(
     projections: list[Projection] = []
     pre = "input"
     for i, post in enumerate(hidden_names):
-        projections += signed_projections(f"layer{i}", pre, post, weights.get(f"layer{i}"))
+        projections += signed_projections(f"layer{i}", pre, post, weights.get(f"layer{i}"), dt)
         pre = post
     for h in keep:
-        projections += signed_projections(f"head{h}", pre, readout_names[h], weights.get(f"head{h}"))
+        projections += signed_projections(f"head{h}", pre, readout_names[h], weights.get(f"head{h}"), dt)
     return Network(populations=tuple(populations), projections=tuple(projections), name=name)
 
 
@@ -155,11 +163,13 @@ def lateral(
         The subspace rule of every lateral projection pair.
     """
     populations, projections = list(network.populations), list(network.projections)
+    # The lateral pairs share the feed-forward network's delay (its time step).
+    delay = min((float(np.min(p.delay)) for p in network.projections), default=1.0)
     for layer, pre in presynaptic.items():
         h = np.asarray(lateral_weights[layer], dtype=np.float64)
         if h.shape[0] == 0:
             continue
         # The lateral neurons are read as rates (spike counts): their own membrane plays no part.
         populations.append(Population(f"lateral_{layer}", hidden_cell(1.0, 1.0), size=int(h.shape[0])))
-        projections += signed_projections(f"lateral_{layer}", pre, f"lateral_{layer}", h, plasticity=rule)
+        projections += signed_projections(f"lateral_{layer}", pre, f"lateral_{layer}", h, delay, plasticity=rule)
     return Network(populations=tuple(populations), projections=tuple(projections), name=network.name)

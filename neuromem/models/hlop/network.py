@@ -185,7 +185,7 @@ class SpikingNet(nn.Module):
         weights.update({f"head{h}": m.weight.detach().cpu().numpy() for h, m in enumerate(self.heads)})
         cfg = self.config
         return network_description(
-            self.n_inputs, cfg.hidden, cfg.n_classes, cfg.n_heads, cfg.tau_m, cfg.threshold, weights, heads
+            self.n_inputs, cfg.hidden, cfg.n_classes, cfg.n_heads, cfg.tau_m, cfg.threshold, weights, heads, dt=cfg.dt
         )
 
     def engine(self, head: int) -> nn.Module:
@@ -193,7 +193,14 @@ class SpikingNet(nn.Module):
         if head not in self._engines:
             cfg = self.config
             structure = network_description(
-                self.n_inputs, cfg.hidden, cfg.n_classes, cfg.n_heads, cfg.tau_m, cfg.threshold, heads=(head,)
+                self.n_inputs,
+                cfg.hidden,
+                cfg.n_classes,
+                cfg.n_heads,
+                cfg.tau_m,
+                cfg.threshold,
+                heads=(head,),
+                dt=cfg.dt,
             )
             device = self.layers[0].weight.device
             self._engines[head] = module(
