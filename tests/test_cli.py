@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_models import tiny_model_toml
 
 from neuromem.cli import main
 from neuromem.errors import ValidationError
@@ -16,32 +17,7 @@ from neuromem.spec.toml import read_model
 
 REPO = Path(__file__).resolve().parents[1]
 
-SMALL_MODEL = """
-[network]
-name = "tiny"
-scheme = "exact"
-
-[run]
-dt = 1.0
-duration = 50.0
-
-[[population]]
-name = "stim"
-cell = { type = "SpikeSourceArray", size = 2, neuron = [0, 1, 0], times_ms = [5.0, 10.0, 20.0] }
-
-[[population]]
-name = "cells"
-size = 2
-cell = { type = "LIFCurrExp", tau_refrac = 1.0 }
-
-[[projection]]
-name = "drive"
-pre = "stim"
-post = "cells"
-connector = { type = "OneToOne" }
-weight = 60.0
-delay = 2.0
-"""
+SMALL_MODEL = tiny_model_toml(50.0)
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -11,38 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from tiny_models import tiny_model_toml
 
 from neuromem.cli import main
 from neuromem.outputs import MANIFEST, fresh_folder, read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 
-MODEL = """
-[network]
-name = "tiny"
-scheme = "exact"
-
-[run]
-dt = 1.0
-duration = 40.0
-
-[[population]]
-name = "stim"
-cell = { type = "SpikeSourceArray", size = 2, neuron = [0, 1, 0], times_ms = [5.0, 10.0, 20.0] }
-
-[[population]]
-name = "cells"
-size = 2
-cell = { type = "LIFCurrExp", tau_refrac = 1.0 }
-
-[[projection]]
-name = "drive"
-pre = "stim"
-post = "cells"
-connector = { type = "OneToOne" }
-weight = 60.0
-delay = 2.0
-"""
+MODEL = tiny_model_toml(40.0)
 
 
 def _model(tmp_path: Path) -> Path:
