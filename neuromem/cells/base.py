@@ -262,6 +262,11 @@ def heaviside(x: torch.Tensor) -> torch.Tensor:
     return (x >= 0).to(x.dtype)
 
 
+def heaviside_events(x: torch.Tensor) -> torch.Tensor:
+    """Spike where ``x >= 0``, as booleans: the simulation's event masks (no gradient)."""
+    return x >= 0
+
+
 def fire(
     v_new: torch.Tensor,
     v_old: torch.Tensor,
@@ -278,13 +283,16 @@ def fire(
     ``v_new >= v_thresh``, is reset to ``v_reset`` and made refractory for
     ``steps`` steps. Returns (spikes, v, refractory).
     """
-    if spike_fn is heaviside:
+    if spike_fn is heaviside or spike_fn is heaviside_events:
         # No gradient wanted: boolean masks instead of blends, fewer passes over the state.
         active = refractory <= 0
         fired = active & (v_new >= v_thresh)
-        v = v_reset.where(fired, v_new.where(active, v_old))
+        # A refractory neuron's v_old is v_reset (set at its spike, then held), so one
+        # select gives free, reset and held membranes alike.
+        v = v_new.where(active ^ fired, v_reset)
         counted = (refractory - 1).clamp_(min=0)
-        return fired.to(v_new.dtype), v, steps.where(fired, counted)
+        spikes = fired if spike_fn is heaviside_events else fired.to(v_new.dtype)
+        return spikes, v, steps.where(fired, counted)
     active = refractory <= 0
     v = v_new.where(active, v_old)
     counted = refractory.where(active, refractory - 1)

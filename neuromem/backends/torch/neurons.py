@@ -17,11 +17,11 @@ from typing import NamedTuple
 import torch
 
 from neuromem.backends.torch.layout import Block, pack
-from neuromem.cells.base import SpikeFunction, heaviside
+from neuromem.cells.base import SpikeFunction, heaviside, heaviside_events
 from neuromem.cells.registry import CELL_MODELS
 from neuromem.spec import Network
 
-__all__ = ["NeuronBlock", "SpikeFunction", "heaviside"]
+__all__ = ["NeuronBlock", "SpikeFunction", "heaviside", "heaviside_events"]
 
 
 class NeuronBlock:
@@ -86,7 +86,9 @@ class NeuronBlock:
         spike_fn: SpikeFunction = heaviside,
     ) -> tuple[torch.Tensor, NamedTuple]:
         """One step of the block; ``arriving`` is the whole (batch, channels) input of the tick."""
-        block = self.block
-        return self.step(
-            state, arriving[:, block.exc_channels], arriving[:, block.inh_channels], i_ext, self.k, spike_fn
-        )
+        exc, inh = self.inputs(arriving)
+        return self.step(state, exc, inh, i_ext, self.k, spike_fn)
+
+    def inputs(self, arriving: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Views of the block's excitatory and inhibitory inputs in a (batch, channels) tensor."""
+        return arriving[:, self.block.exc_channels], arriving[:, self.block.inh_channels]

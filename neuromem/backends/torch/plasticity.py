@@ -74,6 +74,7 @@ class PlasticProjection:
         self.x = torch.zeros(self.batch, self.n_pre, dtype=self.dtype, device=self.device)
         self.y = torch.zeros(self.batch, self.n_post, dtype=self.dtype, device=self.device)
         self.history = torch.zeros(self.history_slots, self.batch, self.n_pre, dtype=self.dtype, device=self.device)
+        self._arrived_at: tuple[int, torch.Tensor | None, torch.Tensor] | None = None
 
     def state(self) -> dict[str, torch.Tensor]:
         return {"weight": self.weight, "x": self.x, "y": self.y, "history": self.history}
@@ -81,26 +82,49 @@ class PlasticProjection:
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
         for key, value in state.items():
             setattr(self, key, value.to(device=self.device, dtype=getattr(self, key).dtype).clone())
+        self._arrived_at = None
 
     # -- helpers -----------------------------------------------------------------------
+    # Pairs (trial, synapse) are kept as flat indices into the (batch, synapses) weights,
+    # and every gather is an index_select: on a CPU several times faster than advanced indexing.
 
     def _synapses_of(
         self, events: torch.Tensor, pointer: torch.Tensor, order: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(trial, synapse) pairs of every synapse in the rows that had an event."""
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """(trial or None for one trial, synapse) of every synapse in the rows that had an event."""
         trial, row = torch.nonzero(events, as_tuple=True)
         positions, counts = gather_rows(pointer, row)
-        return torch.repeat_interleave(trial, counts, output_size=positions.numel()), order[positions]
+        synapse = order.index_select(0, positions)
+        if self.batch == 1:
+            return None, synapse
+        return torch.repeat_interleave(trial, counts, output_size=positions.numel()), synapse
 
-    def _deliver(self, buffer: InputBuffer, arrival_tick: int, spikes: torch.Tensor) -> None:
-        """Add the weights of synapses whose pre neuron spiked into the buffer."""
-        trial, synapse = self._synapses_of(spikes, self.pre_pointer, self.by_pre)
+    @staticmethod
+    def _flat(trial: torch.Tensor | None, index: torch.Tensor, width: int) -> torch.Tensor:
+        """Flat index of ``(trial, index)`` into a contiguous (batch, width) tensor."""
+        return index if trial is None else index + trial * width
+
+    def _gather(self, values: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
+        return values.view(-1).index_select(0, flat)
+
+    def _arrived(self, tick: int) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Pairs of the pre spikes arriving at ``tick``, gathered once per tick."""
+        if self._arrived_at is None or self._arrived_at[0] != tick:
+            self._arrived_at = (tick, *self._synapses_of(self.arrivals(tick), self.pre_pointer, self.by_pre))
+        return self._arrived_at[1], self._arrived_at[2]
+
+    def _deliver(
+        self, buffer: InputBuffer, arrival_tick: int, trial: torch.Tensor | None, synapse: torch.Tensor
+    ) -> None:
+        """Add the current weights of the given pairs into the buffer at ``arrival_tick``."""
         if synapse.numel() == 0:
             return
         batch, width = buffer.data.shape[1], buffer.data.shape[2]
         slot = arrival_tick % buffer.slots
-        flat = (slot * batch + trial) * width + self.channel_offset + self.post[synapse]
-        buffer.add_flat(flat, self.weight[trial, synapse])
+        flat = self.post.index_select(0, synapse) + (slot * batch * width + self.channel_offset)
+        if trial is not None:
+            flat = flat + trial * width
+        buffer.add_flat(flat, self._gather(self.weight, self._flat(trial, synapse, self.n_synapses)))
 
     def arrivals(self, tick: int) -> torch.Tensor:
         """Pre spikes (batch, n_pre) arriving at ``tick`` (emitted at tick - delay)."""
@@ -111,17 +135,20 @@ class PlasticProjection:
     def before_neurons(self, tick: int, buffer: InputBuffer) -> None:
         """Deliver arrivals of this tick with the weights before its update."""
         if self.transmit_at == "arrival":
-            self._deliver(buffer, tick, self.arrivals(tick))
+            self._deliver(buffer, tick, *self._arrived(tick))
 
     def after_neurons(self, tick: int, all_spikes: torch.Tensor, buffer: InputBuffer) -> None:
         """Record emissions, update weights and traces, deliver if at emission."""
         emitted = all_spikes[:, self.pre_slice]
         self.history[tick % self.history_slots] = emitted
-        self.update(tick, emitted, all_spikes[:, self.post_slice])
+        pairs = self.update(tick, emitted, all_spikes[:, self.post_slice])
         if self.transmit_at == "emission":
-            self._deliver(buffer, tick + self.delay, emitted)
+            self._deliver(buffer, tick + self.delay, *pairs)
 
-    def update(self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor) -> None:
+    def update(
+        self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Update weights and traces; returns the pairs of the emitted spikes (for emission delivery)."""
         raise NotImplementedError
 
 
@@ -139,29 +166,37 @@ class STDPProjection(PlasticProjection):
         self.decay_y = math.exp(-self.dt / rule.timing.tau_minus)
         self.additive = isinstance(rule.weight, AdditiveWeightDependence)
 
-    def update(self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor) -> None:
+    def update(
+        self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
         timing, bounds = self.rule.timing, self.rule.weight
         arrived = self.arrivals(tick)
         self.x.mul_(self.decay_x)
         self.y.mul_(self.decay_y)
-        trial, synapse = self._synapses_of(arrived, self.pre_pointer, self.by_pre)
+        weights = self.weight.view(-1)
+        trial, synapse = self._arrived(tick)
         if synapse.numel():
-            w = self.weight[trial, synapse]
+            flat = self._flat(trial, synapse, self.n_synapses)
+            w = weights.index_select(0, flat)
             scale = bounds.w_max if self.additive else (w - bounds.w_min)
-            w = w - timing.A_minus * scale * self.y[trial, self.post[synapse]]
-            self.weight[trial, synapse] = w.clamp(bounds.w_min, bounds.w_max)
+            y = self._gather(self.y, self._flat(trial, self.post.index_select(0, synapse), self.n_post))
+            w = w - timing.A_minus * scale * y
+            weights.index_copy_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
         trial, synapse = self._synapses_of(post_spikes, self.post_pointer, self.by_post)
         if synapse.numel():
-            w = self.weight[trial, synapse]
+            flat = self._flat(trial, synapse, self.n_synapses)
+            w = weights.index_select(0, flat)
             scale = bounds.w_max if self.additive else (bounds.w_max - w)
-            w = w + timing.A_plus * scale * self.x[trial, self.pre[synapse]]
-            self.weight[trial, synapse] = w.clamp(bounds.w_min, bounds.w_max)
+            x = self._gather(self.x, self._flat(trial, self.pre.index_select(0, synapse), self.n_pre))
+            w = w + timing.A_plus * scale * x
+            weights.index_copy_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
         if timing.pairing == "nearest":
             self.x = torch.where(arrived > 0, torch.ones_like(self.x), self.x)
             self.y = torch.where(post_spikes > 0, torch.ones_like(self.y), self.y)
         else:
             self.x.add_(arrived)
             self.y.add_(post_spikes)
+        return None, synapse[:0]
 
 
 class CA3Projection(PlasticProjection):
@@ -177,23 +212,30 @@ class CA3Projection(PlasticProjection):
         self.decay_x = math.exp(-self.dt / rule.tau_plus)
         self.decay_y = math.exp(-self.dt / rule.tau_minus)
 
-    def update(self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor) -> None:
+    def update(
+        self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
         rule = self.rule
         self.x.mul_(self.decay_x)
         self.y.mul_(self.decay_y)
+        weights = self.weight.view(-1)
         changed = []
         trial, synapse = self._synapses_of(post_spikes, self.post_pointer, self.by_post)
         if synapse.numel():
-            self.weight[trial, synapse] += rule.amplitude_plus * self.x[trial, self.pre[synapse]]
-            changed.append((trial, synapse))
-        trial, synapse = self._synapses_of(emitted, self.pre_pointer, self.by_pre)
+            flat = self._flat(trial, synapse, self.n_synapses)
+            x = self._gather(self.x, self._flat(trial, self.pre.index_select(0, synapse), self.n_pre))
+            weights.index_copy_(0, flat, weights.index_select(0, flat) + rule.amplitude_plus * x)
+            changed.append(flat)
+        pairs = trial, synapse = self._synapses_of(emitted, self.pre_pointer, self.by_pre)
         if synapse.numel():
-            post = self.post[synapse]
-            silent = 1.0 - post_spikes[trial, post]
-            self.weight[trial, synapse] -= rule.amplitude_minus * self.y[trial, post] * silent
-            changed.append((trial, synapse))
-        for trial, synapse in changed:
-            self.weight[trial, synapse] = self.weight[trial, synapse].clamp(rule.w_min, rule.w_max)
+            flat = self._flat(trial, synapse, self.n_synapses)
+            post = self._flat(trial, self.post.index_select(0, synapse), self.n_post)
+            silent = 1.0 - self._gather(post_spikes.contiguous(), post)
+            y = self._gather(self.y, post)
+            weights.index_copy_(0, flat, weights.index_select(0, flat) - rule.amplitude_minus * y * silent)
+            changed.append(flat)
+        for flat in changed:
+            weights.index_copy_(0, flat, weights.index_select(0, flat).clamp(rule.w_min, rule.w_max))
         arrived = self.arrivals(tick + 0) if self.delay > 0 else emitted
         if rule.pairing == "nearest":
             self.x = torch.where(arrived > 0, torch.ones_like(self.x), self.x)
@@ -201,6 +243,7 @@ class CA3Projection(PlasticProjection):
         else:
             self.x.add_(arrived)
             self.y.add_(post_spikes)
+        return pairs
 
 
 RULES: dict[type, type[PlasticProjection]] = {STDP: STDPProjection, CA3PairRule: CA3Projection}

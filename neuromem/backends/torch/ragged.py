@@ -20,8 +20,9 @@ def gather_rows(pointer: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor
     For rows r_1..r_k with ranges [p[r], p[r+1]), returns the concatenated
     positions and the per-row counts (for ``repeat_interleave`` of row data).
     """
-    starts = pointer[rows]
-    counts = pointer[rows + 1] - starts
+    # index_select: several times faster than advanced indexing on a CPU.
+    starts = pointer.index_select(0, rows)
+    counts = pointer.index_select(0, rows + 1) - starts
     total = int(counts.sum())
     if total == 0:
         empty = torch.zeros(0, dtype=torch.int64, device=pointer.device)
@@ -31,3 +32,35 @@ def gather_rows(pointer: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor
         starts - first_of_row, counts, output_size=total
     )
     return positions, counts
+
+
+#: Bytes scanned per word by :func:`events`: event masks are padded to a multiple of it.
+WORD_BYTES = 8
+
+
+def padded(size: int) -> int:
+    """``size`` rounded up to whole words of :data:`WORD_BYTES`."""
+    return -(-size // WORD_BYTES) * WORD_BYTES
+
+
+def events(mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Indices of the True entries of a contiguous boolean mask, as ``torch.nonzero(as_tuple=True)``.
+
+    The last dimension must be a whole number of words (:func:`padded`). Spikes
+    are sparse: the mask is scanned eight bytes at a time and only the few
+    non-zero words are unpacked, several times faster than a byte-wise scan.
+    Indices come in the same (row-major) order.
+    """
+    words = mask.view(-1).view(torch.int64)
+    hit = torch.nonzero(words).view(-1)
+    byte_row, byte = torch.nonzero(mask.view(-1).view(-1, WORD_BYTES).index_select(0, hit), as_tuple=True)
+    flat = torch.add(byte, hit.index_select(0, byte_row), alpha=WORD_BYTES)
+    index = []
+    for size in reversed(mask.shape[1:]):
+        if size == 1:
+            index.append(torch.zeros_like(flat))
+            continue
+        index.append(flat.remainder(size))
+        flat = flat.div(size, rounding_mode="floor")
+    index.append(flat)
+    return tuple(reversed(index))

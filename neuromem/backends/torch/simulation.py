@@ -18,8 +18,9 @@ import torch
 from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normalise_inputs
 from neuromem.backends.torch.currents import InjectedCurrents
 from neuromem.backends.torch.layout import Layout
-from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heaviside
+from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heaviside, heaviside_events
 from neuromem.backends.torch.plasticity import RULES, PlasticProjection
+from neuromem.backends.torch.ragged import events, padded
 from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
 from neuromem.backends.torch.synapses import InputBuffer, StaticSynapses
 from neuromem.errors import FileFormatError
@@ -52,6 +53,8 @@ class TorchSimulation(Simulation):
         self.device, self.dtype = device, dtype
         self.trial_seeds = trial_seeds
         self.spike_fn = spike_fn
+        # Heaviside spikes travel as booleans (event masks) through the step loop.
+        self._step_fn = heaviside_events if spike_fn is heaviside else spike_fn
         self.progress = progress
         self.layout = Layout.of(network)
         self.blocks = [NeuronBlock(network, block, dt, dtype, device) for block in self.layout.blocks]
@@ -66,7 +69,22 @@ class TorchSimulation(Simulation):
                 )
         max_delay = max([self.static.max_delay] + [p.delay for p in self.plastic.values()])
         self.buffer_slots = max_delay + 1
+        self.window_steps = self._window_steps()
         self.reset()
+
+    def _window_steps(self) -> int:
+        """Steps whose static spikes propagate together (NEST's min-delay interval).
+
+        Nothing a step sends arrives before ``min_delay`` steps, so the spikes of
+        that many steps can be gathered at once. Each buffer cell must still
+        receive its inputs in step-by-step order: a plastic projection that adds
+        at emission (the CA3 rule) interleaves with static propagation, so it
+        keeps one step per window; arrival-time delivery (STDP) adds after every
+        static input of its tick either way.
+        """
+        if any(p.transmit_at == "emission" for p in self.plastic.values()):
+            return 1
+        return max(1, self.static.min_delay)
 
     # -- state -------------------------------------------------------------------------
 
@@ -80,6 +98,7 @@ class TorchSimulation(Simulation):
         for projection in self.plastic.values():
             projection.reset()
         self._poisson: dict[str, PoissonSchedule] = {}
+        self._views: tuple[torch.Tensor, list] | None = None  # type: ignore[type-arg]
         self._tick = 0
 
     def _state_keys(self, block: int) -> str:
@@ -150,7 +169,7 @@ class TorchSimulation(Simulation):
 
     def set_weights(self, projection: str, weights: np.ndarray | float) -> None:
         array = self.weights_to_set(projection, weights)
-        self.plastic[projection].weight = torch.as_tensor(array, dtype=self.dtype, device=self.device)
+        self.plastic[projection].weight = torch.as_tensor(array, dtype=self.dtype, device=self.device).contiguous()
 
     # -- running -----------------------------------------------------------------------
 
@@ -184,8 +203,16 @@ class TorchSimulation(Simulation):
         found: list[tuple[torch.Tensor, ...]] = []
         traces = {key: [] for key in trace_probes}  # type: dict[tuple[str, str], list[torch.Tensor]]
         snapshots: dict[str, list[tuple[int, np.ndarray]]] = {p.target: [] for p in weight_probes}
+        # Heaviside spikes are kept as booleans: scanning them for events costs half a float scan.
+        # Boolean rows are padded to whole words for the word-wise event scan (ragged.events).
+        boolean = self.spike_fn is heaviside
+        width = padded(layout.n_total) if boolean else layout.n_total
         chunk = torch.zeros(
-            min(CHUNK_STEPS, max(steps, 1)), batch, layout.n_total, dtype=self.dtype, device=self.device
+            min(CHUNK_STEPS, max(steps, 1)),
+            batch,
+            width,
+            dtype=torch.bool if boolean else self.dtype,
+            device=self.device,
         )
         done = 0
         bar = _progress_bar(steps, self.progress)
@@ -195,7 +222,10 @@ class TorchSimulation(Simulation):
             for name, schedule in schedules.items():
                 schedule.fill(chunk[:n, :, layout.slice(name)], self._tick)
             for i in range(n):
-                self._step(chunk[i])
+                self._step(chunk[i : i + 1])
+                if self._windowed and ((i + 1) % self.window_steps == 0 or i + 1 == n):
+                    first = i + 1 - ((i % self.window_steps) + 1)
+                    self._propagate(chunk[first : i + 1], self._tick - (i + 1 - first))
                 for key in trace_probes:
                     if (self._tick - 1) % trace_every[key]:
                         continue
@@ -204,7 +234,7 @@ class TorchSimulation(Simulation):
                     # Whole steps, not float modulo: (81 * 0.1) % 0.3 is not 0 and would skip a snapshot.
                     if probe.every_ms is not None and self._tick % probe.every_steps(self.dt) == 0:
                         snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
-            step_index, trial, neuron = torch.nonzero(chunk[:n], as_tuple=True)
+            step_index, trial, neuron = self._events(chunk[:n])
             found.append((step_index + self._tick - n, trial, neuron))
             done += n
             bar.update(n)
@@ -219,21 +249,64 @@ class TorchSimulation(Simulation):
         b, where = self.layout.place(population)
         return getattr(self.states[b], variable)[:, where].detach().clone()
 
-    def _step(self, spikes_out: torch.Tensor) -> None:
-        """One tick. ``spikes_out`` (batch, n_total) holds the source spikes on entry."""
+    def _step(self, row: torch.Tensor) -> None:
+        """One tick. ``row`` (1, batch, width >= n_total) holds the source spikes on entry."""
+        spikes_out = row[0]
         tick = self._tick
         for projection in self.plastic.values():
             projection.before_neurons(tick, self.buffer)
-        arriving = self.buffer.take(tick)
+        # The slot is read in place (each cell's step makes new tensors from it) and cleared after.
+        arriving, inputs = self._slot_views()[tick % self.buffer.slots]
         for b, block in enumerate(self.blocks):
-            spikes, self.states[b] = block(self.states[b], arriving, self.currents.at(b, tick), self.spike_fn)
+            exc, inh = inputs[b]
+            spikes, self.states[b] = block.step(
+                self.states[b], exc, inh, self.currents.at(b, tick), block.k, self._step_fn
+            )
             spikes_out[:, block.block.neurons] = spikes
-        self.static.propagate(spikes_out, tick, self.buffer)
+        arriving.zero_()
+        if spikes_out.dtype == torch.bool and (self.plastic or self.static.mode == "dense"):
+            spikes_out = spikes_out.to(self.dtype)
+        if self.static.mode == "dense":
+            self.static.propagate(spikes_out[:, : self.layout.n_total], tick, self.buffer)
+        elif not self._windowed:
+            self._propagate(row, tick)
         for projection in self.plastic.values():
             projection.after_neurons(tick, spikes_out, self.buffer)
         if tick % FLUSH_EVERY == 0:
             self._flush_tiny()
         self._tick = tick + 1
+
+    def _slot_views(self) -> list[tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]]:
+        """Per ring slot: the slot and each block's (excitatory, inhibitory) input views.
+
+        Made once per buffer tensor: slicing every step costs more than the step's arithmetic.
+        """
+        data = self.buffer.data
+        if self._views is None or self._views[0] is not data:
+            slots = [data[s] for s in range(data.shape[0])]
+            self._views = (data, [(slot, [block.inputs(slot) for block in self.blocks]) for slot in slots])
+        return self._views[1]
+
+    @property
+    def _windowed(self) -> bool:
+        """Whether static spikes propagate per window after the steps (else inside each step)."""
+        return self.window_steps > 1 and self.static.mode == "event"
+
+    def _events(self, spikes: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(step, trial, neuron) of the spikes of chunk rows (steps, batch, width)."""
+        if spikes.dtype == torch.bool:
+            return events(spikes)
+        return torch.nonzero(spikes[..., : self.layout.n_total], as_tuple=True)
+
+    def _propagate(self, spikes: torch.Tensor, first_tick: int) -> None:
+        """Event-mode static propagation of chunk rows (steps, batch, width) from ``first_tick``."""
+        if self.static.n_synapses == 0:
+            return
+        if spikes.dtype != torch.bool:
+            self.static.propagate_window(spikes[..., : self.layout.n_total], first_tick, self.buffer)
+            return
+        step, trial, neuron = events(spikes)
+        self.static.propagate_events(step, trial, neuron, spikes.shape[0], first_tick, self.buffer)
 
     def _flush_tiny(self) -> None:
         """Zero currents and traces that have decayed below :data:`FLUSH_BELOW`."""

@@ -100,30 +100,45 @@ class StaticSynapses:
         self.dtype, self.device = dtype, device
         dense_bytes = len(self.delays) * layout.n_total * layout.n_channels * torch.finfo(dtype).bits // 8
         self.mode = ("dense" if dense_bytes <= DENSE_LIMIT_BYTES else "event") if mode == "auto" else mode
-        # Per delay: the merged-synapse positions in CSR order, for weights given as a tensor.
-        self.groups: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self.min_delay = int(delay.min()) if delay.size else self.max_delay
         self.matrices: dict[int, torch.Tensor] = {}
         self.dense_index: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
-        for d in self.delays:
-            keep = np.nonzero(delay == d)[0]
-            if self.mode == "dense":
+        self._groups: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
+        if self.mode == "dense":
+            for d in self.delays:
+                keep = np.nonzero(delay == d)[0]
                 matrix = np.zeros((layout.n_total, layout.n_channels))
                 np.add.at(matrix, (pre[keep], channel[keep]), weight[keep])
                 self.matrices[d] = torch.as_tensor(matrix, dtype=dtype, device=device)
                 self.dense_index[d] = tuple(torch.as_tensor(a, device=device) for a in (pre[keep], channel[keep], keep))  # type: ignore[assignment]
-            else:
-                # One CSR table per delay value: the slot of a whole group is known, so a
-                # spike costs only a gather of its row and one index_add.
-                order, pointer = csr_order(pre[keep], layout.n_total)
-                self.groups.append(
-                    (
-                        d,
-                        torch.as_tensor(pointer, device=device),
-                        torch.as_tensor(channel[keep][order], device=device),
-                        torch.as_tensor(weight[keep][order], dtype=dtype, device=device),
-                        torch.as_tensor(keep[order], device=device),
-                    )
-                )
+        else:
+            # One CSR table over every delay: the spikes of a whole window of steps
+            # (shorter than the smallest delay) propagate in one gather and one index_add.
+            order, pointer = csr_order(pre, layout.n_total)
+            self.pointer = torch.as_tensor(pointer, device=device)
+            self.channel = torch.as_tensor(channel[order], device=device)
+            self.weight = torch.as_tensor(weight[order], dtype=dtype, device=device)
+            self.delay = torch.as_tensor(delay[order], device=device)
+            self.order = torch.as_tensor(order, device=device)
+
+    @property
+    def groups(self) -> list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Per delay value: (delay, CSR pointer, channel, weight, merged position), built on first use.
+
+        The differentiable module propagates one delay at a time; the simulation
+        uses the all-delay table (:meth:`propagate_window`).
+        """
+        if self._groups is None:
+            self._groups = []
+            row = torch.repeat_interleave(
+                torch.arange(self.n_total, device=self.device), self.pointer.diff(), output_size=self.n_synapses
+            )
+            for d in self.delays:
+                keep = torch.nonzero(self.delay == d).view(-1)
+                pointer = torch.zeros(self.n_total + 1, dtype=torch.int64, device=self.device)
+                pointer[1:] = torch.cumsum(torch.bincount(row[keep], minlength=self.n_total), 0)
+                self._groups.append((d, pointer, self.channel[keep], self.weight[keep], self.order[keep]))
+        return self._groups
 
     def propagate(self, spikes: torch.Tensor, tick: int, buffer: InputBuffer) -> None:
         """Send the spikes (batch, n_total) emitted at ``tick`` into ``buffer`` (in place)."""
@@ -133,21 +148,58 @@ class StaticSynapses:
             for d, matrix in self.matrices.items():
                 buffer.add(tick + d, spikes @ matrix)
             return
-        trial, neuron = torch.nonzero(spikes, as_tuple=True)
-        if trial.numel() == 0:
+        self.propagate_window(spikes.unsqueeze(0), tick, buffer)
+
+    def propagate_window(self, spikes: torch.Tensor, first_tick: int, buffer: InputBuffer) -> None:
+        """Send the spikes (steps, batch, n_total) emitted at ticks ``first_tick ..`` (event mode)."""
+        step, trial, neuron = torch.nonzero(spikes, as_tuple=True)
+        values = spikes[step, trial, neuron] if spikes.requires_grad else None
+        self.propagate_events(step, trial, neuron, spikes.shape[0], first_tick, buffer, values)
+
+    def propagate_events(
+        self,
+        step: torch.Tensor,
+        trial: torch.Tensor,
+        neuron: torch.Tensor,
+        steps: int,
+        first_tick: int,
+        buffer: InputBuffer,
+        spike_values: torch.Tensor | None = None,
+    ) -> None:
+        """Send the events (step, trial, neuron) of a window of ``steps`` ticks from ``first_tick`` (event mode).
+
+        The window must be no longer than :attr:`min_delay`, so nothing it sends
+        arrives inside it. Events come in (step, trial, neuron) order and entries
+        are added in (step, trial, neuron, synapse) order, so every buffer cell
+        sums its inputs in the order a step-by-step propagation would: the
+        results are bit-identical for any window length. ``spike_values``
+        (differentiable spikes) scale the weights.
+        """
+        if neuron.numel() == 0:
             return
-        width = buffer.data.shape[2]
-        for d, pointer, channel, weight, _ in self.groups:
-            positions, counts = gather_rows(pointer, neuron)
-            if positions.numel() == 0:
-                continue
-            target = channel[positions]
-            values = weight[positions]
-            if buffer.data.shape[1] > 1:
-                target = target + torch.repeat_interleave(trial, counts, output_size=positions.numel()) * width
-            if spikes.requires_grad:
-                values = values * spikes[trial, neuron].repeat_interleave(counts, output_size=positions.numel())
-            buffer.data[(tick + d) % buffer.slots].view(-1).index_add_(0, target, values)
+        positions, counts = gather_rows(self.pointer, neuron)
+        total = positions.numel()
+        if total == 0:
+            return
+        batch, width = buffer.data.shape[1], buffer.data.shape[2]
+        # Flat target: slot (batch, channels) rows of the ring, trial rows, the channel.
+        target = self.channel.index_select(0, positions)
+        if len(self.delays) == 1 and steps == 1:
+            target.add_(((first_tick + self.delays[0]) % buffer.slots) * batch * width)
+        else:
+            arrival = self.delay.index_select(0, positions) if len(self.delays) > 1 else None
+            if steps > 1:
+                emitted = torch.repeat_interleave(step, counts, output_size=total)
+                arrival = emitted if arrival is None else arrival.add_(emitted)
+            shift = first_tick + (self.delays[0] if len(self.delays) == 1 else 0)
+            arrival = arrival.add_(shift).remainder_(buffer.slots)  # type: ignore[union-attr]
+            target.add_(arrival, alpha=batch * width)
+        if batch > 1:
+            target.add_(torch.repeat_interleave(trial, counts, output_size=total), alpha=width)
+        values = self.weight.index_select(0, positions)
+        if spike_values is not None:
+            values = values * spike_values.repeat_interleave(counts, output_size=total)
+        buffer.data.view(-1).index_add_(0, target, values)
 
     # -- the functional path of the differentiable module -------------------------------
 
