@@ -25,10 +25,10 @@ def gather_rows(pointer: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor
     counts = pointer.index_select(0, rows + 1) - starts
     total = int(counts.sum())
     if total == 0:
-        empty = torch.zeros(0, dtype=torch.int64, device=pointer.device)
+        empty = torch.zeros(0, dtype=pointer.dtype, device=pointer.device)
         return empty, counts
-    first_of_row = torch.cumsum(counts, 0) - counts
-    positions = torch.arange(total, device=pointer.device) + torch.repeat_interleave(
+    first_of_row = torch.cumsum(counts, 0, dtype=counts.dtype) - counts
+    positions = torch.arange(total, dtype=counts.dtype, device=pointer.device) + torch.repeat_interleave(
         starts - first_of_row, counts, output_size=total
     )
     return positions, counts

@@ -28,6 +28,8 @@ from neuromem.spec import Network
 #: ``auto`` picks dense propagation while the dense matrices stay this small: on a CPU,
 #: gathering the rows of the few neurons that spike wins as soon as networks grow.
 DENSE_LIMIT_BYTES = 2**20
+#: Index tensors are 32-bit while every index they hold stays below this.
+INT32_LIMIT = 2**31 - 1
 
 
 class InputBuffer:
@@ -115,10 +117,12 @@ class StaticSynapses:
             # One CSR table over every delay: the spikes of a whole window of steps
             # (shorter than the smallest delay) propagate in one gather and one index_add.
             order, pointer = csr_order(pre, layout.n_total)
-            self.pointer = torch.as_tensor(pointer, device=device)
-            self.channel = torch.as_tensor(channel[order], device=device)
+            # 32-bit indices where they fit: gathers and scatters move half the bytes.
+            self.index_dtype = torch.int32 if max(self.n_synapses, layout.n_channels) < INT32_LIMIT else torch.int64
+            self.pointer = torch.as_tensor(pointer, device=device).to(self.index_dtype)
+            self.channel = torch.as_tensor(channel[order], device=device).to(self.index_dtype)
             self.weight = torch.as_tensor(weight[order], dtype=dtype, device=device)
-            self.delay = torch.as_tensor(delay[order], device=device)
+            self.delay = torch.as_tensor(delay[order], device=device).to(self.index_dtype)
             self.order = torch.as_tensor(order, device=device)
 
     @property
@@ -131,13 +135,13 @@ class StaticSynapses:
         if self._groups is None:
             self._groups = []
             row = torch.repeat_interleave(
-                torch.arange(self.n_total, device=self.device), self.pointer.diff(), output_size=self.n_synapses
+                torch.arange(self.n_total, device=self.device), self.pointer.diff().long(), output_size=self.n_synapses
             )
             for d in self.delays:
                 keep = torch.nonzero(self.delay == d).view(-1)
                 pointer = torch.zeros(self.n_total + 1, dtype=torch.int64, device=self.device)
                 pointer[1:] = torch.cumsum(torch.bincount(row[keep], minlength=self.n_total), 0)
-                self._groups.append((d, pointer, self.channel[keep], self.weight[keep], self.order[keep]))
+                self._groups.append((d, pointer, self.channel[keep].long(), self.weight[keep], self.order[keep]))
         return self._groups
 
     def propagate(self, spikes: torch.Tensor, tick: int, buffer: InputBuffer) -> None:
@@ -184,18 +188,27 @@ class StaticSynapses:
         batch, width = buffer.data.shape[1], buffer.data.shape[2]
         # Flat target: slot (batch, channels) rows of the ring, trial rows, the channel.
         target = self.channel.index_select(0, positions)
-        if len(self.delays) == 1 and steps == 1:
-            target.add_(((first_tick + self.delays[0]) % buffer.slots) * batch * width)
-        else:
-            arrival = self.delay.index_select(0, positions) if len(self.delays) > 1 else None
+        if buffer.data.numel() >= INT32_LIMIT:
+            target = target.long()
+        kind = target.dtype
+        if len(self.delays) == 1:
+            # One delay: an event's slot and trial give one offset, spread to its synapses at once.
+            offset = trial.to(kind) * width if batch > 1 else None
             if steps > 1:
-                emitted = torch.repeat_interleave(step, counts, output_size=total)
-                arrival = emitted if arrival is None else arrival.add_(emitted)
-            shift = first_tick + (self.delays[0] if len(self.delays) == 1 else 0)
-            arrival = arrival.add_(shift).remainder_(buffer.slots)  # type: ignore[union-attr]
+                slot = step.to(kind).add_(first_tick + self.delays[0]).remainder_(buffer.slots) * (batch * width)
+                offset = slot if offset is None else offset.add_(slot)
+            else:
+                target.add_(((first_tick + self.delays[0]) % buffer.slots) * batch * width)
+            if offset is not None:
+                target.add_(torch.repeat_interleave(offset, counts, output_size=total))
+        else:
+            arrival = self.delay.index_select(0, positions).to(kind)
+            if steps > 1:
+                arrival.add_(torch.repeat_interleave(step.to(kind), counts, output_size=total))
+            arrival.add_(first_tick).remainder_(buffer.slots)
             target.add_(arrival, alpha=batch * width)
-        if batch > 1:
-            target.add_(torch.repeat_interleave(trial, counts, output_size=total), alpha=width)
+            if batch > 1:
+                target.add_(torch.repeat_interleave(trial.to(kind), counts, output_size=total), alpha=width)
         values = self.weight.index_select(0, positions)
         if spike_values is not None:
             values = values * spike_values.repeat_interleave(counts, output_size=total)
