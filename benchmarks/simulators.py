@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         default=600.0,
         help="skip a simulator at larger sizes once one run took longer than this",
     )
+    parser.add_argument("--repeats", type=int, default=1, help="best of this many runs per row (noisy machines)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on small machines)")
     parser.add_argument("--out", type=Path, default=Path("results/bench_simulators"))
     args = parser.parse_args(argv)
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                     if not available(simulator) or (simulator, dt, stdp) in too_slow:
                         continue
                     try:
-                        result = measure(simulator, network, dt)
+                        result = measure(simulator, network, dt, repeats=args.repeats)
                     except NeuromemError as error:
                         print(f"  {simulator}: not run ({error})", flush=True)
                         continue
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                         too_slow.add((simulator, dt, stdp))
     if args.batch:
         network = recurrent_network(1000)
-        batched = measure("torch", network, 1.0, batch=args.batch)
+        batched = measure("torch", network, 1.0, batch=args.batch, repeats=args.repeats)
         rows.append(
             {"case": f"batch{args.batch}", "simulator": "torch", "n": 1000, "dt_ms": 1.0, "stdp": False, **batched}
         )

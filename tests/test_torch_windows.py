@@ -114,3 +114,15 @@ def test_window_is_the_smallest_delay_and_one_step_with_emission_time_rules() ->
     simulation = build(_network(False), "torch", dt=0.25, propagation="event")
     assert simulation.window_steps == 4  # smallest delay 1 ms = 4 steps
     assert build(_network(False), "torch", dt=0.25, propagation="dense").static.mode == "dense"
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 8), (3, 4, 16), (10, 1, 20000), (1, 64, 2000), (4, 3, 8192)])
+@pytest.mark.parametrize("density", [0.0, 0.002, 0.3, 1.0])
+def test_word_wise_event_scan_equals_nonzero(shape: tuple[int, int, int], density: float) -> None:
+    import torch
+
+    from neuromem.backends.torch.ragged import events
+
+    mask = torch.rand(shape, generator=torch.Generator().manual_seed(3)) < density
+    for got, want in zip(events(mask), torch.nonzero(mask, as_tuple=True), strict=True):
+        assert torch.equal(got, want)

@@ -38,6 +38,10 @@ def gather_rows(pointer: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor
 WORD_BYTES = 8
 
 
+#: Below this many bytes a plain scan is cheaper than the word pass and its unpacking.
+WORD_SCAN_MIN_BYTES = 2**16
+
+
 def padded(size: int) -> int:
     """``size`` rounded up to whole words of :data:`WORD_BYTES`."""
     return -(-size // WORD_BYTES) * WORD_BYTES
@@ -51,6 +55,8 @@ def events(mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
     non-zero words are unpacked, several times faster than a byte-wise scan.
     Indices come in the same (row-major) order.
     """
+    if mask.numel() < WORD_SCAN_MIN_BYTES:
+        return torch.nonzero(mask, as_tuple=True)
     words = mask.view(-1).view(torch.int64)
     hit = torch.nonzero(words).view(-1)
     byte_row, byte = torch.nonzero(mask.view(-1).view(-1, WORD_BYTES).index_select(0, hit), as_tuple=True)

@@ -193,13 +193,15 @@ class StaticSynapses:
         kind = target.dtype
         if len(self.delays) == 1:
             # One delay: an event's slot and trial give one offset, spread to its synapses at once.
-            offset = trial.to(kind) * width if batch > 1 else None
-            if steps > 1:
-                slot = step.to(kind).add_(first_tick + self.delays[0]).remainder_(buffer.slots) * (batch * width)
-                offset = slot if offset is None else offset.add_(slot)
+            base = ((first_tick + self.delays[0]) % buffer.slots) * batch * width
+            if steps == 1 and batch == 1:
+                target.add_(base)
             else:
-                target.add_(((first_tick + self.delays[0]) % buffer.slots) * batch * width)
-            if offset is not None:
+                offset = (trial.to(kind) * width).add_(base) if batch > 1 else torch.full_like(step, base, dtype=kind)
+                if steps > 1:
+                    # Ticks past the ring's end wrap around: (first + d + step) % slots, per event.
+                    slot = step.to(kind).add_(first_tick + self.delays[0]).remainder_(buffer.slots)
+                    offset.add_(slot, alpha=batch * width).sub_(base)
                 target.add_(torch.repeat_interleave(offset, counts, output_size=total))
         else:
             arrival = self.delay.index_select(0, positions).to(kind)
