@@ -126,3 +126,27 @@ def test_word_wise_event_scan_equals_nonzero(shape: tuple[int, int, int], densit
     mask = torch.rand(shape, generator=torch.Generator().manual_seed(3)) < density
     for got, want in zip(events(mask), torch.nonzero(mask, as_tuple=True), strict=True):
         assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_padded_row_tables_give_the_csr_table_s_sums_bit_for_bit(batch: int) -> None:
+    network = _network(False, varied_delays=False)
+    rows = build(network, "torch", dt=DT, batch_size=batch, propagation="event")
+    csr = build(network, "torch", dt=DT, batch_size=batch, propagation="event")
+    assert rows.static.rows, "one delay and even rows: padded tables are used"
+    csr.static.rows = []
+    a, b = rows.run(200.0), csr.run(200.0)
+    for key in a.traces:
+        np.testing.assert_array_equal(a.traces[key], b.traces[key])
+    for name in ("lif", "cond"):
+        np.testing.assert_array_equal(a.spikes[name].tick, b.spikes[name].tick)
+
+
+def test_row_ranges_pad_only_even_rows_and_cut_only_at_population_boundaries() -> None:
+    from neuromem.backends.torch.rows import row_ranges
+
+    even = np.cumsum([0, 10, 9, 10, 1, 1, 0, 0])  # rows 0-2 long, 3-4 one synapse, 5-6 none
+    assert row_ranges(even, [0, 3, 5, 7]) == [(0, 3), (3, 5)]
+    assert row_ranges(even, [0, 7]) is None  # one range would be mostly padding
+    uneven = np.cumsum([0, 40, 2, 3])
+    assert row_ranges(uneven, [0, 3]) is None

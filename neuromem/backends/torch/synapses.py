@@ -23,6 +23,7 @@ import torch
 
 from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.ragged import csr_order, gather_rows
+from neuromem.backends.torch.rows import RowTable, add_rows, row_ranges, row_tables
 from neuromem.spec import Network
 
 #: ``auto`` picks dense propagation while the dense matrices stay this small: on a CPU,
@@ -106,6 +107,7 @@ class StaticSynapses:
         self.matrices: dict[int, torch.Tensor] = {}
         self.dense_index: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
         self._groups: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] | None = None
+        self.rows: list[RowTable] = []
         if self.mode == "dense":
             for d in self.delays:
                 keep = np.nonzero(delay == d)[0]
@@ -124,6 +126,15 @@ class StaticSynapses:
             self.weight = torch.as_tensor(weight[order], dtype=dtype, device=device)
             self.delay = torch.as_tensor(delay[order], device=device).to(self.index_dtype)
             self.order = torch.as_tensor(order, device=device)
+            # With one delay, rows are gathered from padded tables (see rows.py).
+            boundaries = sorted({*layout.offsets.values(), layout.n_total})
+            ranges = row_ranges(pointer, boundaries) if len(self.delays) == 1 else None
+            if ranges:
+                self.rows = row_tables(ranges, pointer, channel[order], weight[order], self.index_dtype, dtype, device)
+                table_of_row = np.full(layout.n_total, len(ranges), dtype=np.int64)
+                for k, (lo, hi) in enumerate(ranges):
+                    table_of_row[lo:hi] = k
+                self.table_of_row = torch.as_tensor(table_of_row, device=device)
 
     @property
     def groups(self) -> list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -181,6 +192,9 @@ class StaticSynapses:
         """
         if neuron.numel() == 0:
             return
+        if self.rows and spike_values is None:
+            self._add_rows(step, trial, neuron, steps, first_tick, buffer)
+            return
         positions, counts = gather_rows(self.pointer, neuron)
         total = positions.numel()
         if total == 0:
@@ -215,6 +229,31 @@ class StaticSynapses:
         if spike_values is not None:
             values = values * spike_values.repeat_interleave(counts, output_size=total)
         buffer.data.view(-1).index_add_(0, target, values)
+
+    def _add_rows(
+        self,
+        step: torch.Tensor,
+        trial: torch.Tensor,
+        neuron: torch.Tensor,
+        steps: int,
+        first_tick: int,
+        buffer: InputBuffer,
+    ) -> None:
+        """One delay: each event's (slot, trial) offset, then its row from the padded tables.
+
+        With one delay a slot receives the spikes of one step of the window only,
+        so taking the tables one after another keeps each cell's step-by-step order.
+        """
+        batch, width = buffer.data.shape[1], buffer.data.shape[2]
+        delay = self.delays[0]
+        kind = self.index_dtype if buffer.data.numel() < INT32_LIMIT else torch.int64
+        if steps == 1:
+            offset = torch.full_like(neuron, ((first_tick + delay) % buffer.slots) * batch * width, dtype=kind)
+        else:
+            offset = (step + (first_tick + delay)).remainder_(buffer.slots).mul_(batch * width).to(kind)
+        if batch > 1:
+            offset.add_(trial.to(kind), alpha=width)
+        add_rows(self.rows, self.table_of_row, neuron, offset, buffer.data.view(-1))
 
     # -- the functional path of the differentiable module -------------------------------
 
