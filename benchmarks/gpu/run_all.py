@@ -1,0 +1,186 @@
+"""Every GPU case of the engine benchmark in one offline run; writes JSON after each measurement.
+
+Run on a machine with a CUDA GPU, the project on ``PYTHONPATH`` and no network
+needed (snnTorch is not used here)::
+
+    PYTHONPATH=$PWD python3 benchmarks/gpu/run_all.py OUT_DIR [BUDGET_SECONDS]
+    DEV=cpu PYTHONPATH=$PWD python3 benchmarks/gpu/run_all.py /tmp/try 60   # small dry run on a CPU
+
+Cases (float32, dt = 1 ms, 1 s of biological time unless said):
+
+1. identity: CPU float64 and CUDA float64 give the same spikes and STDP weights
+   (N = 1,000, 300 ms, event and dense).
+2. single networks N = 1,000 / 4,000 / 10,000 / 16,384, static and STDP, event propagation.
+3. batched trials of N = 1,000: 1, 64, 256, 1,024 (trial-seconds per second).
+4. N = 10,000 with STDP at dt = 0.1 ms.
+5. the microcircuit at scale 0.1 and 1.0 (dt = 0.1 ms), if the budget allows.
+
+Each row records the device, build and run seconds apart, the rate and the
+peak GPU memory. ``OUT_DIR/gpu.json`` is rewritten after every row, so a
+timeout keeps what was measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.networks import recurrent_network  # noqa: E402
+from neuromem.backends import build  # noqa: E402
+
+OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "results/bench_gpu")
+BUDGET = float(sys.argv[2]) if len(sys.argv) > 2 else 540.0
+DEV = os.environ.get("DEV", "cuda")
+DRY = DEV == "cpu"
+START = time.perf_counter()
+#: Sizes of each case; a dry run on a CPU uses small ones, to check the script.
+SIZES = (500,) if DRY else (1000, 4000, 10000, 16384)
+TRIALS = (1, 4) if DRY else (1, 64, 256, 1024)
+N_IDENTITY, N_FINE, SCALES = (200, 500, (0.02,)) if DRY else (1000, 10000, (0.1, 1.0))
+REPORT: dict[str, object] = {
+    "device": "cpu" if DRY else torch.cuda.get_device_name(),
+    "torch": torch.__version__,
+    "budget_s": BUDGET,
+    "rows": [],
+}
+
+
+def save() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "gpu.json").write_text(json.dumps(REPORT, indent=1, default=str))
+
+
+def row(**fields: object) -> None:
+    fields["t"] = round(time.perf_counter() - START, 1)
+    REPORT["rows"].append(fields)  # type: ignore[attr-defined]
+    print(json.dumps(fields, default=str), flush=True)
+    save()
+
+
+def left() -> float:
+    return BUDGET - (time.perf_counter() - START)
+
+
+def guard(name: str, need: float, fn) -> None:  # type: ignore[no-untyped-def]
+    if left() < need:
+        row(what=name, skipped=f"budget ({left():.0f} s left, {need:.0f} s needed)")
+        return
+    try:
+        fn()
+    except Exception as error:  # noqa: BLE001 - keep measuring the other cases
+        row(what=name, error=f"{type(error).__name__}: {error}", tb=traceback.format_exc()[-1500:])
+
+
+def sync() -> None:
+    if not DRY:
+        torch.cuda.synchronize()
+
+
+def timed(
+    network, dt: float, batch: int = 1, ms: float = 1000.0, propagation: str = "event", prepare=None
+) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    if not DRY:
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    simulation = build(network, "torch", dt=dt, batch_size=batch, device=DEV, propagation=propagation)
+    sync()
+    built = time.perf_counter() - start
+    simulation.run(min(50.0, ms))  # warm-up: kernels, capacities
+    simulation.reset()
+    if prepare is not None:
+        prepare(simulation)
+    sync()
+    start = time.perf_counter()
+    recording = simulation.run(ms)
+    sync()
+    seconds = time.perf_counter() - start
+    return {
+        "s_per_bio_s": seconds * 1000.0 / ms,
+        "build_s": built,
+        "rate_hz": float(np.mean([recording.rates_hz(name).mean() for name in recording.spikes])),
+        "peak_mb": None if DRY else torch.cuda.max_memory_allocated() / 2**20,
+    }
+
+
+def identity() -> None:
+    for stdp in (False, True):
+        network = recurrent_network(N_IDENTITY, stdp=stdp)
+        results = {}
+        for device in ("cpu", DEV):
+            for propagation in ("event", "dense"):
+                sim = build(network, "torch", dt=1.0, device=device, dtype="float64", propagation=propagation)
+                recording = sim.run(100.0 if DRY else 300.0)
+                weights = sim.get_weights("ee") if stdp else None
+                results[(device, propagation)] = (recording.spikes["exc"].pairs(), weights)
+        spikes, weights = results[("cpu", "event")]
+        for key, (s, w) in results.items():
+            row(
+                what="identity_f64",
+                stdp=stdp,
+                config=key,
+                spikes=len(s),
+                same_spikes=s == spikes,
+                max_dw=None if w is None else float(np.abs(w - weights).max()),
+            )
+
+
+def singles() -> None:
+    for stdp in (False, True):
+        for n in SIZES:
+            if left() < 40:
+                row(what="single", n=n, stdp=stdp, skipped="budget")
+                continue
+            row(what="single", n=n, stdp=stdp, dt_ms=1.0, **timed(recurrent_network(n, stdp=stdp), 1.0))
+
+
+def batched() -> None:
+    network = recurrent_network(1000)
+    for batch in TRIALS:
+        if left() < 40:
+            row(what="batched", trials=batch, skipped="budget")
+            continue
+        result = timed(network, 1.0, batch=batch)
+        row(what="batched", trials=batch, trial_s_per_s=batch / float(result["s_per_bio_s"]), **result)
+
+
+def fine_dt() -> None:
+    network = recurrent_network(N_FINE, stdp=True)
+    row(what="single", n=N_FINE, stdp=True, dt_ms=0.1, **timed(network, 0.1, ms=100.0 if DRY else 500.0))
+
+
+def microcircuit() -> None:
+    from neuromem.models.microcircuit import apply_initial_potentials, build_network
+
+    for scale in SCALES:
+        if left() < (60 if scale < 1 else 240):
+            row(what="microcircuit", scale=scale, skipped="budget")
+            continue
+        start = time.perf_counter()
+        network = build_network(scale=scale)
+        for projection in network.projections:
+            network.connection_list(projection.name)
+        described = time.perf_counter() - start
+        result = timed(network, 0.1, ms=200.0, prepare=lambda simulation: apply_initial_potentials(simulation, 0))
+        row(what="microcircuit", scale=scale, describe_s=described, **result)
+
+
+if __name__ == "__main__":
+    if DRY:
+        torch.set_num_threads(1)
+    save()
+    guard("identity", 30, identity)
+    guard("singles", 40, singles)
+    guard("batched", 40, batched)
+    guard("fine_dt", 60, fine_dt)
+    guard("microcircuit", 60, microcircuit)
+    row(what="done")
