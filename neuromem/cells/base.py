@@ -290,9 +290,10 @@ def fire(
         # A refractory neuron's v_old is v_reset (set at its spike, then held), so one
         # select gives free, reset and held membranes alike.
         v = v_new.where(active ^ fired, v_reset)
-        counted = (refractory - 1).clamp_(min=0)
         spikes = fired if spike_fn is heaviside_events else fired.to(v_new.dtype)
-        return spikes, v, steps.where(fired, counted)
+        # The count may run below 0 (any value <= 0 means free): one operation fewer per
+        # step; the simulation clamps it back to 0 every few steps, with the tiny currents.
+        return spikes, v, steps.where(fired, refractory - 1)
     active = refractory <= 0
     v = v_new.where(active, v_old)
     counted = refractory.where(active, refractory - 1)

@@ -59,6 +59,8 @@ class TorchSimulation(Simulation):
         self.layout = Layout.of(network)
         self.blocks = [NeuronBlock(network, block, dt, dtype, device) for block in self.layout.blocks]
         self.currents = InjectedCurrents(network, self.layout, dt, dtype, device)
+        self._injected = [bool(ticks) for ticks in self.currents.switch_ticks]
+        self._neurons = [block.neurons for block in self.layout.blocks]
         self.static = StaticSynapses(network, self.layout, dt, propagation, dtype, device)
         self.plastic: dict[str, PlasticProjection] = {}
         for projection in network.projections:
@@ -107,6 +109,7 @@ class TorchSimulation(Simulation):
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """All dynamic state as tensors (for checkpoints)."""
+        self._clamp_counts()
         state = {}
         for b, block_state in enumerate(self.states):
             state.update({f"{self._state_keys(b)}{k}": v for k, v in block_state._asdict().items()})  # type: ignore[attr-defined]
@@ -259,10 +262,9 @@ class TorchSimulation(Simulation):
         arriving, inputs = self._slot_views()[tick % self.buffer.slots]
         for b, block in enumerate(self.blocks):
             exc, inh = inputs[b]
-            spikes, self.states[b] = block.step(
-                self.states[b], exc, inh, self.currents.at(b, tick), block.k, self._step_fn
-            )
-            spikes_out[:, block.block.neurons] = spikes
+            i_ext = self.currents.at(b, tick) if self._injected[b] else None
+            spikes, self.states[b] = block.step(self.states[b], exc, inh, i_ext, block.k, self._step_fn)
+            spikes_out[:, self._neurons[b]] = spikes
         arriving.zero_()
         if spikes_out.dtype == torch.bool and (self.plastic or self.static.mode == "dense"):
             spikes_out = spikes_out.to(self.dtype)
@@ -319,6 +321,13 @@ class TorchSimulation(Simulation):
             tensors += [projection.x, projection.y]
         for tensor in tensors:
             tensor.masked_fill_(tensor.abs() < FLUSH_BELOW, 0.0)
+        self._clamp_counts()
+
+    def _clamp_counts(self) -> None:
+        """Refractory counts run below 0 between flushes (any value <= 0 means free); back to 0."""
+        for block, state in zip(self.blocks, self.states):
+            for name in block.model.torch.integer:
+                getattr(state, name).clamp_(min=0)
 
     def _recording(
         self,
