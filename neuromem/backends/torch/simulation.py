@@ -217,6 +217,12 @@ class TorchSimulation(Simulation):
             dtype=torch.bool if boolean else self.dtype,
             device=self.device,
         )
+        # Views made once per run: per step, (the row for the event scan, its spikes, each block's part).
+        rows = [
+            (chunk[i : i + 1], chunk[i], [chunk[i, :, neurons] for neurons in self._neurons])
+            for i in range(chunk.shape[0])
+        ]
+        windowed = self._windowed
         done = 0
         bar = _progress_bar(steps, self.progress)
         while done < steps:
@@ -225,8 +231,8 @@ class TorchSimulation(Simulation):
             for name, schedule in schedules.items():
                 schedule.fill(chunk[:n, :, layout.slice(name)], self._tick)
             for i in range(n):
-                self._step(chunk[i : i + 1])
-                if self._windowed and ((i + 1) % self.window_steps == 0 or i + 1 == n):
+                self._step(rows[i])
+                if windowed and ((i + 1) % self.window_steps == 0 or i + 1 == n):
                     first = i + 1 - ((i % self.window_steps) + 1)
                     self._propagate(chunk[first : i + 1], self._tick - (i + 1 - first))
                 for key in trace_probes:
@@ -252,9 +258,10 @@ class TorchSimulation(Simulation):
         b, where = self.layout.place(population)
         return getattr(self.states[b], variable)[:, where].detach().clone()
 
-    def _step(self, row: torch.Tensor) -> None:
-        """One tick. ``row`` (1, batch, width >= n_total) holds the source spikes on entry."""
-        spikes_out = row[0]
+    def _step(self, views: tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]) -> None:
+        """One tick into a chunk row: (row (1, batch, width >= n_total), its (batch, width) spikes,
+        the spikes of each block); the row holds the source spikes on entry."""
+        row, spikes_out, block_spikes = views
         tick = self._tick
         for projection in self.plastic.values():
             projection.before_neurons(tick, self.buffer)
@@ -264,7 +271,7 @@ class TorchSimulation(Simulation):
             exc, inh = inputs[b]
             i_ext = self.currents.at(b, tick) if self._injected[b] else None
             spikes, self.states[b] = block.step(self.states[b], exc, inh, i_ext, block.k, self._step_fn)
-            spikes_out[:, self._neurons[b]] = spikes
+            block_spikes[b].copy_(spikes)
         arriving.zero_()
         if spikes_out.dtype == torch.bool and (self.plastic or self.static.mode == "dense"):
             spikes_out = spikes_out.to(self.dtype)
