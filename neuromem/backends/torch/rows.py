@@ -97,7 +97,7 @@ def add_rows(
 ) -> None:
     """Add the rows of the events' ``neuron`` s into the flat ``out``, each shifted by its event's ``offset``.
 
-    ``offset`` has the tables' index type.
+    ``offset`` is int64.
 
     Events keep their order within each table, and tables go in neuron
     order, so every cell of ``out`` receives its inputs in event order.
@@ -109,5 +109,6 @@ def add_rows(
         if mine.numel() == 0:
             continue
         rows = neuron.index_select(0, mine) - table.first
-        target = table.channel.index_select(0, rows).to(offset.dtype).add_(offset.index_select(0, mine)[:, None])
-        out.index_add_(0, target.view(-1), table.weight.index_select(0, rows).view(-1))
+        target = table.channel.index_select(0, rows).to(torch.int64).add_(offset.index_select(0, mine)[:, None])
+        # scatter_add_ adds in index order like index_add_ (on one CPU thread), about twice as fast.
+        out.scatter_add_(0, target.view(-1), table.weight.index_select(0, rows).view(-1))

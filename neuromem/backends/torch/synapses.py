@@ -228,7 +228,8 @@ class StaticSynapses:
         values = self.weight.index_select(0, positions)
         if spike_values is not None:
             values = values * spike_values.repeat_interleave(counts, output_size=total)
-        buffer.data.view(-1).index_add_(0, target, values)
+        # scatter_add_ adds in index order like index_add_ (on one CPU thread), about twice as fast.
+        buffer.data.view(-1).scatter_add_(0, target.long(), values)
 
     def _add_rows(
         self,
@@ -246,13 +247,12 @@ class StaticSynapses:
         """
         batch, width = buffer.data.shape[1], buffer.data.shape[2]
         delay = self.delays[0]
-        kind = self.index_dtype if buffer.data.numel() < INT32_LIMIT else torch.int64
         if steps == 1:
-            offset = torch.full_like(neuron, ((first_tick + delay) % buffer.slots) * batch * width, dtype=kind)
+            offset = torch.full_like(neuron, ((first_tick + delay) % buffer.slots) * batch * width)
         else:
-            offset = (step + (first_tick + delay)).remainder_(buffer.slots).mul_(batch * width).to(kind)
+            offset = (step + (first_tick + delay)).remainder_(buffer.slots).mul_(batch * width)
         if batch > 1:
-            offset.add_(trial.to(kind), alpha=width)
+            offset.add_(trial, alpha=width)
         add_rows(self.rows, self.table_of_row, neuron, offset, buffer.data.view(-1))
 
     # -- the functional path of the differentiable module -------------------------------
