@@ -42,6 +42,7 @@ from neuromem.backends.base import check_capabilities
 from neuromem.backends.torch.currents import InjectedCurrents
 from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heaviside
+from neuromem.backends.torch.routes import Routes
 from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
 from neuromem.backends.torch.synapses import StaticSynapses
 from neuromem.errors import CapabilityError, ValidationError
@@ -59,6 +60,21 @@ class ModuleOutput(NamedTuple):
 
     spikes: dict[str, torch.Tensor]
     v: dict[str, torch.Tensor]
+
+
+class ModuleState(NamedTuple):
+    """Where a run stands between :meth:`NetworkModule.step` calls.
+
+    ``tick`` (steps done), ``neurons`` (per block, the cell state), ``pending``
+    (tick -> input on its way, with its graph), ``traces`` (the online rule's
+    presynaptic traces per route), ``schedules`` (the network's own sources).
+    """
+
+    tick: int
+    neurons: tuple[NamedTuple, ...]
+    pending: dict
+    traces: dict[int, torch.Tensor]
+    schedules: tuple | None
 
 
 class NetworkModule(torch.nn.Module):
@@ -83,9 +99,12 @@ class NetworkModule(torch.nn.Module):
         #: The spike function's forward pass is a step: without gradients the simulation's threshold is used.
         self.step_forward = step_forward
         self.layout = Layout.of(network)
-        self.static = StaticSynapses(network, self.layout, dt, propagation, dtype, device)
+        self.propagation = propagation
+        # The projection mode reads weights and index tables from StaticSynapses' event form (no dense copy).
+        static_mode = "event" if propagation == "projection" else propagation
+        self.static = StaticSynapses(network, self.layout, dt, static_mode, dtype, device)
+        self.routes = Routes(network, self.layout, dt, device) if propagation == "projection" else None
         self.currents = InjectedCurrents(network, self.layout, dt, dtype, device)
-        self.slots = self.static.max_delay + 1
         self.weights = torch.nn.ParameterDict(
             {
                 name: torch.nn.Parameter(torch.as_tensor(self.static.weights[where], dtype=dtype, device=device))
@@ -221,6 +240,89 @@ class NetworkModule(torch.nn.Module):
             result.append(total.expand(steps, batch, block.size))
         return result
 
+    def _kind(self) -> tuple[torch.dtype, torch.device]:
+        reference = next(iter(self.weights.values()), None)
+        if reference is None:
+            return torch.get_default_dtype(), torch.device("cpu")
+        return reference.dtype, reference.device
+
+    def _check_inputs(self, inputs: Mapping[str, torch.Tensor], dims: int) -> None:
+        for name, value in inputs.items():
+            population = self.network.population(name)
+            if value.dim() != dims or value.shape[-1] != population.size:
+                shape = "(time, batch, " if dims == 3 else "(batch, "
+                raise ValidationError(
+                    f"module: inputs[{name!r}] has shape {tuple(value.shape)}; expected {shape}{population.size})"
+                )
+
+    def _tables(self) -> list:
+        """What propagation multiplies by, built from the current weights (keeps their graph)."""
+        if self.routes is not None:
+            return self.routes.matrices(dict(self.weights.items()))
+        dtype, device = self._kind()
+        merged = [self.weights[name] for name in self.static.projections]
+        weights = torch.cat(merged) if merged else torch.zeros(0, dtype=dtype, device=device)
+        return self.static.tables(weights)
+
+    def _start(self, batch: int, blocks: Sequence[NeuronBlock]) -> ModuleState:
+        return ModuleState(0, tuple(block.initial_state(batch) for block in blocks), {}, {}, None)
+
+    def _tick(
+        self,
+        state: ModuleState,
+        sources: torch.Tensor,
+        currents: Sequence[torch.Tensor | None],
+        blocks: Sequence[NeuronBlock],
+        tables: list,
+        spike_fn: SpikeFunction,
+        decays: Mapping[str, float] | None = None,
+    ) -> tuple[ModuleState, list[torch.Tensor]]:
+        """One step: ``sources`` (batch, source channels), ``currents`` per block (batch, n) or None."""
+        t, batch = state.tick, sources.shape[0]
+        dtype, device = self._kind()
+        # Copies: the caller's state stays as it was (step() is functional).
+        pending = {k: dict(v) if isinstance(v, dict) else v for k, v in state.pending.items() if k != t}
+        arriving = state.pending.get(t)
+        if self.routes is not None:
+            arriving = self.routes.arriving(arriving or {}, batch, dtype, device)
+        if arriving is None:
+            arriving = torch.zeros(batch, self.layout.n_channels, dtype=dtype, device=device)
+        neurons, parts = [], []
+        for b, block in enumerate(blocks):
+            previous = state.neurons[b]
+            if decays is not None:  # the online rule: no gradient through the membrane's past
+                previous = type(previous)(*(x.detach() for x in previous))
+            spikes, new = block(previous, arriving, currents[b], spike_fn)
+            neurons.append(new)
+            parts.append(spikes)
+        traces = state.traces
+        if self.routes is not None:
+            emitted = {}
+            for name in self.layout.offsets:
+                if name in self.layout.source_names:
+                    where = self.layout.slice(name)
+                    start = where.start - self.layout.n_neurons
+                    emitted[name] = sources[:, start : start + self.layout.sizes[name]]
+                else:
+                    b, where = self.layout.place(name)
+                    emitted[name] = parts[b][:, where]
+            route_traces = None
+            if decays is not None:
+                traces, route_traces = dict(traces), {}
+                for index, route in enumerate(self.routes.routes):
+                    if route.post in decays:
+                        new_trace = emitted[route.pre].detach()
+                        if index in traces:
+                            new_trace = decays[route.post] * traces[index] + new_trace
+                        traces[index] = route_traces[index] = new_trace
+            self.routes.send(emitted, tables, t, pending, route_traces)
+        else:
+            emitted_all = torch.cat([*parts, sources], dim=1)
+            for delay, contribution in self.static.contributions(emitted_all, tables):
+                previous = pending.get(t + delay)
+                pending[t + delay] = contribution if previous is None else previous + contribution
+        return ModuleState(t + 1, tuple(neurons), pending, traces, state.schedules), parts
+
     def forward(
         self,
         inputs: Mapping[str, torch.Tensor] | None = None,
@@ -239,54 +341,134 @@ class NetworkModule(torch.nn.Module):
             Needed only without inputs.
         """
         inputs = dict(inputs or {})
-        for name, value in inputs.items():
-            population = self.network.population(name)
-            if value.dim() != 3 or value.shape[2] != population.size:
-                raise ValidationError(
-                    f"module: inputs[{name!r}] has shape {tuple(value.shape)};"
-                    f" expected (time, batch, {population.size})"
-                )
+        self._check_inputs(inputs, 3)
         steps, batch = self._shape(inputs, steps, batch_size)
-        reference = next(iter(self.weights.values()), None)
-        dtype = reference.dtype if reference is not None else torch.get_default_dtype()
-        device = reference.device if reference is not None else torch.device("cpu")
+        dtype, device = self._kind()
         spike_fn = heaviside if self.step_forward and not torch.is_grad_enabled() else self.spike_fn
-        blocks = self._blocks(dtype, device)
-        states = [block.initial_state(batch) for block in blocks]
         sources = self._source_spikes(inputs, steps, batch, dtype, device)
         currents = self._block_currents(inputs, steps, batch, dtype, device)
-        merged = [self.weights[name] for name in self.static.projections]
-        weights = torch.cat(merged) if merged else torch.zeros(0, dtype=dtype, device=device)
-        tables = self.static.tables(weights)
-        buffer: list[torch.Tensor | None] = [None] * self.slots
+        tables = self._tables()
+        blocks = self._blocks(dtype, device)
+        state = self._start(batch, blocks)
         recorded: dict[str, list[torch.Tensor]] = {name: [] for name in self.outputs}
         voltages: dict[str, list[torch.Tensor]] = {name: [] for name in self.outputs}
-        zeros = torch.zeros(batch, self.layout.n_channels, dtype=dtype, device=device)
         places = {name: self.layout.place(name) for name in self.outputs}
         for t in range(steps):
-            arriving = buffer[t % self.slots]
-            buffer[t % self.slots] = None
-            parts = []
-            for b, block in enumerate(blocks):
-                current = currents[b]
-                spikes, states[b] = block(
-                    states[b],
-                    zeros if arriving is None else arriving,
-                    None if current is None else current[t],
-                    spike_fn,
-                )
-                parts.append(spikes)
-            emitted = torch.cat([*parts, sources[t]], dim=1)
-            for delay, contribution in self.static.contributions(emitted, tables):
-                slot = (t + delay) % self.slots
-                previous = buffer[slot]
-                buffer[slot] = contribution if previous is None else previous + contribution
+            state, parts = self._tick(
+                state, sources[t], [None if c is None else c[t] for c in currents], blocks, tables, spike_fn
+            )
             for name, (b, where) in places.items():
                 recorded[name].append(parts[b][:, where])
-                voltages[name].append(states[b].v[:, where])  # type: ignore[attr-defined]
+                voltages[name].append(state.neurons[b].v[:, where])  # type: ignore[attr-defined]
         return ModuleOutput(
             spikes={name: torch.stack(values) for name, values in recorded.items()},
             v={name: torch.stack(values) for name, values in voltages.items()},
+        )
+
+    # -- step by step (online training) -------------------------------------------------
+
+    def initial_state(self, batch_size: int = 1) -> ModuleState:
+        """The state at t = 0 for ``batch_size`` trials, to be advanced by :meth:`step`."""
+        batch = checks.count("module", "batch_size", batch_size)
+        dtype, device = self._kind()
+        state = self._start(batch, self._blocks(dtype, device))
+        schedules = []
+        for name in self.layout.source_names:
+            cell = self.network.population(name).cell
+            if isinstance(cell, SpikeSourceArray):
+                schedules.append(ArraySchedule([cell] * batch, self.dt, device))
+            else:
+                schedules.append(PoissonSchedule(cell, [self.seed + b for b in range(batch)], self.dt, device))  # type: ignore[arg-type]
+        return state._replace(schedules=tuple(schedules))
+
+    def trace_decays(self) -> dict[str, float]:
+        """Per neuron population with a membrane time constant: ``exp(-dt / tau_m)``, the online rule's lambda."""
+        result = {}
+        for population in self.network.populations:
+            tau = getattr(population.cell, "tau_m", None)
+            if not population.is_source and tau is not None:
+                result[population.name] = float(np.exp(-self.dt / float(tau)))
+        return result
+
+    def step(
+        self,
+        state: ModuleState,
+        inputs: Mapping[str, torch.Tensor] | None = None,
+        online: bool | Mapping[str, float] = False,
+    ) -> tuple[ModuleState, ModuleOutput]:
+        """Advance ``state`` by one step; returns the new state and this step's spikes and voltages.
+
+        Parameters
+        ----------
+        state : ModuleState
+            From :meth:`initial_state` or a previous call (not changed).
+        inputs : mapping
+            Population -> tensor (batch, neurons) for this step, as in :meth:`forward`.
+        online : bool or mapping
+            The online trace rule (OTTT, Xiao et al. 2022): the neurons'
+            previous state is detached (no gradient through the membrane's
+            past), and each projection's weight gradient uses the presynaptic
+            trace ``a_t = lambda a_{t-1} + s_t`` in place of the spikes, with
+            ``lambda`` the postsynaptic membrane's decay per step
+            (:meth:`trace_decays`, or a mapping population -> lambda). A loss
+            on this step's output then gives, by ``backward()``, the rule's
+            update for this step. Needs ``propagation="projection"``.
+
+        Returns
+        -------
+        (ModuleState, ModuleOutput)
+            Output tensors have shape (batch, neurons), no time axis.
+        """
+        inputs = dict(inputs or {})
+        self._check_inputs(inputs, 2)
+        batch = state.neurons[0].v.shape[0] if state.neurons else 1  # type: ignore[attr-defined]
+        for name, value in inputs.items():
+            if value.shape[0] != batch:
+                raise ValidationError(f"module: inputs[{name!r}] holds {value.shape[0]} trials; the state {batch}")
+        decays: Mapping[str, float] | None = None
+        if online is not False:
+            if self.routes is None:
+                raise CapabilityError(
+                    f"module: feature online trace rule cannot run with propagation = {self.propagation!r};"
+                    " allowed: 'projection'"
+                )
+            decays = self.trace_decays() if online is True else dict(online)  # type: ignore[arg-type]
+        dtype, device = self._kind()
+        t = state.tick
+        parts = []
+        for name, schedule in zip(self.layout.source_names, state.schedules or ()):
+            if name in inputs:
+                parts.append(inputs[name].to(dtype))
+            else:
+                part = torch.zeros(1, batch, self.layout.sizes[name], dtype=dtype, device=device)
+                schedule.fill(part, t)
+                parts.append(part[0])
+        width = self.layout.n_total - self.layout.n_neurons
+        sources = torch.cat(parts, dim=1) if parts else torch.zeros(batch, width, dtype=dtype, device=device)
+        currents: list[torch.Tensor | None] = []
+        for b, block in enumerate(self.layout.blocks):
+            scheduled = self.currents.at(b, t)
+            given = [name for name in block.populations if name in inputs]
+            if not given:
+                currents.append(None if scheduled is None else scheduled.to(dtype).expand(batch, block.size))
+                continue
+            total = torch.cat(
+                [
+                    inputs[name].to(dtype)
+                    if name in inputs
+                    else torch.zeros(batch, self.layout.sizes[name], dtype=dtype, device=device)
+                    for name in block.populations
+                ],
+                dim=1,
+            )
+            currents.append(total if scheduled is None else total + scheduled.to(dtype))
+        spike_fn = heaviside if self.step_forward and not torch.is_grad_enabled() else self.spike_fn
+        blocks = self._blocks(dtype, device)
+        state, spikes = self._tick(state, sources, currents, blocks, self._tables(), spike_fn, decays)
+        places = {name: self.layout.place(name) for name in self.outputs}
+        return state, ModuleOutput(
+            spikes={name: spikes[b][:, where] for name, (b, where) in places.items()},
+            v={name: state.neurons[b].v[:, where] for name, (b, where) in places.items()},  # type: ignore[attr-defined]
         )
 
 
@@ -311,8 +493,14 @@ def module(
         Time step (ms).
     dtype, device
         As for :func:`neuromem.backends.torch.build`.
-    propagation : {"auto", "dense", "event"}
-        Static synapses as dense matmuls or event-driven gathers (same values, same gradients).
+    propagation : {"auto", "dense", "event", "projection"}
+        Static synapses as the simulation's merged dense matmuls or event-driven
+        gathers (same values, same gradients, the simulation's spikes bit for
+        bit), or ``"projection"``: one matmul per projection, excitatory and
+        inhibitory pairs fused where the cell reads only their difference, and
+        zero presynaptic steps skipped (:mod:`neuromem.backends.torch.routes`;
+        the same sums up to float rounding, much less work for layered
+        networks; needed by the online rule of :meth:`NetworkModule.step`).
     surrogate : str or callable
         Name of an ``snntorch.surrogate`` function of the build's list
         (:data:`neuromem.backends.base.SURROGATES`: ``"fast_sigmoid"``,
@@ -347,7 +535,7 @@ def module(
     check_capabilities(network, NAME, capabilities())
     dt = checks.positive("module", "dt", dt, "ms")
     network.validate(dt)
-    checks.choice("module", "propagation", propagation, PROPAGATION_MODES)
+    checks.choice("module", "propagation", propagation, (*PROPAGATION_MODES, "projection"))
     if isinstance(dtype, str):
         checks.choice("module", "dtype", dtype, tuple(DTYPES))
         dtype = DTYPES[dtype]

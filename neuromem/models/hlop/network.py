@@ -207,7 +207,7 @@ class SpikingNet(nn.Module):
                 structure,
                 dt=cfg.dt,
                 device=device,
-                propagation="dense",
+                propagation="projection",
                 surrogate=surrogate.fast_sigmoid(slope=cfg.slope),
                 outputs=[*self.hidden_names, self.readout_names[head]],
             )
