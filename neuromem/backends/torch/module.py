@@ -105,6 +105,7 @@ class NetworkModule(torch.nn.Module):
         self.static = StaticSynapses(network, self.layout, dt, static_mode, dtype, device)
         self.routes = Routes(network, self.layout, dt, device) if propagation == "projection" else None
         self.currents = InjectedCurrents(network, self.layout, dt, dtype, device)
+        self._block_cache: dict[tuple[torch.dtype, torch.device], list[NeuronBlock]] = {}
         self.weights = torch.nn.ParameterDict(
             {
                 name: torch.nn.Parameter(torch.as_tensor(self.static.weights[where], dtype=dtype, device=device))
@@ -176,8 +177,14 @@ class NetworkModule(torch.nn.Module):
     # -- running -----------------------------------------------------------------------
 
     def _blocks(self, dtype: torch.dtype, device: torch.device) -> list[NeuronBlock]:
+        if not self.time_constants and (dtype, device) in self._block_cache:
+            # Constants only, no state: reused between calls when no time constant is a parameter.
+            return self._block_cache[(dtype, device)]
         overrides = {population: dict(taus.items()) for population, taus in self.time_constants.items()}
-        return [NeuronBlock(self.network, block, self.dt, dtype, device, overrides) for block in self.layout.blocks]
+        blocks = [NeuronBlock(self.network, block, self.dt, dtype, device, overrides) for block in self.layout.blocks]
+        if not self.time_constants:
+            self._block_cache = {(dtype, device): blocks}
+        return blocks
 
     def _shape(self, inputs: Mapping[str, torch.Tensor], steps: int | None, batch_size: int | None) -> tuple[int, int]:
         shapes = {tuple(x.shape[:2]) for x in inputs.values()}
@@ -411,8 +418,10 @@ class NetworkModule(torch.nn.Module):
             trace ``a_t = lambda a_{t-1} + s_t`` in place of the spikes, with
             ``lambda`` the postsynaptic membrane's decay per step
             (:meth:`trace_decays`, or a mapping population -> lambda). A loss
-            on this step's output then gives, by ``backward()``, the rule's
-            update for this step. Needs ``propagation="projection"``.
+            on this step's output then gives, by ``backward(retain_graph=True)``,
+            the rule's update for this step (populations of one cell type share
+            their block's tensors, which a later step's loss reaches too; the
+            graph is freed as the state moves on). Needs ``propagation="projection"``.
 
         Returns
         -------

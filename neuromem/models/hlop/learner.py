@@ -34,7 +34,14 @@ _INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int6
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training of each task: ``epochs`` of SGD (``lr``, ``momentum``), ``rule`` 'bptt'."""
+    """Training of each task: ``epochs`` of SGD (``lr``, ``momentum``) by ``rule``.
+
+    ``rule`` is ``"bptt"`` (backpropagation through time of the whole
+    sequence) or ``"online"`` (the online trace rule, OTTT: per-step losses,
+    gradients through each step's layers with presynaptic eligibility traces;
+    :meth:`~neuromem.models.hlop.network.SpikingNet.online_backward`). Both
+    make one optimiser step per batch.
+    """
 
     epochs: int = 1
     batch_size: int = 64
@@ -44,11 +51,8 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.rule not in ("bptt",):
-            raise ValidationError(
-                f"TrainConfig: rule '{self.rule}' is not available (the engine's module trains by BPTT);"
-                " allowed: 'bptt'"
-            )
+        if self.rule not in ("bptt", "online"):
+            raise ValidationError(f"TrainConfig: rule = {self.rule!r} is not available; allowed: 'bptt', 'online'")
         for name, minimum in (("epochs", 0), ("batch_size", 1), ("seed", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
@@ -246,9 +250,14 @@ class ContinualLearner:
             for start in range(0, x.shape[0], cfg.batch_size):
                 idx = order[start : start + cfg.batch_size]
                 opt.zero_grad(set_to_none=True)
-                loss = self._batch_loss_bptt(x[idx], y[idx], head)
                 penalty = self._penalty()
-                (loss if penalty is None else loss + penalty).backward()
+                if cfg.rule == "online":
+                    self.net.online_backward(x[idx], y[idx], head)
+                    if penalty is not None:
+                        penalty.backward()
+                else:
+                    loss = self._batch_loss_bptt(x[idx], y[idx], head)
+                    (loss if penalty is None else loss + penalty).backward()
                 self._transform_gradients(task_id)
                 opt.step()
         self._check_finite_state()  # before the description of the network is built from the weights

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from snntorch import surrogate
 from torch import nn
+from torch.nn import functional as F
 from torch.func import functional_call
 
 from neuromem.backends.torch import module
@@ -218,22 +219,69 @@ class SpikingNet(nn.Module):
         self._engines = {}
         return super()._apply(fn, recurse)
 
-    def run(self, x: torch.Tensor, head: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Logits (B, n_classes) and hidden spikes {population: (steps, B, n)} of images ``x`` (B, ...)."""
-        engine = self.engine(head)
+    def _engine_weights(self, head: int, prefix: str = "") -> dict[str, torch.Tensor]:
+        """The projection pairs' weights ``max(W, 0)``, ``max(-W, 0)`` as the module's parameters (pre-major)."""
         mods = [*self.layers, self.heads[head]]
         names = [f"layer{i}" for i in range(len(self.layers))] + [f"head{head}"]
         parameters = {}
         for name, mod in zip(names, mods, strict=True):
             w = mod.weight.T.reshape(-1)  # AllToAll: pre-major
-            parameters[f"weights.{name}_exc"] = torch.relu(w)
-            parameters[f"weights.{name}_inh"] = torch.relu(-w)
+            parameters[f"{prefix}weights.{name}_exc"] = torch.relu(w)
+            parameters[f"{prefix}weights.{name}_inh"] = torch.relu(-w)
+        return parameters
+
+    def run(self, x: torch.Tensor, head: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Logits (B, n_classes) and hidden spikes {population: (steps, B, n)} of images ``x`` (B, ...)."""
+        engine = self.engine(head)
         frames = x.reshape(x.shape[0], -1)
         graded = torch.zeros(self.steps, *frames.shape, dtype=frames.dtype, device=frames.device)
         graded[: self.config.num_steps] = frames
-        out = functional_call(engine, parameters, ({"input": graded},))
+        out = functional_call(engine, self._engine_weights(head), ({"input": graded},))
         logits = out.v[self.readout_names[head]][-1] / self.config.num_steps
         return logits, {name: out.spikes[name] for name in self.hidden_names}
+
+    def online_backward(self, x: torch.Tensor, y: torch.Tensor, head: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The online trace rule's gradients of one batch, added into the weights' ``.grad``.
+
+        OTTT (Xiao et al. 2022) on the engine's :meth:`~neuromem.backends.torch.module.NetworkModule.step`:
+        at each of the ``T`` steps whose output reaches the readout, the
+        instantaneous loss ``cross_entropy(o_t, y) / T`` on the readout's
+        voltage step ``o_t = W h_t`` is backpropagated through the layers of
+        that step only (hidden membranes detached from their past; each hidden
+        layer's weight gradient uses the presynaptic trace
+        ``a_t = exp(-dt/tau_m) a_{t-1} + s_t``, the readout's the spikes of the step).
+
+        Returns
+        -------
+        (loss, logits)
+            Summed loss (detached) and ``mean_t o_t`` (B, n_classes), the logits :meth:`forward` gives.
+        """
+        engine = self.engine(head)
+        readout = self.readout_names[head]
+        T, n_layers = self.config.num_steps, len(self.config.hidden)
+        decays = {name: math.exp(-self.config.dt / self.config.tau_m) for name in self.hidden_names}
+        decays[readout] = 0.0  # o_t is the step's input W h_t: its gradient is the spikes of the step
+        frames = x.reshape(x.shape[0], -1)
+        silent = torch.zeros_like(frames)
+        state = engine.initial_state(frames.shape[0])
+        stepper = _Stepper(engine)
+        previous = torch.zeros(frames.shape[0], self.config.n_classes, dtype=frames.dtype, device=frames.device)
+        total_loss = torch.zeros((), dtype=frames.dtype, device=frames.device)
+        total_logits = torch.zeros_like(previous)
+        for t in range(self.steps):
+            inputs = {"input": frames if t < T else silent}
+            state, out = functional_call(stepper, self._engine_weights(head, "engine."), (state, inputs, decays))
+            v = out.v[readout]
+            if t > n_layers:  # the readout receives the T steps of the input at ticks L + 1 .. T + L
+                step_logits = v - previous
+                loss = F.cross_entropy(step_logits, y) / T
+                # The hidden layers and the readout share one block's tensors (one cell type), which the
+                # next step's loss reaches too; the graph goes when the state moves past it.
+                loss.backward(retain_graph=True)
+                total_loss += loss.detach()
+                total_logits += step_logits.detach() / T
+            previous = v.detach()
+        return total_loss, total_logits
 
     def forward(self, x: torch.Tensor, head: int = 0) -> torch.Tensor:
         """Logits (B, n_classes) of ``x`` of shape ``(B, *input_shape)`` through ``head``, BPTT-ready."""
@@ -256,6 +304,17 @@ class SpikingNet(nn.Module):
             key = f"layer{i + 1}" if i + 1 < len(self.layers) else f"head{head}"
             result[key] = window.reshape(-1, window.shape[2])
         return result
+
+
+class _Stepper(nn.Module):
+    """Calls :meth:`NetworkModule.step` as ``forward``, so ``functional_call`` can hand it weights."""
+
+    def __init__(self, engine: nn.Module) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def forward(self, state: object, inputs: dict[str, torch.Tensor], online: dict[str, float]) -> tuple:
+        return self.engine.step(state, inputs, online)  # type: ignore[operator]
 
 
 def numpy_weights(net: SpikingNet) -> dict[str, np.ndarray]:
