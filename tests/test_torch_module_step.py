@@ -56,7 +56,7 @@ def test_projection_propagation_gradients_match_finite_differences():
     loss().backward()
     rng = np.random.default_rng(2)
     checked = 0
-    for name, parameter in net.weights.items():
+    for parameter in net.weights.values():
         flat = parameter.detach().view(-1)
         for index in rng.choice(flat.numel(), size=3, replace=False):
             step = 1e-7 * max(1.0, abs(float(flat[index])))
@@ -66,7 +66,8 @@ def test_projection_propagation_gradients_match_finite_differences():
                 flat[index] -= 2 * step
                 minus = float(loss())
                 flat[index] += step
-            assert float(parameter.grad.view(-1)[index]) == pytest.approx((plus - minus) / (2 * step), rel=1e-5, abs=1e-7)
+            numeric = (plus - minus) / (2 * step)
+            assert float(parameter.grad.view(-1)[index]) == pytest.approx(numeric, rel=1e-5, abs=1e-7)
             checked += 1
     assert checked == 9
 

@@ -11,7 +11,15 @@ It is the torch backend's own code, run functionally: the same layout and
 cell blocks, the cell modules' step functions, the same synapse tables and
 propagation modes (dense matmul or event-driven gathers, whose backward pass
 is the matmul's, so both give the same gradients), the same spike sources and
-current sources. Nothing autograd needs is changed in place: the delay
+current sources. ``propagation="projection"`` multiplies instead each
+projection's own (pre, post) matrix, fusing excitatory/inhibitory pairs where
+the cell reads only their difference (:mod:`neuromem.backends.torch.routes`):
+the same sums up to float rounding, much less work for layered networks.
+
+``initial_state(batch)`` and ``step(state, inputs)`` run one step at a time
+(the state is carried between calls, not changed); ``step(..., online=True)``
+is the online trace rule (OTTT): membranes detached from their past, weight
+gradients taken with presynaptic eligibility traces. Nothing autograd needs is changed in place: the delay
 buffer is a list of tensors that are replaced, not added into.
 
 Without gradients (``torch.no_grad()``) and with an snnTorch surrogate
@@ -44,6 +52,7 @@ from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heaviside
 from neuromem.backends.torch.routes import Routes
 from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
+from neuromem.backends.torch.stepping import ModuleState, step_drive
 from neuromem.backends.torch.synapses import StaticSynapses
 from neuromem.errors import CapabilityError, ValidationError
 from neuromem.spec import Network, SpikeSourceArray, checks
@@ -60,21 +69,6 @@ class ModuleOutput(NamedTuple):
 
     spikes: dict[str, torch.Tensor]
     v: dict[str, torch.Tensor]
-
-
-class ModuleState(NamedTuple):
-    """Where a run stands between :meth:`NetworkModule.step` calls.
-
-    ``tick`` (steps done), ``neurons`` (per block, the cell state), ``pending``
-    (tick -> input on its way, with its graph), ``traces`` (the online rule's
-    presynaptic traces per route), ``schedules`` (the network's own sources).
-    """
-
-    tick: int
-    neurons: tuple[NamedTuple, ...]
-    pending: dict
-    traces: dict[int, torch.Tensor]
-    schedules: tuple | None
 
 
 class NetworkModule(torch.nn.Module):
@@ -443,34 +437,7 @@ class NetworkModule(torch.nn.Module):
                 )
             decays = self.trace_decays() if online is True else dict(online)  # type: ignore[arg-type]
         dtype, device = self._kind()
-        t = state.tick
-        parts = []
-        for name, schedule in zip(self.layout.source_names, state.schedules or ()):
-            if name in inputs:
-                parts.append(inputs[name].to(dtype))
-            else:
-                part = torch.zeros(1, batch, self.layout.sizes[name], dtype=dtype, device=device)
-                schedule.fill(part, t)
-                parts.append(part[0])
-        width = self.layout.n_total - self.layout.n_neurons
-        sources = torch.cat(parts, dim=1) if parts else torch.zeros(batch, width, dtype=dtype, device=device)
-        currents: list[torch.Tensor | None] = []
-        for b, block in enumerate(self.layout.blocks):
-            scheduled = self.currents.at(b, t)
-            given = [name for name in block.populations if name in inputs]
-            if not given:
-                currents.append(None if scheduled is None else scheduled.to(dtype).expand(batch, block.size))
-                continue
-            total = torch.cat(
-                [
-                    inputs[name].to(dtype)
-                    if name in inputs
-                    else torch.zeros(batch, self.layout.sizes[name], dtype=dtype, device=device)
-                    for name in block.populations
-                ],
-                dim=1,
-            )
-            currents.append(total if scheduled is None else total + scheduled.to(dtype))
+        sources, currents = step_drive(self.layout, self.currents, state, inputs, batch, dtype, device)
         spike_fn = heaviside if self.step_forward and not torch.is_grad_enabled() else self.spike_fn
         blocks = self._blocks(dtype, device)
         state, spikes = self._tick(state, sources, currents, blocks, self._tables(), spike_fn, decays)

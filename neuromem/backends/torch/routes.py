@@ -127,7 +127,10 @@ class Routes:
                     *(torch.as_tensor(a, dtype=torch.int64, device=device) for a in (keep, rows, cols)),
                     full,
                 )
-                key = (projection.pre, projection.post, receptor, int(d)) if fused else (projection.name, "", "", int(d))
+                # Fused pieces group by (pre, post, delay); any other projection is a route of its own.
+                key = (
+                    (projection.pre, projection.post, receptor, int(d)) if fused else (projection.name, "", "", int(d))
+                )
                 grouped.setdefault(key, []).append(piece)
         self.routes: list[Route] = []
         for key, pieces in grouped.items():

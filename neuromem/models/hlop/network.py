@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from snntorch import surrogate
 from torch import nn
-from torch.nn import functional as F
 from torch.func import functional_call
+from torch.nn import functional as F
 
 from neuromem.backends.torch import module
 from neuromem.errors import CapabilityError, ValidationError
