@@ -156,8 +156,10 @@ class Routes:
                     part = torch.zeros(route.shape, dtype=w.dtype, device=w.device).index_put(
                         (piece.rows, piece.cols), w[piece.positions], accumulate=True
                     )
-                part = part if piece.sign > 0 else -part
-                total = part if total is None else total + part
+                if total is None:
+                    total = part if piece.sign > 0 else -part
+                else:
+                    total = total + part if piece.sign > 0 else total - part
             result.append(total)  # type: ignore[arg-type]
         return result
 
