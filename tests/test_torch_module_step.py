@@ -170,4 +170,8 @@ def test_online_rule_needs_projection_propagation_and_inputs_of_the_state_batch(
         net.step(net.initial_state(1), {"inp": torch.zeros(2, 2)})
     with pytest.raises(ValidationError, match=r"inputs\['inp'\] has shape \(1, 3\); expected \(batch, 2\)"):
         net.step(net.initial_state(1), {"inp": torch.zeros(1, 3)})
+    with pytest.raises(ValidationError, match=r"online\['inp'\] = 0.5 is not allowed; allowed: a neuron population"):
+        net.step(net.initial_state(1), online={"inp": 0.5})
+    with pytest.raises(ValidationError, match=r"online\['hid'\] = 1.5 is not allowed.*trace decay in \[0, 1\]"):
+        net.step(net.initial_state(1), online={"hid": 1.5})
     assert net.trace_decays() == {"hid": pytest.approx(math.exp(-0.1)), "out": pytest.approx(1.0)}

@@ -436,6 +436,13 @@ class NetworkModule(torch.nn.Module):
                     " allowed: 'projection'"
                 )
             decays = self.trace_decays() if online is True else dict(online)  # type: ignore[arg-type]
+            neurons = {p.name for p in self.network.populations if not p.is_source}
+            for name, value in decays.items():
+                if name not in neurons or not 0.0 <= float(value) <= 1.0:
+                    raise ValidationError(
+                        f"module: online[{name!r}] = {value!r} is not allowed; allowed: a neuron population of the"
+                        " network and a trace decay in [0, 1]"
+                    )
         dtype, device = self._kind()
         sources, currents = step_drive(self.layout, self.currents, state, inputs, batch, dtype, device)
         spike_fn = heaviside if self.step_forward and not torch.is_grad_enabled() else self.spike_fn
