@@ -52,8 +52,10 @@ refractory period).
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +77,7 @@ def _import_nir() -> object:
     return nir
 
 
-def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None:
+def _check(network: Network, dt: float, freeze: bool, approximate: bool, loader: str | None = None) -> None:
     for projection in network.projections:
         where = f"Projection {projection.name!r}"
         if type(projection.plasticity).__name__ == "SubspaceRule":
@@ -89,6 +91,23 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
                 f"{where}: feature plasticity:{type(projection.plasticity).__name__} cannot be expressed on target"
                 " 'nir'; pass freeze=True (--freeze on the command line) to export the initial weights as static"
             )
+    if loader is not None:
+        for population in network.populations:
+            cell = population.cell
+            if population.is_source:
+                continue
+            where = f"Population {population.name!r}"
+            if type(cell).__name__ != "IF_curr_delta":
+                raise CapabilityError(
+                    f"{where}: feature cell:{type(cell).__name__} with loader={loader!r} cannot be expressed on"
+                    " target 'nir': only IF_curr_delta (nir.LIF) has a node whose Euler step is neuromem's exact"
+                    " step; export with loader=None"
+                )
+            if cell.v_reset != cell.v_rest:  # type: ignore[union-attr]
+                raise CapabilityError(
+                    f"{where}: feature v_reset = {cell.v_reset:g} mV != v_rest = {cell.v_rest:g} mV with"  # type: ignore[union-attr]
+                    f" loader={loader!r} cannot be expressed on target 'nir' (the loader resets to v_rest)"
+                )
     if network.current_sources:
         raise CapabilityError(
             f"network {network.name!r}: feature current_source:{type(network.current_sources[0]).__name__}"
@@ -116,9 +135,40 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool) -> None
             warnings.warn(message + "; dropped (approximate=True)", ExportWarning, stacklevel=3)
 
 
-def population_node(network: Network, name: str, dt: float) -> tuple[object, float]:
+#: The loaders whose Euler step a graph can be written for (``loader=``), and their step (s);
+#: None: the step is the one passed to the loader (Norse's ``from_nir(graph, dt=dt_s)``).
+LOADER_STEP_S: dict[str, float | None] = {"snntorch": 1.0e-4, "norse": None}
+
+
+def _loader_node(nir: object, cell: object, size: int, dt: float, loader: str) -> tuple[object, float]:
+    r"""``nir.LIF`` of an IF_curr_delta written so that ``loader``'s Euler step is neuromem's exact step.
+
+    The loader steps ``v += (h / tau)(v_leak - v + r x)`` with its step ``h`` (s). With
+    ``a = 1 - exp(-dt / tau_m)`` (the exact step's leak) the node's ``tau = h / a`` gives the
+    decay ``1 - h/tau = exp(-dt / tau_m)``; the input must then move ``v`` by ``x`` mV:
+    snnTorch reads ``r`` (``r = tau / h``, weights in mV), Norse 1.1 reads no ``r`` (``r = 1``,
+    weights multiplied by ``1 / a``).
+    """
+    h = LOADER_STEP_S[loader]
+    h = dt / 1000.0 if h is None else h
+    leak = -math.expm1(-dt / cell.tau_m)  # type: ignore[attr-defined]
+    tau = h / leak
+    ones = np.ones(size)
+    node = nir.LIF(  # type: ignore[attr-defined]
+        tau=ones * tau,
+        r=ones * (tau / h if loader == "snntorch" else 1.0),
+        v_leak=ones * 0.0,
+        v_threshold=ones * (cell.v_thresh - cell.v_rest),  # type: ignore[attr-defined]
+        v_reset=ones * 0.0,
+    )
+    return node, (1.0 if loader == "snntorch" else 1.0 / leak)
+
+
+def population_node(network: Network, name: str, dt: float, loader: str | None = None) -> tuple[object, float]:
     """The NIR node of population ``name`` and the factor from its weight unit to the node's input unit."""
     population = network.population(name)
+    if loader is not None:
+        return _loader_node(_import_nir(), population.cell, int(population.size), dt, loader)
     receptors = {p.receptor for p in network.projections if p.post == name}
     try:
         return model_of(population.cell).nir(_import_nir(), population.cell, int(population.size), dt, receptors)  # type: ignore[misc]
@@ -132,17 +182,20 @@ def cuba_lif_parameters(cell: object, size: int, dt: float, receptor: str = "exc
     return {k: getattr(graph_node, k) for k in ("tau_mem", "tau_syn", "r", "v_leak", "v_threshold", "v_reset", "w_in")}
 
 
-def weight_matrix(network: Network, name: str, dt: float, keep: np.ndarray | None = None) -> np.ndarray:
+def weight_matrix(
+    network: Network, name: str, dt: float, keep: np.ndarray | None = None, loader: str | None = None
+) -> np.ndarray:
     """(post, pre) matrix of projection ``name`` in the post node's input unit, signed.
 
     ``keep``: which synapses (in connection-list order) to write; default all.
+    ``loader``: the unit of the node written for that loader (see :func:`to_nir`).
     """
     projection = network.projection(name)
     lists = network.connection_list(name)
     if _two_synapses(network, projection.post):
         scale = dt / network.population(projection.post).cell.cm  # type: ignore[union-attr]
     else:
-        _, scale = population_node(network, projection.post, dt)
+        _, scale = population_node(network, projection.post, dt, loader)
     chosen = np.ones(lists.pre.size, dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     matrix = np.zeros((network.size(projection.post), network.size(projection.pre)))
     sign = -1.0 if projection.receptor == "inhibitory" else 1.0
@@ -191,7 +244,24 @@ def _membrane_node(nir: object, cell: object, size: int, dt: float) -> object:
     )
 
 
-def to_nir(network: Network, dt: float | None = None, freeze: bool = False, approximate: bool = False) -> object:
+def _linear_name(entry: dict[str, object]) -> str:
+    """A merged Linear's name: the projections' common stem (``layer1`` of ``layer1_exc``, ``layer1_inh``)."""
+    names: list[str] = entry["names"]  # type: ignore[assignment]
+    if len(names) == 1:
+        return names[0]
+    stem = os.path.commonprefix(names).rstrip("_")
+    return stem or f"{entry['pre']}_to_{entry['target']}"
+
+
+def to_nir(
+    network: Network,
+    dt: float | None = None,
+    freeze: bool = False,
+    approximate: bool = False,
+    merge: bool = False,
+    loader: str | None = None,
+    outputs: Sequence[str] | None = None,
+) -> object:
     """``network`` as a ``nir.NIRGraph`` for time step ``dt`` (ms).
 
     Parameters
@@ -204,6 +274,22 @@ def to_nir(network: Network, dt: float | None = None, freeze: bool = False, appr
         Write plastic projections with their initial weights.
     approximate : bool
         Drop refractory periods (with an ``ExportWarning``) instead of refusing them.
+    merge : bool
+        One signed ``nir.Linear`` per source, target node and delay: the excitatory and
+        inhibitory projections between two populations (a signed matrix written as a pair)
+        become one node named after their common stem. Norse 1.1 reads only one of two
+        Linear nodes that feed the same population; snnTorch reads both.
+    loader : {None, "snntorch", "norse"}
+        None: a graph of the continuous equations (see the module text). ``"snntorch"`` or
+        ``"norse"``: every node written so that that loader's forward-Euler step equals
+        neuromem's exact step of ``dt`` (IF_curr_delta only, ``v_reset = v_rest``), so the loaded
+        module gives neuromem's spikes: snnTorch 1.0 steps 0.1 ms whatever the graph says
+        (``import_from_nir(graph)``); Norse 1.1 takes the step, give it ``dt``:
+        ``from_nir(graph, dt=dt / 1000)``. The time constants are those of the loader's step,
+        not the model's (recorded in ``metadata["loader"]``, ``metadata["loader_dt_s"]``).
+    outputs : sequence of str or None
+        The neuron populations that feed a ``nir.Output`` (default: every one). nirtorch 2.6,
+        through which snnTorch and Norse load graphs, runs graphs with one Output only.
 
     Raises
     ------
@@ -214,8 +300,13 @@ def to_nir(network: Network, dt: float | None = None, freeze: bool = False, appr
     if not isinstance(network, Network):
         raise ValidationError(f"to_nir: network must be a Network, got {type(network).__name__}")
     dt = checks.positive("to_nir", "dt", dt if dt is not None else (network.required_dt or 0.1), "ms")
+    if loader is not None and loader not in LOADER_STEP_S:
+        raise ValidationError(f"to_nir: loader = {loader!r} is not allowed; allowed: None, {', '.join(LOADER_STEP_S)}")
     network.validate(dt)
-    _check(network, dt, freeze, approximate)
+    for name in outputs or ():
+        if name not in {p.name for p in network.populations if not p.is_source}:
+            raise ValidationError(f"to_nir: outputs names {name!r}, which is not a neuron population of the network")
+    _check(network, dt, freeze, approximate, loader)
     nodes: dict[str, object] = {}
     edges: list[tuple[str, str]] = []
     inputs: dict[tuple[str, str], str] = {}  # (population, receptor) -> node its projections feed
@@ -230,26 +321,40 @@ def to_nir(network: Network, dt: float | None = None, freeze: bool = False, appr
                 inputs[(population.name, receptor)] = node[0]
             nodes[population.name] = _membrane_node(nir, population.cell, int(population.size), dt)
         else:
-            nodes[population.name], _ = population_node(network, population.name, dt)
+            nodes[population.name], _ = population_node(network, population.name, dt, loader)
+        if outputs is not None and population.name not in outputs:
+            continue
         output = f"{population.name}_out"
         nodes[output] = nir.Output(output_type={"output": np.array([population.size])})
         edges.append((population.name, output))
+    linear: dict[tuple[object, ...], dict[str, object]] = {}  # one Linear per entry, in projection order
     for projection in network.projections:
         target = inputs.get((projection.post, projection.receptor), projection.post)
         steps = network.delay_steps(projection.name, dt)
         groups = np.unique(steps) if steps.size else np.array([1])
         for k, delay in enumerate(groups.tolist()):
+            matrix = weight_matrix(network, projection.name, dt, steps == delay, loader)
+            key = (projection.pre, target, delay) if merge else (projection.name, delay)
+            if key in linear:  # merge: the signed sum of every projection between the two nodes
+                linear[key]["matrix"] = linear[key]["matrix"] + matrix  # type: ignore[operator]
+                linear[key]["names"].append(projection.name)  # type: ignore[attr-defined]
+                continue
             suffix = "" if groups.size == 1 else f"{k}"
-            node = f"{projection.name}_w{suffix}"
-            nodes[node] = nir.Linear(weight=weight_matrix(network, projection.name, dt, steps == delay))
-            source = projection.pre
-            if delay > 1:
-                # The one step every loader adds between nodes is neuromem's shortest delay; the rest is a Delay.
-                delayed = f"{projection.name}_delay{suffix}"
-                nodes[delayed] = nir.Delay(delay=np.full(network.size(projection.pre), (delay - 1) * dt / 1000.0))
-                edges.append((source, delayed))
-                source = delayed
-            edges.extend([(source, node), (node, target)])
+            linear[key] = {"names": [projection.name], "suffix": suffix, "matrix": matrix, "pre": projection.pre}
+            linear[key].update(target=target, delay=delay)
+    for entry in linear.values():
+        base, suffix, source, delay = _linear_name(entry), entry["suffix"], entry["pre"], entry["delay"]
+        node = f"{base}_w{suffix}"
+        if node in nodes:  # merged groups of different delays that share a name
+            node, suffix = f"{node}_{delay}", f"{suffix}_{delay}"
+        nodes[node] = nir.Linear(weight=entry["matrix"])
+        if delay > 1:  # type: ignore[operator]
+            # The one step every loader adds between nodes is neuromem's shortest delay; the rest is a Delay.
+            delayed = f"{base}_delay{suffix}"
+            nodes[delayed] = nir.Delay(delay=np.full(network.size(source), (delay - 1) * dt / 1000.0))  # type: ignore[operator, arg-type]
+            edges.append((source, delayed))  # type: ignore[arg-type]
+            source = delayed
+        edges.extend([(source, node), (node, entry["target"])])  # type: ignore[list-item]
     metadata = {
         "generator": "neuromem",
         "dt_s": dt / 1000.0,
@@ -259,6 +364,11 @@ def to_nir(network: Network, dt: float | None = None, freeze: bool = False, appr
         "delay": "a loader's step between nodes is one step of delay; nir.Delay nodes hold the rest (s)",
         "v_rest": {p.name: p.cell.v_rest for p in network.populations if not p.is_source},  # type: ignore[union-attr]
     }
+    if loader is not None:
+        step = LOADER_STEP_S[loader]
+        metadata["loader"] = loader
+        metadata["loader_dt_s"] = dt / 1000.0 if step is None else step
+        metadata["time_unit"] = f"s of {loader}'s Euler step: one step of {metadata['loader_dt_s']:g} s is one of dt"
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata)
 
 
@@ -269,15 +379,18 @@ def write_nir(
     freeze: bool = False,
     approximate: bool = False,
     overwrite: bool = False,
+    merge: bool = False,
+    loader: str | None = None,
+    outputs: Sequence[str] | None = None,
 ) -> Path:
     """Write :func:`to_nir` of ``network`` to ``path`` (HDF5, via ``nir.write``) atomically.
 
-    The graph is built (and refused, if it cannot be expressed) before the file
+    ``merge``, ``loader`` and ``outputs`` as in :func:`to_nir`. The graph is built (and refused, if it cannot be expressed) before the file
     system is touched. An existing file at ``path`` is replaced only with
     ``overwrite=True``; a folder there is never replaced.
     """
     nir = _import_nir()
-    graph = to_nir(network, dt, freeze, approximate)
+    graph = to_nir(network, dt, freeze, approximate, merge, loader, outputs)
     path = Path(path)
     if path.exists() or path.is_symlink():
         if not path.is_file() or path.is_symlink():
