@@ -385,9 +385,9 @@ def write_nir(
 ) -> Path:
     """Write :func:`to_nir` of ``network`` to ``path`` (HDF5, via ``nir.write``) atomically.
 
-    ``merge``, ``loader`` and ``outputs`` as in :func:`to_nir`. The graph is built (and refused, if it cannot be expressed) before the file
-    system is touched. An existing file at ``path`` is replaced only with
-    ``overwrite=True``; a folder there is never replaced.
+    ``merge``, ``loader`` and ``outputs`` as in :func:`to_nir`. The graph is built (and
+    refused, if it cannot be expressed) before the file system is touched. An existing file
+    at ``path`` is replaced only with ``overwrite=True``; a folder there is never replaced.
     """
     nir = _import_nir()
     graph = to_nir(network, dt, freeze, approximate, merge, loader, outputs)
