@@ -32,16 +32,31 @@ quantity so that these loaders reproduce neuromem's model:
 * ``w_in = tau_syn / dt``: a spike of value 1 in one Euler step raises the
   current by its weight, ``I' += w'`` -- neuromem's jump of ``w`` nA.
 
-Delays: every loader puts one step between a node and the next, which is
-neuromem's shortest delay; the rest of a longer delay is a ``nir.Delay``
-(seconds). Norse and snnTorch load no Delay node. Loading a graph of one-step
-delays (measured with Norse 1.1 and snnTorch 1.0, see ``tests/export``): a
-source spike that neuromem emits at tick ``k`` (arriving at ``k + 1``, moving
-V from ``k + 2`` under the exact scheme) is fed to the loaded model at step
-``k + 2``. Both loaders reset to the relative potential 0 whatever ``v_reset`` says, so they follow neuromem only when
-``v_reset = v_rest``; snnTorch also fixes ``dt = 0.1 ms`` (it checks
-``r = tau_mem / 1e-4``). Their forward-Euler step fires 0 to 8 steps early
-against neuromem's exact solution on the test network (same spike counts).
+Delays: a ``Linear`` stands for neuromem's shortest delay, one step; the rest
+of a longer delay is a ``nir.Delay`` (seconds). Norse and snnTorch load no
+Delay node, and they pass a step's input through a whole feed-forward chain
+within that step (nirtorch 2.6 runs the nodes in graph order): a population
+``d`` projections deep fires ``d - 1`` steps earlier in the loaded module than
+on neuromem, with its input fed at the arrival step (measured on HLOP's
+network, ``tests/test_hlop_export.py``). Loading a graph of one layer (Norse
+1.1, snnTorch 1.0, ``tests/export``): a source spike that neuromem emits at
+tick ``k`` (arriving at ``k + 1``, moving V from ``k + 2`` for IF_curr_exp,
+within ``k + 1`` for IF_curr_delta) is fed to the loaded model at step
+``k + 2`` (``k + 1``). Both loaders reset to the relative potential 0 whatever
+``v_reset`` says, so they follow neuromem only when ``v_reset = v_rest``;
+snnTorch also fixes ``dt = 0.1 ms`` (it checks ``r = tau_mem / 1e-4``), Norse
+1.1 reads no ``r`` of a LIF and only one of two Linear nodes that feed one
+node, and nirtorch runs graphs with one Output. Their forward-Euler step fires
+0 to 8 steps early against neuromem's exact solution on the test network
+(same spike counts).
+
+Written for a loader (``loader="snntorch"`` or ``"norse"``, IF_curr_delta
+only): each ``LIF`` gets the time constant whose Euler decay over the loader's
+step is neuromem's exact ``exp(-dt/tau_m)`` and an ``r`` (snnTorch) or weight
+scale (Norse) that adds the input in mV, so the loaded module reproduces
+neuromem's spikes (tested at dt = 0.1 ms and on HLOP at 1 ms); with
+``merge=True`` (one signed Linear per excitatory/inhibitory pair) and one
+output population that graph loads in both.
 
 The graph's ``metadata`` records ``dt`` (s), ``v_rest`` per population and
 the current unit. Not expressible (CapabilityError naming feature and target
@@ -52,7 +67,6 @@ refractory period).
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Sequence
@@ -62,6 +76,7 @@ import numpy as np
 
 from neuromem.cells.registry import model_of
 from neuromem.errors import CapabilityError, ExportError, ValidationError
+from neuromem.export.nir_loaders import LOADER_STEP_S, check_loader, loader_node
 from neuromem.export.plan import ExportWarning
 from neuromem.fileformat import remove_stale_temporaries
 from neuromem.spec import Network, checks
@@ -92,22 +107,7 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool, loader:
                 " 'nir'; pass freeze=True (--freeze on the command line) to export the initial weights as static"
             )
     if loader is not None:
-        for population in network.populations:
-            cell = population.cell
-            if population.is_source:
-                continue
-            where = f"Population {population.name!r}"
-            if type(cell).__name__ != "IF_curr_delta":
-                raise CapabilityError(
-                    f"{where}: feature cell:{type(cell).__name__} with loader={loader!r} cannot be expressed on"
-                    " target 'nir': only IF_curr_delta (nir.LIF) has a node whose Euler step is neuromem's exact"
-                    " step; export with loader=None"
-                )
-            if cell.v_reset != cell.v_rest:  # type: ignore[union-attr]
-                raise CapabilityError(
-                    f"{where}: feature v_reset = {cell.v_reset:g} mV != v_rest = {cell.v_rest:g} mV with"  # type: ignore[union-attr]
-                    f" loader={loader!r} cannot be expressed on target 'nir' (the loader resets to v_rest)"
-                )
+        check_loader(network, loader)
     if network.current_sources:
         raise CapabilityError(
             f"network {network.name!r}: feature current_source:{type(network.current_sources[0]).__name__}"
@@ -135,40 +135,11 @@ def _check(network: Network, dt: float, freeze: bool, approximate: bool, loader:
             warnings.warn(message + "; dropped (approximate=True)", ExportWarning, stacklevel=3)
 
 
-#: The loaders whose Euler step a graph can be written for (``loader=``), and their step (s);
-#: None: the step is the one passed to the loader (Norse's ``from_nir(graph, dt=dt_s)``).
-LOADER_STEP_S: dict[str, float | None] = {"snntorch": 1.0e-4, "norse": None}
-
-
-def _loader_node(nir: object, cell: object, size: int, dt: float, loader: str) -> tuple[object, float]:
-    r"""``nir.LIF`` of an IF_curr_delta written so that ``loader``'s Euler step is neuromem's exact step.
-
-    The loader steps ``v += (h / tau)(v_leak - v + r x)`` with its step ``h`` (s). With
-    ``a = 1 - exp(-dt / tau_m)`` (the exact step's leak) the node's ``tau = h / a`` gives the
-    decay ``1 - h/tau = exp(-dt / tau_m)``; the input must then move ``v`` by ``x`` mV:
-    snnTorch reads ``r`` (``r = tau / h``, weights in mV), Norse 1.1 reads no ``r`` (``r = 1``,
-    weights multiplied by ``1 / a``).
-    """
-    h = LOADER_STEP_S[loader]
-    h = dt / 1000.0 if h is None else h
-    leak = -math.expm1(-dt / cell.tau_m)  # type: ignore[attr-defined]
-    tau = h / leak
-    ones = np.ones(size)
-    node = nir.LIF(  # type: ignore[attr-defined]
-        tau=ones * tau,
-        r=ones * (tau / h if loader == "snntorch" else 1.0),
-        v_leak=ones * 0.0,
-        v_threshold=ones * (cell.v_thresh - cell.v_rest),  # type: ignore[attr-defined]
-        v_reset=ones * 0.0,
-    )
-    return node, (1.0 if loader == "snntorch" else 1.0 / leak)
-
-
 def population_node(network: Network, name: str, dt: float, loader: str | None = None) -> tuple[object, float]:
     """The NIR node of population ``name`` and the factor from its weight unit to the node's input unit."""
     population = network.population(name)
     if loader is not None:
-        return _loader_node(_import_nir(), population.cell, int(population.size), dt, loader)
+        return loader_node(_import_nir(), population.cell, int(population.size), dt, loader)
     receptors = {p.receptor for p in network.projections if p.post == name}
     try:
         return model_of(population.cell).nir(_import_nir(), population.cell, int(population.size), dt, receptors)  # type: ignore[misc]
