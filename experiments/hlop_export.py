@@ -57,6 +57,9 @@ def nir_row(learner: object, seen: list, loaders: list[str], per_task: int) -> d
     accuracy: dict[str, list[float]] = {"engine": []}
     accuracy.update({loader: [] for loader in loaders})
     identical = {loader: True for loader in loaders}
+    differing = {loader: 0 for loader in loaders}  # (step, image, neuron) entries where the spikes differ
+    total_spikes = 0
+    labels_differing = {loader: 0 for loader in loaders}
     difference = {loader: 0.0 for loader in loaders}
     seconds = {loader: 0.0 for loader in loaders}
     T = learner.network_config.num_steps  # type: ignore[attr-defined]
@@ -67,15 +70,18 @@ def nir_row(learner: object, seen: list, loaders: list[str], per_task: int) -> d
             logits, spikes = learner.net.run(learner._check_images(images), head)  # type: ignore[attr-defined]
         engine = logits.double().numpy()
         accuracy["engine"].append(float((engine.argmax(1) == labels).mean()))
+        total_spikes += int(sum(float(v.sum()) for v in spikes.values()))
         for loader in loaders:
             start = time.perf_counter()
             found, found_spikes = nir_logits(learner, task.task_id, images, loader)  # type: ignore[arg-type]
             seconds[loader] += time.perf_counter() - start
             accuracy[loader].append(float((found.argmax(1) == labels).mean()))
             difference[loader] = max(difference[loader], float(np.abs(found - engine).max()))
+            labels_differing[loader] += int((found.argmax(1) != engine.argmax(1)).sum())
             for i, (name, value) in enumerate(found_spikes.items()):
                 # Hidden layer i fires i + 1 steps later on the engine (one step of delay per projection).
                 aligned = spikes[name].numpy()
+                differing[loader] += int((aligned[i + 1 : i + 1 + T] != value).sum())
                 identical[loader] &= bool(
                     np.array_equal(aligned[i + 1 : i + 1 + T], value) and aligned.sum() == value.sum()
                 )
@@ -83,6 +89,9 @@ def nir_row(learner: object, seen: list, loaders: list[str], per_task: int) -> d
         "per_task": per_task,
         "accuracy": accuracy,
         "hidden_spikes_identical_to_engine": identical,
+        "hidden_spikes_differing": differing,
+        "engine_hidden_spikes": total_spikes,
+        "predicted_labels_differing": labels_differing,
         "largest_logit_difference_vs_engine": difference,
         "seconds": seconds,
     }
