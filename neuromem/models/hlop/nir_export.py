@@ -16,7 +16,8 @@ The loaded module is run as the engine runs the network in training: the image's
 input), zeros for the ``L + 1`` steps after, and the logits are the readout's membrane
 after the last step divided by ``T``. The loaders pass a step's input through every layer
 within the step (no delays), where the engine's projections each take one step: hidden
-layer ``i`` fires ``i + 1`` steps later on the engine, with the same spikes.
+layer ``i`` fires ``i + 1`` steps later on the engine, with the same spikes up to float32
+rounding at threshold (the engine sums the excitatory and inhibitory halves apart).
 
 Example
 -------
