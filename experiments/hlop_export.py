@@ -35,7 +35,7 @@ import torch
 
 from neuromem.data import load_fashion_mnist, load_mnist10k, stratified_split
 from neuromem.models.hlop.experiment import load_experiment
-from neuromem.models.hlop.export import exported_logits, to_network
+from neuromem.models.hlop.export import GAP_STEPS, exported_logits, to_network
 from neuromem.models.hlop.harness import build_learner
 from neuromem.models.hlop.io import load_learner
 from neuromem.models.hlop.nir_export import nir_logits
@@ -107,6 +107,9 @@ def main() -> None:
     parser.add_argument("--simulators", default="nest", help="comma-separated PyNN simulators, or ''")
     parser.add_argument("--nir", default="", help="comma-separated NIR loaders (snntorch, norse), or ''")
     parser.add_argument("--nir-per-task", type=int, default=200, help="test images per task on the NIR loaders")
+    parser.add_argument(
+        "--gap", type=int, default=GAP_STEPS, help="rest steps between two images in the exported run (decay e^-gap/10)"
+    )
     parser.add_argument("--load", default=None, help="a saved HLOP learner: evaluate it once, no training")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
@@ -138,14 +141,14 @@ def main() -> None:
         logits = {
             "engine": np.concatenate([engine_logits(learner, t.x_test[: args.per_task], t.task_id) for t in seen])
         }
-        network = to_network(learner, ids, images)
+        network = to_network(learner, ids, images, args.gap)
         start = time.perf_counter()
-        logits["torch_sim"], reference = exported_logits(learner, network, ids, "torch")
+        logits["torch_sim"], reference = exported_logits(learner, network, ids, "torch", args.gap)
         seconds = {"torch_sim": time.perf_counter() - start}
         identical: dict[str, bool] = {}
         for simulator in simulators:
             start = time.perf_counter()
-            logits[simulator], recording = exported_logits(learner, network, ids, simulator)
+            logits[simulator], recording = exported_logits(learner, network, ids, simulator, args.gap)
             seconds[simulator] = time.perf_counter() - start
             identical[simulator] = all(
                 recording.spikes[p].pairs() == reference.spikes[p].pairs() for p in reference.spikes
@@ -192,6 +195,7 @@ def main() -> None:
         "data": args.data,
         "quick": args.quick,
         "per_task": args.per_task,
+        "gap_steps": args.gap,
         "seed": args.seed,
         "network": {k: list(v) if isinstance(v, tuple) else v for k, v in params.network.__dict__.items()},
         "rows": rows,
