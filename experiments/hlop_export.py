@@ -108,7 +108,10 @@ def main() -> None:
     parser.add_argument("--nir", default="", help="comma-separated NIR loaders (snntorch, norse), or ''")
     parser.add_argument("--nir-per-task", type=int, default=200, help="test images per task on the NIR loaders")
     parser.add_argument(
-        "--gap", type=int, default=GAP_STEPS, help="rest steps between two images in the exported run (decay e^-gap/10)"
+        "--gap",
+        type=int,
+        default=GAP_STEPS,
+        help="rest steps between two exported images (membranes decay by exp(-gap dt / tau_m))",
     )
     parser.add_argument("--load", default=None, help="a saved HLOP learner: evaluate it once, no training")
     parser.add_argument("--seed", type=int, default=0)
