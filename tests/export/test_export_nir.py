@@ -179,3 +179,94 @@ def test_cell_types_nir_has_no_node_for_and_current_sources_are_refused() -> Non
     )
     with pytest.raises(CapabilityError, match=r"current_source:DCSource cannot be expressed on target 'nir'"):
         to_nir(network, DT)
+
+
+def _signed_delta_network() -> Network:
+    """Spikes into IF_curr_delta cells (rest -65 mV) through an excitatory/inhibitory pair."""
+    from neuromem.spec import IF_curr_delta
+
+    rng = np.random.default_rng(3)
+    times = [sorted(rng.choice(np.arange(0, 40.0, 0.1), 15, replace=False).round(1).tolist()) for _ in range(3)]
+    cell = IF_curr_delta(tau_m=10.0, tau_refrac=0.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-60.0)
+    return Network(
+        populations=(Population("src", SpikeSourceArray.from_lists(times)), Population("cells", cell, size=4)),
+        projections=(
+            Projection("ff_exc", "src", "cells", AllToAll(), weight=rng.uniform(1.0, 5.0, size=12), delay=DT),
+            Projection(
+                "ff_inh",
+                "src",
+                "cells",
+                AllToAll(),
+                weight=rng.uniform(0.5, 4.0, size=12),
+                delay=DT,
+                receptor="inhibitory",
+            ),
+        ),
+        probes=(Probe("cells", "spikes"),),
+    )
+
+
+def test_merge_writes_one_signed_linear_per_pair() -> None:
+    from neuromem.export.nir import to_nir
+
+    network = _signed_delta_network()
+    apart = to_nir(network, DT)
+    merged = to_nir(network, DT, merge=True)
+    assert {"ff_exc_w", "ff_inh_w"} <= set(apart.nodes) and "ff_w" not in apart.nodes
+    assert "ff_w" in merged.nodes and "ff_exc_w" not in merged.nodes
+    np.testing.assert_array_equal(
+        merged.nodes["ff_w"].weight, apart.nodes["ff_exc_w"].weight + apart.nodes["ff_inh_w"].weight
+    )
+    assert ("src", "ff_w") in merged.edges and ("ff_w", "cells") in merged.edges
+    assert (merged.nodes["ff_w"].weight < 0).any() and (merged.nodes["ff_w"].weight > 0).any()
+
+
+@pytest.mark.parametrize("loader", ["snntorch", "norse"])
+def test_graph_written_for_a_loader_gives_the_exact_schemes_spikes(loader: str) -> None:
+    from neuromem.export.nir import to_nir
+
+    network = _signed_delta_network()
+    expected = _torch_trains(network)
+    graph = to_nir(network, DT, merge=True, loader=loader, outputs=("cells",))
+    # An arrival of tick k + 1 (emission k, delay one step) moves V within step k + 1 under neuromem's
+    # scheme; the loaders move V in the step of the input: feed the emission at k + 1.
+    x = _input(network, lag=1)
+    outputs = []
+    if loader == "snntorch":
+        model = pytest.importorskip("snntorch.import_nir").import_from_nir(graph)
+        for t in range(STEPS):
+            out = model(x[t])
+            outputs.append((out[0] if isinstance(out, tuple) else out)[0])
+    else:
+        norse = pytest.importorskip("norse.torch")
+        model, state = norse.from_nir(graph, dt=DT / 1000.0), None
+        for t in range(STEPS):
+            out, state = model(x[t], state)
+            outputs.append(out[0])
+    found = _trains(torch.stack(outputs))
+    # The loader's Euler step is neuromem's exact step (decay exp(-dt/tau_m), inputs in mV, reset to rest):
+    # spike for spike, where the continuous graph (loader=None) fires early or late.
+    assert found == expected
+    assert sum(len(t) for t in found) > 10
+
+
+def test_loader_graphs_refuse_what_the_loaders_cannot_run() -> None:
+    from neuromem.errors import ValidationError
+    from neuromem.export.nir import to_nir
+    from neuromem.spec import IF_curr_delta
+
+    with pytest.raises(CapabilityError, match="cell:IF_curr_exp with loader='norse' cannot be expressed"):
+        to_nir(feed_forward(), DT, loader="norse")
+    network = _signed_delta_network()
+    other = IF_curr_delta(tau_m=10.0, tau_refrac=0.0, v_rest=-65.0, v_reset=-70.0, v_thresh=-60.0)
+    shifted = Network(
+        populations=(network.populations[0], Population("cells", other, size=4)),
+        projections=network.projections,
+    )
+    with pytest.raises(CapabilityError, match="v_reset = -70 mV != v_rest = -65 mV with loader='snntorch'"):
+        to_nir(shifted, DT, loader="snntorch")
+    to_nir(shifted, DT)  # the continuous graph writes v_reset
+    with pytest.raises(ValidationError, match="loader = 'lava' is not allowed; allowed: None, snntorch, norse"):
+        to_nir(network, DT, loader="lava")
+    with pytest.raises(ValidationError, match="outputs names 'src', which is not a neuron population"):
+        to_nir(network, DT, outputs=("src",))

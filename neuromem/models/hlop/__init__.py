@@ -9,7 +9,8 @@ the lateral weights learn by the :class:`~neuromem.spec.SubspaceRule`
 (Hebbian/anti-Hebbian, run by the torch engine), and weight updates for a new
 task are projected off the subspace those lateral weights span. The trained
 inference network exports to every backend and PyNN simulator
-(:mod:`neuromem.models.hlop.export`).
+(:mod:`neuromem.models.hlop.export`) and as a NIR graph that snnTorch and
+Norse load and run spike for spike (:mod:`neuromem.models.hlop.nir_export`).
 
 Example
 -------
