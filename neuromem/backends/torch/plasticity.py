@@ -142,13 +142,13 @@ class PlasticProjection:
         emitted = all_spikes[:, self.pre_slice]
         self.history[tick % self.history_slots] = emitted
         pairs = self.update(tick, emitted, all_spikes[:, self.post_slice])
-        if self.transmit_at == "emission":
+        if pairs is not None:
             self._deliver(buffer, tick + self.delay, *pairs)
 
     def update(
         self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor
-    ) -> tuple[torch.Tensor | None, torch.Tensor]:
-        """Update weights and traces; returns the pairs of the emitted spikes (for emission delivery)."""
+    ) -> tuple[torch.Tensor | None, torch.Tensor] | None:
+        """Update weights and traces; a rule that sends at emission returns the emitted spikes' pairs."""
         raise NotImplementedError
 
 
@@ -166,9 +166,7 @@ class STDPProjection(PlasticProjection):
         self.decay_y = math.exp(-self.dt / rule.timing.tau_minus)
         self.additive = isinstance(rule.weight, AdditiveWeightDependence)
 
-    def update(
-        self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor
-    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+    def update(self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor) -> None:
         timing, bounds = self.rule.timing, self.rule.weight
         arrived = self.arrivals(tick)
         self.x.mul_(self.decay_x)
@@ -196,7 +194,7 @@ class STDPProjection(PlasticProjection):
         else:
             self.x.add_(arrived)
             self.y.add_(post_spikes)
-        return None, synapse[:0]
+        return None  # sends at arrival (before_neurons)
 
 
 class CA3Projection(PlasticProjection):
