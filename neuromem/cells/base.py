@@ -273,7 +273,7 @@ def fire(
     refractory: torch.Tensor,
     v_thresh: torch.Tensor,
     v_reset: torch.Tensor,
-    steps: torch.Tensor,
+    steps: torch.Tensor | int,
     spike_fn: SpikeFunction,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Refractory hold, threshold and reset shared by the integrate-and-fire cells.
@@ -282,7 +282,19 @@ def fire(
     counts down; otherwise it takes ``v_new`` and spikes where
     ``v_new >= v_thresh``, is reset to ``v_reset`` and made refractory for
     ``steps`` steps. Returns (spikes, v, refractory).
+    A block none of whose neurons is ever refractory passes ``steps`` as the
+    int 0: the count then stays as it is and no neuron is held.
     """
+    if isinstance(steps, int) and steps == 0:
+        # Same values (and gradients) as the general path with every neuron free, fewer operations.
+        if spike_fn is heaviside or spike_fn is heaviside_events:
+            fired = v_new >= v_thresh
+            v = v_new.where(~fired, v_reset)
+            return (fired if spike_fn is heaviside_events else fired.to(v_new.dtype)), v, refractory
+        spikes = spike_fn(v_new - v_thresh)
+        if spikes.dtype != v_new.dtype:  # snnTorch's surrogates step in float32
+            spikes = spikes.to(v_new.dtype)
+        return spikes, v_new - spikes * (v_new - v_reset), refractory
     if spike_fn is heaviside or spike_fn is heaviside_events:
         # No gradient wanted: boolean masks instead of blends, fewer passes over the state.
         active = refractory <= 0

@@ -7,7 +7,8 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -15,11 +16,14 @@ from neuromem.backends.base import (
     ALL_FEATURES,
     check_build,
     check_build_cost,
+    check_build_memory,
+    check_capabilities,
+    check_step_constants,
     resolve_surrogate,
 )
 from neuromem.backends.torch.neurons import heaviside
 from neuromem.backends.torch.simulation import TorchSimulation
-from neuromem.errors import BackendError, ValidationError
+from neuromem.errors import BackendError, CapabilityError, ValidationError
 from neuromem.spec import Network, checks
 
 NAME = "torch"
@@ -114,7 +118,105 @@ def build(
     )
 
 
-from neuromem.backends.torch.module import ModuleOutput, NetworkModule, module  # noqa: E402
+from neuromem.backends.torch.module import ModuleOutput, NetworkModule  # noqa: E402
+
+
+def module(
+    network: Network,
+    dt: float = 0.1,
+    dtype: str | torch.dtype = "float32",
+    device: str | torch.device = "cpu",
+    propagation: str = "auto",
+    surrogate: str | Callable[[torch.Tensor], torch.Tensor] = "fast_sigmoid",
+    train_time_constants: bool = False,
+    freeze_plastic: bool = False,
+    outputs: Sequence[str] | None = None,
+    seed: int = 0,
+) -> NetworkModule:
+    """The network as a ``torch.nn.Module`` for training (see the module docstring).
+
+    Parameters
+    ----------
+    network : Network
+    dt : float
+        Time step (ms).
+    dtype, device
+        As for :func:`neuromem.backends.torch.build`.
+    propagation : {"auto", "dense", "event", "projection"}
+        Static synapses as the simulation's merged dense matmuls or event-driven
+        gathers (same values, same gradients, the simulation's spikes bit for
+        bit), or ``"projection"``: one matmul per projection, excitatory and
+        inhibitory pairs fused where the cell reads only their difference, and
+        zero presynaptic steps skipped (:mod:`neuromem.backends.torch.routes`;
+        the same sums up to float rounding, much less work for layered
+        networks; needed by the online rule of :meth:`NetworkModule.step`).
+    surrogate : str or callable
+        Name of an ``snntorch.surrogate`` function of the build's list
+        (:data:`neuromem.backends.base.SURROGATES`: ``"fast_sigmoid"``,
+        ``"atan"``, ``"sigmoid"``...) with its default slope, or a function of
+        ``V - threshold`` (mV) returning spikes with the gradient to use, e.g.
+        ``snntorch.surrogate.fast_sigmoid(slope=2.0)``: slopes are per mV, and
+        snnTorch's defaults assume thresholds of about 1. Another callable is
+        used in the forward pass as well, also without gradients.
+    train_time_constants : bool
+        Make ``tau_m`` (and ``tau_syn_E``, ``tau_syn_I`` where the cell has them)
+        of every neuron population parameters too.
+    freeze_plastic : bool
+        Train plastic projections' initial weights as static ones; otherwise
+        a plastic projection is refused.
+    outputs : sequence of str or None
+        Populations whose spikes and voltages forward returns (default every neuron population).
+    seed : int
+        Trial b of the network's own Poisson sources draws with seed ``seed + b``.
+
+    Raises
+    ------
+    CapabilityError
+        A plastic projection without ``freeze_plastic``, or what the torch backend cannot run.
+    ValidationError
+        Bad options or a network invalid for ``dt``.
+    """
+    if not isinstance(network, Network):
+        raise ValidationError(f"module: network must be a Network, got {type(network).__name__}")
+    check_capabilities(network, NAME, capabilities())
+    dt = checks.positive("module", "dt", dt, "ms")
+    network.validate(dt)
+    checks.choice("module", "propagation", propagation, (*PROPAGATION_MODES, "projection"))
+    if isinstance(dtype, str):
+        checks.choice("module", "dtype", dtype, tuple(DTYPES))
+        dtype = DTYPES[dtype]
+    elif dtype not in DTYPES.values():
+        raise ValidationError(f"module: dtype = {dtype!r} is not one of float32, float64")
+    dtype_name = "float32" if dtype == torch.float32 else "float64"
+    check_step_constants(network, dt, dtype_name)
+    check_build_memory(network, dt, 1, 4 if dtype_name == "float32" else 8, NAME)
+    plastic = [p.name for p in network.projections if p.is_plastic]
+    if plastic:
+        if not freeze_plastic:
+            raise CapabilityError(
+                f"module: feature plasticity on projection {plastic[0]!r} cannot be trained by gradient;"
+                " pass freeze_plastic=True to train its weights as static ones"
+            )
+        network = dataclasses.replace(
+            network,
+            projections=tuple(dataclasses.replace(p, plasticity=None) for p in network.projections),
+            _lists={},
+        )
+    spike_fn = surrogate if callable(surrogate) else resolve_surrogate(surrogate)
+    return NetworkModule(
+        network,
+        dt,
+        dtype,  # type: ignore[arg-type]
+        resolve_device(device),
+        propagation,
+        spike_fn,
+        # snnTorch's surrogates, by name or built with their own slope, step in the forward pass.
+        not callable(surrogate) or getattr(surrogate, "__module__", "") == "snntorch.surrogate",
+        train_time_constants,
+        outputs,
+        checks.count("module", "seed", seed, minimum=0),
+    )
+
 
 __all__ = [
     "NAME",

@@ -6,6 +6,9 @@ several populations of one type share a block and its tensors); spike
 sources come after them. One spike vector of length ``n_total`` then serves
 every projection, so all static projections merge into one set of
 propagation tensors (few large operations instead of many small ones).
+``Layout.of(network, per_population=True)`` gives each neuron population a
+block of its own instead (the differentiable module's projection mode, where
+a population at rest can skip its update).
 
 Input channels: block ``b`` of ``n_b`` neurons starting at neuron ``s_b``
 owns channels ``2 s_b .. 2 s_b + 2 n_b``: excitatory inputs of its neurons
@@ -57,16 +60,19 @@ class Layout:
     n_total: int
 
     @classmethod
-    def of(cls, network: Network) -> Layout:
+    def of(cls, network: Network, per_population: bool = False) -> Layout:
+        """The layout of ``network``: one block per cell type, or per neuron population."""
         sizes = {p.name: int(p.size) for p in network.populations}  # type: ignore[arg-type]
-        by_type: dict[str, list[str]] = {}
+        groups: dict[str, tuple[str, list[str]]] = {}
         for population in network.populations:
             if not population.is_source:
-                by_type.setdefault(type(population.cell).__name__, []).append(population.name)
+                cell_type = type(population.cell).__name__
+                key = population.name if per_population else cell_type
+                groups.setdefault(key, (cell_type, []))[1].append(population.name)
         offsets: dict[str, int] = {}
         blocks = []
         position = 0
-        for cell_type, names in by_type.items():
+        for cell_type, names in groups.values():
             start = position
             for name in names:
                 offsets[name] = position

@@ -13,8 +13,10 @@ propagation modes (dense matmul or event-driven gathers, whose backward pass
 is the matmul's, so both give the same gradients), the same spike sources and
 current sources. ``propagation="projection"`` multiplies instead each
 projection's own (pre, post) matrix, fusing excitatory/inhibitory pairs where
-the cell reads only their difference (:mod:`neuromem.backends.torch.routes`):
-the same sums up to float rounding, much less work for layered networks.
+the cell reads only their difference (:mod:`neuromem.backends.torch.routes`),
+with one neuron block per population and populations at rest skipped
+(:mod:`neuromem.backends.torch.projection`): the same sums up to float
+rounding, much less work for layered networks.
 
 ``initial_state(batch)`` and ``step(state, inputs)`` run one step at a time
 (the state is carried between calls, not changed); ``step(..., online=True)``
@@ -40,35 +42,25 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 
-from neuromem.backends.base import check_capabilities
 from neuromem.backends.torch.currents import InjectedCurrents
+from neuromem.backends.torch.drive import block_currents, silent_sources, source_spikes, step_drive
 from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heaviside
+from neuromem.backends.torch.projection import projection_tick
 from neuromem.backends.torch.routes import Routes
 from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
-from neuromem.backends.torch.stepping import ModuleState, step_drive
+from neuromem.backends.torch.stepping import ModuleOutput, ModuleState, StackedSteps, online_decays
 from neuromem.backends.torch.synapses import StaticSynapses
 from neuromem.errors import CapabilityError, ValidationError
 from neuromem.spec import Network, SpikeSourceArray, checks
 
 #: Cell parameters that ``train_time_constants`` makes trainable, where the cell has them.
 TIME_CONSTANTS = ("tau_m", "tau_syn_E", "tau_syn_I")
-
-
-class ModuleOutput(NamedTuple):
-    """What a forward pass returns: per population, tensors of shape (time, batch, neurons).
-
-    ``spikes`` (0/1, with a surrogate gradient) and ``v`` (mV, after each step's reset).
-    """
-
-    spikes: dict[str, torch.Tensor]
-    v: dict[str, torch.Tensor]
 
 
 class NetworkModule(torch.nn.Module):
@@ -92,7 +84,8 @@ class NetworkModule(torch.nn.Module):
         self.spike_fn = spike_fn
         #: The spike function's forward pass is a step: without gradients the simulation's threshold is used.
         self.step_forward = step_forward
-        self.layout = Layout.of(network)
+        # The projection mode gives every population its own block: no slicing, resting layers skipped.
+        self.layout = Layout.of(network, per_population=propagation == "projection")
         self.propagation = propagation
         # The projection mode reads weights and index tables from StaticSynapses' event form (no dense copy).
         static_mode = "event" if propagation == "projection" else propagation
@@ -195,52 +188,6 @@ class NetworkModule(torch.nn.Module):
             raise ValidationError("module: give inputs or the number of steps to run")
         return checks.count("module", "steps", steps), checks.count("module", "batch_size", batch_size or 1)
 
-    def _source_spikes(
-        self, inputs: Mapping[str, torch.Tensor], steps: int, batch: int, dtype: torch.dtype, device: torch.device
-    ) -> torch.Tensor:
-        """(time, batch, sources) spikes: the given inputs, else the network's own sources."""
-        width = self.layout.n_total - self.layout.n_neurons
-        parts = []
-        for name in self.layout.source_names:
-            if name in inputs:
-                parts.append(inputs[name].to(dtype))
-                continue
-            part = torch.zeros(steps, batch, self.layout.sizes[name], dtype=dtype, device=device)
-            cell = self.network.population(name).cell
-            seeds = [self.seed + b for b in range(batch)]
-            if isinstance(cell, SpikeSourceArray):
-                ArraySchedule([cell] * batch, self.dt, device).fill(part, 0)
-            else:
-                PoissonSchedule(cell, seeds, self.dt, device).fill(part, 0)  # type: ignore[arg-type]
-            parts.append(part)
-        if not parts:
-            return torch.zeros(steps, batch, width, dtype=dtype, device=device)
-        return torch.cat(parts, dim=2)
-
-    def _block_currents(
-        self, inputs: Mapping[str, torch.Tensor], steps: int, batch: int, dtype: torch.dtype, device: torch.device
-    ) -> list[torch.Tensor | None]:
-        """Per block: (time, batch, neurons) injected current (nA), or None where there is none."""
-        result: list[torch.Tensor | None] = []
-        for b, block in enumerate(self.layout.blocks):
-            given = [name for name in block.populations if name in inputs]
-            scheduled = [self.currents.at(b, t) for t in range(steps)]
-            if not given and all(c is None for c in scheduled):
-                result.append(None)
-                continue
-            zeros = torch.zeros(block.size, dtype=dtype, device=device)
-            total = torch.stack([zeros if c is None else c.to(dtype) for c in scheduled])[:, None, :]
-            if given:
-                parts = [
-                    inputs[name].to(dtype)
-                    if name in inputs
-                    else torch.zeros(steps, batch, self.layout.sizes[name], dtype=dtype, device=device)
-                    for name in block.populations
-                ]
-                total = total + torch.cat(parts, dim=2)
-            result.append(total.expand(steps, batch, block.size))
-        return result
-
     def _kind(self) -> tuple[torch.dtype, torch.device]:
         reference = next(iter(self.weights.values()), None)
         if reference is None:
@@ -266,7 +213,24 @@ class NetworkModule(torch.nn.Module):
         return self.static.tables(weights)
 
     def _start(self, batch: int, blocks: Sequence[NeuronBlock]) -> ModuleState:
-        return ModuleState(0, tuple(block.initial_state(batch) for block in blocks), {}, {}, None)
+        initial = tuple(block.initial_state(batch) for block in blocks)
+        return ModuleState(0, initial, {}, {}, None, (True,) * len(blocks))
+
+    def _population_outputs(
+        self, state: ModuleState, parts: Sequence[torch.Tensor | None]
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """This step's spikes and voltages (batch, n) of the output populations."""
+        spikes, voltages = {}, {}
+        for name in self.outputs:
+            b, where = self.layout.place(name)
+            part, v = parts[b], state.neurons[b].v  # type: ignore[attr-defined]
+            if part is None:  # a skipped block: silent
+                part = torch.zeros_like(v)
+            whole = where.start == 0 and where.stop == part.shape[1]
+            # A population filling its block is taken whole (a slice would cost a copy in backward).
+            spikes[name] = part if whole else part[:, where]
+            voltages[name] = v if whole else v[:, where]
+        return spikes, voltages
 
     def _tick(
         self,
@@ -277,52 +241,42 @@ class NetworkModule(torch.nn.Module):
         tables: list,
         spike_fn: SpikeFunction,
         decays: Mapping[str, float] | None = None,
-    ) -> tuple[ModuleState, list[torch.Tensor]]:
+        silent_sources: frozenset[str] | None = None,
+        horizon: int | None = None,
+    ) -> tuple[ModuleState, list[torch.Tensor | None]]:
         """One step: ``sources`` (batch, source channels), ``currents`` per block (batch, n) or None."""
+        if self.routes is not None:
+            return projection_tick(
+                state,
+                sources,
+                currents,
+                blocks,
+                self.routes,
+                tables,
+                self.layout,
+                spike_fn,
+                decays,
+                silent_sources,
+                horizon,
+            )
         t, batch = state.tick, sources.shape[0]
         dtype, device = self._kind()
         # Copies: the caller's state stays as it was (step() is functional).
-        pending = {k: dict(v) if isinstance(v, dict) else v for k, v in state.pending.items() if k != t}
+        pending = {k: v for k, v in state.pending.items() if k != t}
         arriving = state.pending.get(t)
-        if self.routes is not None:
-            arriving = self.routes.arriving(arriving or {}, batch, dtype, device)
         if arriving is None:
             arriving = torch.zeros(batch, self.layout.n_channels, dtype=dtype, device=device)
         neurons, parts = [], []
         for b, block in enumerate(blocks):
-            previous = state.neurons[b]
-            if decays is not None:  # the online rule: no gradient through the membrane's past
-                previous = type(previous)(*(x.detach() for x in previous))
-            spikes, new = block(previous, arriving, currents[b], spike_fn)
+            spikes, new = block(state.neurons[b], arriving, currents[b], spike_fn)
             neurons.append(new)
             parts.append(spikes)
-        traces = state.traces
-        if self.routes is not None:
-            emitted = {}
-            for name in self.layout.offsets:
-                if name in self.layout.source_names:
-                    where = self.layout.slice(name)
-                    start = where.start - self.layout.n_neurons
-                    emitted[name] = sources[:, start : start + self.layout.sizes[name]]
-                else:
-                    b, where = self.layout.place(name)
-                    emitted[name] = parts[b][:, where]
-            route_traces = None
-            if decays is not None:
-                traces, route_traces = dict(traces), {}
-                for index, route in enumerate(self.routes.routes):
-                    if route.post in decays:
-                        new_trace = emitted[route.pre].detach()
-                        if index in traces:
-                            new_trace = decays[route.post] * traces[index] + new_trace
-                        traces[index] = route_traces[index] = new_trace
-            self.routes.send(emitted, tables, t, pending, route_traces)
-        else:
-            emitted_all = torch.cat([*parts, sources], dim=1)
-            for delay, contribution in self.static.contributions(emitted_all, tables):
-                previous = pending.get(t + delay)
-                pending[t + delay] = contribution if previous is None else previous + contribution
-        return ModuleState(t + 1, tuple(neurons), pending, traces, state.schedules), parts
+        emitted_all = torch.cat([*parts, sources], dim=1)
+        for delay, contribution in self.static.contributions(emitted_all, tables):
+            previous = pending.get(t + delay)
+            pending[t + delay] = contribution if previous is None else previous + contribution
+        new_state = ModuleState(t + 1, tuple(neurons), pending, state.traces, state.schedules, state.resting)
+        return new_state, parts  # type: ignore[return-value]
 
     def forward(
         self,
@@ -346,25 +300,30 @@ class NetworkModule(torch.nn.Module):
         steps, batch = self._shape(inputs, steps, batch_size)
         dtype, device = self._kind()
         spike_fn = heaviside if self.step_forward and not torch.is_grad_enabled() else self.spike_fn
-        sources = self._source_spikes(inputs, steps, batch, dtype, device)
-        currents = self._block_currents(inputs, steps, batch, dtype, device)
+        sources = source_spikes(self.network, self.layout, inputs, steps, batch, self.dt, self.seed, dtype, device)
+        currents = block_currents(self.layout, self.currents, inputs, steps, batch, dtype, device)
         tables = self._tables()
         blocks = self._blocks(dtype, device)
         state = self._start(batch, blocks)
         recorded: dict[str, list[torch.Tensor]] = {name: [] for name in self.outputs}
         voltages: dict[str, list[torch.Tensor]] = {name: [] for name in self.outputs}
-        places = {name: self.layout.place(name) for name in self.outputs}
+        silent = silent_sources(self.layout, sources) if self.routes is not None else None
         for t in range(steps):
             state, parts = self._tick(
-                state, sources[t], [None if c is None else c[t] for c in currents], blocks, tables, spike_fn
+                state,
+                sources[t],
+                [None if c is None else c[t] for c in currents],
+                blocks,
+                tables,
+                spike_fn,
+                silent_sources=None if silent is None else silent[t],
+                horizon=steps,
             )
-            for name, (b, where) in places.items():
-                recorded[name].append(parts[b][:, where])
-                voltages[name].append(state.neurons[b].v[:, where])  # type: ignore[attr-defined]
-        return ModuleOutput(
-            spikes={name: torch.stack(values) for name, values in recorded.items()},
-            v={name: torch.stack(values) for name, values in voltages.items()},
-        )
+            spikes, v = self._population_outputs(state, parts)
+            for name in self.outputs:
+                recorded[name].append(spikes[name])
+                voltages[name].append(v[name])
+        return ModuleOutput(spikes=StackedSteps(recorded), v=StackedSteps(voltages))
 
     # -- step by step (online training) -------------------------------------------------
 
@@ -435,121 +394,10 @@ class NetworkModule(torch.nn.Module):
                     f"module: feature online trace rule cannot run with propagation = {self.propagation!r};"
                     " allowed: 'projection'"
                 )
-            decays = self.trace_decays() if online is True else dict(online)  # type: ignore[arg-type]
-            neurons = {p.name for p in self.network.populations if not p.is_source}
-            for name, value in decays.items():
-                if name not in neurons or not 0.0 <= float(value) <= 1.0:
-                    raise ValidationError(
-                        f"module: online[{name!r}] = {value!r} is not allowed; allowed: a neuron population of the"
-                        " network and a trace decay in [0, 1]"
-                    )
+            decays = online_decays(self.network, online, self.trace_decays())
         dtype, device = self._kind()
         sources, currents = step_drive(self.layout, self.currents, state, inputs, batch, dtype, device)
         spike_fn = heaviside if self.step_forward and not torch.is_grad_enabled() else self.spike_fn
         blocks = self._blocks(dtype, device)
-        state, spikes = self._tick(state, sources, currents, blocks, self._tables(), spike_fn, decays)
-        places = {name: self.layout.place(name) for name in self.outputs}
-        return state, ModuleOutput(
-            spikes={name: spikes[b][:, where] for name, (b, where) in places.items()},
-            v={name: state.neurons[b].v[:, where] for name, (b, where) in places.items()},  # type: ignore[attr-defined]
-        )
-
-
-def module(
-    network: Network,
-    dt: float = 0.1,
-    dtype: str | torch.dtype = "float32",
-    device: str | torch.device = "cpu",
-    propagation: str = "auto",
-    surrogate: str | Callable[[torch.Tensor], torch.Tensor] = "fast_sigmoid",
-    train_time_constants: bool = False,
-    freeze_plastic: bool = False,
-    outputs: Sequence[str] | None = None,
-    seed: int = 0,
-) -> NetworkModule:
-    """The network as a ``torch.nn.Module`` for training (see the module docstring).
-
-    Parameters
-    ----------
-    network : Network
-    dt : float
-        Time step (ms).
-    dtype, device
-        As for :func:`neuromem.backends.torch.build`.
-    propagation : {"auto", "dense", "event", "projection"}
-        Static synapses as the simulation's merged dense matmuls or event-driven
-        gathers (same values, same gradients, the simulation's spikes bit for
-        bit), or ``"projection"``: one matmul per projection, excitatory and
-        inhibitory pairs fused where the cell reads only their difference, and
-        zero presynaptic steps skipped (:mod:`neuromem.backends.torch.routes`;
-        the same sums up to float rounding, much less work for layered
-        networks; needed by the online rule of :meth:`NetworkModule.step`).
-    surrogate : str or callable
-        Name of an ``snntorch.surrogate`` function of the build's list
-        (:data:`neuromem.backends.base.SURROGATES`: ``"fast_sigmoid"``,
-        ``"atan"``, ``"sigmoid"``...) with its default slope, or a function of
-        ``V - threshold`` (mV) returning spikes with the gradient to use, e.g.
-        ``snntorch.surrogate.fast_sigmoid(slope=2.0)``: slopes are per mV, and
-        snnTorch's defaults assume thresholds of about 1. Another callable is
-        used in the forward pass as well, also without gradients.
-    train_time_constants : bool
-        Make ``tau_m`` (and ``tau_syn_E``, ``tau_syn_I`` where the cell has them)
-        of every neuron population parameters too.
-    freeze_plastic : bool
-        Train plastic projections' initial weights as static ones; otherwise
-        a plastic projection is refused.
-    outputs : sequence of str or None
-        Populations whose spikes and voltages forward returns (default every neuron population).
-    seed : int
-        Trial b of the network's own Poisson sources draws with seed ``seed + b``.
-
-    Raises
-    ------
-    CapabilityError
-        A plastic projection without ``freeze_plastic``, or what the torch backend cannot run.
-    ValidationError
-        Bad options or a network invalid for ``dt``.
-    """
-    from neuromem.backends.base import check_build_memory, check_step_constants, resolve_surrogate
-    from neuromem.backends.torch import DTYPES, NAME, PROPAGATION_MODES, capabilities, resolve_device
-
-    if not isinstance(network, Network):
-        raise ValidationError(f"module: network must be a Network, got {type(network).__name__}")
-    check_capabilities(network, NAME, capabilities())
-    dt = checks.positive("module", "dt", dt, "ms")
-    network.validate(dt)
-    checks.choice("module", "propagation", propagation, (*PROPAGATION_MODES, "projection"))
-    if isinstance(dtype, str):
-        checks.choice("module", "dtype", dtype, tuple(DTYPES))
-        dtype = DTYPES[dtype]
-    elif dtype not in DTYPES.values():
-        raise ValidationError(f"module: dtype = {dtype!r} is not one of float32, float64")
-    dtype_name = "float32" if dtype == torch.float32 else "float64"
-    check_step_constants(network, dt, dtype_name)
-    check_build_memory(network, dt, 1, 4 if dtype_name == "float32" else 8, NAME)
-    plastic = [p.name for p in network.projections if p.is_plastic]
-    if plastic:
-        if not freeze_plastic:
-            raise CapabilityError(
-                f"module: feature plasticity on projection {plastic[0]!r} cannot be trained by gradient;"
-                " pass freeze_plastic=True to train its weights as static ones"
-            )
-        network = dataclasses.replace(
-            network,
-            projections=tuple(dataclasses.replace(p, plasticity=None) for p in network.projections),
-            _lists={},
-        )
-    spike_fn = surrogate if callable(surrogate) else resolve_surrogate(surrogate)
-    return NetworkModule(
-        network,
-        dt,
-        dtype,  # type: ignore[arg-type]
-        resolve_device(device),
-        propagation,
-        spike_fn,
-        # snnTorch's surrogates, by name or built with their own slope, step in the forward pass.
-        not callable(surrogate) or getattr(surrogate, "__module__", "") == "snntorch.surrogate",
-        train_time_constants,
-        outputs,
-        checks.count("module", "seed", seed, minimum=0),
-    )
+        state, parts = self._tick(state, sources, currents, blocks, self._tables(), spike_fn, decays)
+        return state, ModuleOutput(*self._population_outputs(state, parts))

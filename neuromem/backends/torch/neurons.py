@@ -24,6 +24,11 @@ from neuromem.spec import Network
 __all__ = ["NeuronBlock", "SpikeFunction", "heaviside", "heaviside_events"]
 
 
+def _threshold(x: torch.Tensor) -> torch.Tensor:
+    """Spikes where ``x >= 0`` through the blended (gradient) path of the cells' ``fire``."""
+    return (x >= 0).to(x.dtype)
+
+
 class NeuronBlock:
     """The neurons of one cell type, packed.
 
@@ -65,6 +70,13 @@ class NeuronBlock:
             constants.append((size, self.model.torch.constants(parameters, dt, network.scheme)))  # type: ignore[arg-type]
             initial.append((size, self.model.torch.initial(population.cell)))  # type: ignore[arg-type]
         columns = pack(constants, dtype, device)
+        steps = columns.get("refractory_steps")
+        if steps is not None and not steps.dtype.is_floating_point and not bool(steps.any()):
+            # No neuron of the block is ever refractory: the int 0 lets ``fire`` skip the bookkeeping.
+            columns["refractory_steps"] = 0  # type: ignore[assignment]
+        self.has_trained_constants = bool(overrides) and any(overrides.values())  # type: ignore[union-attr]
+        self._rests: bool | None = None
+        self._zeros: torch.Tensor | None = None
         self.k: NamedTuple = namedtuple(f"{self.name}Constants", list(columns))(**columns)  # type: ignore[call-arg]
         self.initial = pack(initial, dtype, device)
 
@@ -77,6 +89,34 @@ class NeuronBlock:
                 column = column.to(torch.int32)
             fields[name] = column.expand(batch, self.block.size).clone()
         return self.model.torch.state(**fields)  # type: ignore[no-any-return]
+
+    def zeros(self, batch: int) -> torch.Tensor:
+        """A (batch, n) tensor of zeros: the input of a receptor nothing reaches (read, never written)."""
+        if self._zeros is None or self._zeros.shape[0] != batch:
+            self._zeros = torch.zeros(batch, self.block.size, dtype=self.dtype, device=self.device)
+        return self._zeros
+
+    @property
+    def rests(self) -> bool:
+        """Whether the initial state is a fixed point: with no input it stays as it is and emits no spike.
+
+        Checked once by running the step (batch 1, no gradient, no input); a block
+        whose constants carry a graph (trained time constants) never counts
+        as resting, so every step of it stays in the graph.
+        """
+        if self._rests is None:
+            self._rests = False
+            if not self.has_trained_constants:
+                with torch.no_grad():
+                    state = self.initial_state(1)
+                    zeros = torch.zeros(1, self.block.size, dtype=self.dtype, device=self.device)
+                    # The gradient path's threshold (a plain callable): its count of a free neuron stays
+                    # 0, where the simulation's may run below 0 (also free, but not the same numbers).
+                    spikes, new = self.step(state, zeros, zeros, None, self.k, _threshold)
+                    self._rests = not bool(spikes.any()) and all(
+                        torch.equal(a, b) for a, b in zip(new, state, strict=True)
+                    )
+        return self._rests
 
     def __call__(
         self,

@@ -16,9 +16,10 @@ population's spikes by the matrix of each of its projections only:
   (:data:`DIFFERENCE_CELLS`) are fused into one signed matrix
   ``sum W_exc - sum W_inh`` delivered on the excitatory channel: the same
   input up to the order of float additions;
-* a route whose presynaptic spikes are zero and carry no gradient (a source
-  after its last event, a layer the input has not reached yet) is skipped:
-  it would add zeros and pass no gradient.
+* a route whose presynaptic population is silent at a step (a source
+  after its last event, a layer the input has not reached yet:
+  :mod:`neuromem.backends.torch.projection`) is skipped: it would add zeros
+  and pass no gradient.
 
 The sums equal the merged matrix's up to float rounding (not bit for bit);
 the gradients are the same functions of the weights.
@@ -165,13 +166,17 @@ class Routes:
 
     def send(
         self,
-        emitted: dict[str, torch.Tensor],
+        emitted: dict[str, torch.Tensor | None],
         matrices: list[torch.Tensor],
         tick: int,
         pending: dict[int, dict[tuple[str, str], torch.Tensor]],
         traces: dict[str, torch.Tensor] | None = None,
+        horizon: int | None = None,
     ) -> None:
-        """Add the input of the spikes ``emitted`` at ``tick`` (population -> (batch, n)) to ``pending``.
+        """Add the input of the spikes ``emitted`` at ``tick`` to ``pending``.
+
+        ``emitted``: population -> (batch, n) spikes, or None where it is silent;
+        nothing is sent that would arrive at or after tick ``horizon`` (the end of a run).
 
         ``pending[tick'][(post, receptor)]`` is what arrives at ``tick'``
         (replaced, not added into, so autograd keeps every term). With
@@ -179,7 +184,7 @@ class Routes:
         """
         for index, (route, matrix) in enumerate(zip(self.routes, matrices)):
             spikes = emitted[route.pre]
-            if not spikes.requires_grad and not bool(spikes.any()):
+            if spikes is None or (horizon is not None and tick + route.delay >= horizon):
                 continue
             if traces is not None and index in traces:
                 value = TracedMatmul.apply(spikes, traces[index], matrix)
@@ -188,19 +193,3 @@ class Routes:
             slot = pending.setdefault(tick + route.delay, {})
             key = (route.post, route.receptor)
             slot[key] = value if key not in slot else slot[key] + value
-
-    def arriving(
-        self, arrivals: dict[tuple[str, str], torch.Tensor], batch: int, dtype: torch.dtype, device: torch.device
-    ) -> torch.Tensor | None:
-        """The (batch, channels) input of one tick in the layout's channel order, or None when nothing arrives."""
-        if not arrivals:
-            return None
-        parts = []
-        for block in self.layout.blocks:
-            for receptor in ("excitatory", "inhibitory"):
-                for name in block.populations:
-                    value = arrivals.get((name, receptor))
-                    if value is None:
-                        value = torch.zeros(batch, self.layout.sizes[name], dtype=dtype, device=device)
-                    parts.append(value)
-        return torch.cat(parts, dim=1)

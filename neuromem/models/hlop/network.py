@@ -22,6 +22,7 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -230,15 +231,18 @@ class SpikingNet(nn.Module):
             parameters[f"{prefix}weights.{name}_inh"] = torch.relu(-w)
         return parameters
 
-    def run(self, x: torch.Tensor, head: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Logits (B, n_classes) and hidden spikes {population: (steps, B, n)} of images ``x`` (B, ...)."""
+    def run(self, x: torch.Tensor, head: int) -> tuple[torch.Tensor, Mapping[str, torch.Tensor]]:
+        """Logits (B, n_classes) and hidden spikes {population: (steps, B, n)} of images ``x`` (B, ...).
+
+        The spikes are a read-only mapping, stacked when a population is first read.
+        """
         engine = self.engine(head)
         frames = x.reshape(x.shape[0], -1)
         graded = torch.zeros(self.steps, *frames.shape, dtype=frames.dtype, device=frames.device)
         graded[: self.config.num_steps] = frames
         out = functional_call(engine, self._engine_weights(head), ({"input": graded},))
         logits = out.v[self.readout_names[head]][-1] / self.config.num_steps
-        return logits, {name: out.spikes[name] for name in self.hidden_names}
+        return logits, out.spikes
 
     def online_backward(self, x: torch.Tensor, y: torch.Tensor, head: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The online trace rule's gradients of one batch, added into the weights' ``.grad``.

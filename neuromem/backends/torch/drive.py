@@ -1,0 +1,144 @@
+"""What drives a run of the differentiable module: source spikes, injected currents, silent sources.
+
+For a whole run (:meth:`~neuromem.backends.torch.module.NetworkModule.forward`):
+:func:`source_spikes` (the given inputs, else the network's own spike
+sources), :func:`block_currents` (current sources plus given currents, per
+neuron block) and :func:`silent_sources` (per step, the sources that emit
+nothing, read once); for one step (:meth:`~neuromem.backends.torch.module.NetworkModule.step`):
+:func:`step_drive`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+
+from neuromem.backends.torch.currents import InjectedCurrents
+from neuromem.backends.torch.layout import Layout
+from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
+from neuromem.backends.torch.stepping import ModuleState
+from neuromem.spec import Network, SpikeSourceArray
+
+
+def source_spikes(
+    network: Network,
+    layout: Layout,
+    inputs: Mapping[str, torch.Tensor],
+    steps: int,
+    batch: int,
+    dt: float,
+    seed: int,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> torch.Tensor:
+    """(time, batch, sources) spikes: the given inputs, else the network's own sources (trial b: seed + b)."""
+    width = layout.n_total - layout.n_neurons
+    parts = []
+    for name in layout.source_names:
+        if name in inputs:
+            parts.append(inputs[name].to(dtype))
+            continue
+        part = torch.zeros(steps, batch, layout.sizes[name], dtype=dtype, device=device)
+        cell = network.population(name).cell
+        seeds = [seed + b for b in range(batch)]
+        if isinstance(cell, SpikeSourceArray):
+            ArraySchedule([cell] * batch, dt, device).fill(part, 0)
+        else:
+            PoissonSchedule(cell, seeds, dt, device).fill(part, 0)  # type: ignore[arg-type]
+        parts.append(part)
+    if not parts:
+        return torch.zeros(steps, batch, width, dtype=dtype, device=device)
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
+
+
+def block_currents(
+    layout: Layout,
+    plan: InjectedCurrents,
+    inputs: Mapping[str, torch.Tensor],
+    steps: int,
+    batch: int,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> list[torch.Tensor | None]:
+    """Per block: (time, batch, neurons) injected current (nA), or None where there is none."""
+    result: list[torch.Tensor | None] = []
+    for b, block in enumerate(layout.blocks):
+        given = [name for name in block.populations if name in inputs]
+        scheduled = [plan.at(b, t) for t in range(steps)]
+        if not given and all(c is None for c in scheduled):
+            result.append(None)
+            continue
+        zeros = torch.zeros(block.size, dtype=dtype, device=device)
+        total = torch.stack([zeros if c is None else c.to(dtype) for c in scheduled])[:, None, :]
+        if given:
+            parts = [
+                inputs[name].to(dtype)
+                if name in inputs
+                else torch.zeros(steps, batch, layout.sizes[name], dtype=dtype, device=device)
+                for name in block.populations
+            ]
+            total = total + torch.cat(parts, dim=2)
+        result.append(total.expand(steps, batch, block.size))
+    return result
+
+
+def silent_sources(layout: Layout, sources: torch.Tensor) -> list[frozenset[str]]:
+    """Per step, the spike sources that emit nothing and carry no gradient (one read for the whole run)."""
+    steps = sources.shape[0]
+    if sources.requires_grad or not layout.source_names:
+        return [frozenset()] * steps
+    width = layout.n_neurons
+    active = {
+        name: sources[:, :, layout.slice(name).start - width : layout.slice(name).stop - width]
+        .reshape(steps, -1)
+        .any(1)
+        for name in layout.source_names
+    }
+    flags = {name: value.tolist() for name, value in active.items()}
+    return [frozenset(name for name, row in flags.items() if not row[t]) for t in range(steps)]
+
+
+def step_drive(
+    layout: Layout,
+    plan: InjectedCurrents,
+    state: ModuleState,
+    inputs: Mapping[str, torch.Tensor],
+    batch: int,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+    """Source spikes (batch, source channels) and per-block current (batch, n) or None of step ``state.tick``.
+
+    ``inputs`` (population -> (batch, n)) replace a source's own spikes or add
+    current (nA) to a neuron population; other sources draw from ``state.schedules``.
+    """
+    t = state.tick
+    parts = []
+    for name, schedule in zip(layout.source_names, state.schedules or ()):
+        if name in inputs:
+            parts.append(inputs[name].to(dtype))
+        else:
+            part = torch.zeros(1, batch, layout.sizes[name], dtype=dtype, device=device)
+            schedule.fill(part, t)
+            parts.append(part[0])
+    width = layout.n_total - layout.n_neurons
+    sources = torch.cat(parts, dim=1) if parts else torch.zeros(batch, width, dtype=dtype, device=device)
+    currents: list[torch.Tensor | None] = []
+    for b, block in enumerate(layout.blocks):
+        scheduled = plan.at(b, t)
+        given = [name for name in block.populations if name in inputs]
+        if not given:
+            currents.append(None if scheduled is None else scheduled.to(dtype).expand(batch, block.size))
+            continue
+        total = torch.cat(
+            [
+                inputs[name].to(dtype)
+                if name in inputs
+                else torch.zeros(batch, layout.sizes[name], dtype=dtype, device=device)
+                for name in block.populations
+            ],
+            dim=1,
+        )
+        currents.append(total if scheduled is None else total + scheduled.to(dtype))
+    return sources, currents
