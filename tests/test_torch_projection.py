@@ -7,10 +7,14 @@
   initial potential away from rest) is never skipped;
 * ``fire`` with ``steps`` = the int 0 (a block none of whose neurons is ever
   refractory) equals the general path with a zero count, values and gradients;
-* a forward pass's outputs stack a population's steps only when read.
+* a forward pass's outputs stack a population's steps only when read;
+* a matrix given for a fused pair replaces it (same values, the pair's gradient);
+  inputs may stop before the run does.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -21,6 +25,7 @@ from neuromem.backends.torch import module
 from neuromem.backends.torch.neurons import NeuronBlock
 from neuromem.backends.torch.stepping import StackedSteps
 from neuromem.cells.base import fire, heaviside, heaviside_events
+from neuromem.errors import CapabilityError, ValidationError
 from neuromem.spec import AllToAll, IF_curr_delta, IF_curr_exp, Network, Population, Projection, SpikeSourceArray
 
 DT = 1.0
@@ -160,3 +165,65 @@ def test_routes_send_nothing_past_the_end_of_a_run():
     everything: dict = {}
     net.routes.send(spikes, matrices, 3, everything)
     assert sorted(everything) == [4, 5] and list(everything[5]) == [("out", "excitatory")]
+
+
+def _signed_pair_network() -> tuple[Network, torch.Tensor]:
+    """inp -> h1 -> h2 as in :func:`_layered`, with h1 -> h2 a signed matrix given as an exc/inh pair."""
+    network = _layered()
+    rng = np.random.default_rng(11)
+    signed = rng.normal(0.2, 0.8, (8, 7))  # (pre, post) mV
+    projections = [p for p in network.projections if p.name not in ("b", "b_inh")]
+    projections += [
+        Projection("b", "h1", "h2", AllToAll(), weight=np.maximum(signed, 0).ravel(), delay=DT),
+        Projection(
+            "b_inh", "h1", "h2", AllToAll(), weight=np.maximum(-signed, 0).ravel(), delay=DT, receptor="inhibitory"
+        ),
+    ]
+    return dataclasses.replace(network, projections=tuple(projections), _lists={}), torch.as_tensor(signed)
+
+
+def test_a_given_matrix_replaces_its_pair_with_the_same_values_and_its_own_gradient():
+    network, signed = _signed_pair_network()
+    net = module(network, dt=DT, dtype="float64", propagation="projection", surrogate=surrogate.fast_sigmoid(5.0))
+    pair = net(steps=20)
+    pair_loss = pair.v["h2"].pow(2).sum() + pair.spikes["out"].sum()
+    pair_loss.backward()
+    given = signed.clone().requires_grad_()
+    out = net(steps=20, matrices={("h1", "h2"): given})
+    (out.v["h2"].pow(2).sum() + out.spikes["out"].sum()).backward()
+    for name in ("h1", "h2", "out"):
+        assert torch.equal(out.spikes[name], pair.spikes[name]) and torch.equal(out.v[name], pair.v[name])
+    # The pair's gradient is the signed matrix's, split by sign: dL/dW_exc = g, dL/dW_inh = -g.
+    g = net.weights["b"].grad.view(8, 7)
+    assert torch.equal(given.grad, g) and torch.equal(net.weights["b_inh"].grad.view(8, 7), -g)
+    assert (g != 0).sum() > 10 and pair.spikes["h2"].sum() > 3
+
+
+@pytest.mark.parametrize(
+    ("key", "shape", "message"),
+    [(("h1", "out"), (8, 3), "one route"), (("h1", "h2"), (7, 8), r"\(8, 7\)"), (("inp", "h2"), (6, 7), "one route")],
+)
+def test_a_given_matrix_must_be_one_route_of_its_shape(key, shape, message):
+    network, _ = _signed_pair_network()
+    net = module(network, dt=DT, propagation="projection")
+    with pytest.raises(ValidationError, match=message):
+        net(steps=5, matrices={key: torch.zeros(shape)})
+    dense = module(network, dt=DT, propagation="dense")
+    with pytest.raises(CapabilityError, match="matrices"):
+        dense(steps=5, matrices={("h1", "h2"): torch.zeros(8, 7)})
+
+
+def test_inputs_may_stop_before_the_run_does():
+    rng = np.random.default_rng(5)
+    frames = torch.as_tensor((rng.uniform(size=(4, 2, 6)) < 0.5) * 1.0)
+    net = module(_layered(), dt=DT, dtype="float64", propagation="projection")
+    short = net({"inp": frames}, steps=12)
+    padded = net({"inp": torch.cat([frames, torch.zeros(8, 2, 6, dtype=torch.float64)])})
+    for name in ("h1", "h2", "out"):
+        assert short.spikes[name].shape == (12, 2, net.layout.sizes[name])
+        assert torch.equal(short.spikes[name], padded.spikes[name]) and torch.equal(short.v[name], padded.v[name])
+    assert short.spikes["h2"].sum() > 3
+    dense = module(_layered(), dt=DT, dtype="float64", propagation="dense")
+    assert torch.equal(dense({"inp": frames}, steps=12).spikes["out"], short.spikes["out"])
+    with pytest.raises(ValidationError, match="steps >= 4"):
+        net({"inp": frames}, steps=3)

@@ -32,12 +32,19 @@ def source_spikes(
     dtype: torch.dtype,
     device: torch.device,
 ) -> torch.Tensor:
-    """(time, batch, sources) spikes: the given inputs, else the network's own sources (trial b: seed + b)."""
+    """(time, batch, sources) spikes: the given inputs, else the network's own sources (trial b: seed + b).
+
+    The time axis covers ``steps``, or only the given inputs' steps when every
+    source is given (later steps have no source spike); a given input shorter
+    than the axis is padded with zeros.
+    """
     width = layout.n_total - layout.n_neurons
+    given = [inputs[name] for name in layout.source_names if name in inputs]
+    span = given[0].shape[0] if given and len(given) == len(layout.source_names) else steps
     parts = []
     for name in layout.source_names:
         if name in inputs:
-            parts.append(inputs[name].to(dtype))
+            parts.append(pad_steps(inputs[name].to(dtype), span))
             continue
         part = torch.zeros(steps, batch, layout.sizes[name], dtype=dtype, device=device)
         cell = network.population(name).cell
@@ -50,6 +57,13 @@ def source_spikes(
     if not parts:
         return torch.zeros(steps, batch, width, dtype=dtype, device=device)
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
+
+
+def pad_steps(x: torch.Tensor, steps: int) -> torch.Tensor:
+    """``x`` (time, batch, n) with zeros appended up to ``steps`` steps (``x`` itself when long enough)."""
+    if x.shape[0] >= steps:
+        return x
+    return torch.cat([x, x.new_zeros(steps - x.shape[0], *x.shape[1:])])
 
 
 def block_currents(
@@ -73,7 +87,7 @@ def block_currents(
         total = torch.stack([zeros if c is None else c.to(dtype) for c in scheduled])[:, None, :]
         if given:
             parts = [
-                inputs[name].to(dtype)
+                pad_steps(inputs[name].to(dtype), steps)
                 if name in inputs
                 else torch.zeros(steps, batch, layout.sizes[name], dtype=dtype, device=device)
                 for name in block.populations
@@ -83,19 +97,24 @@ def block_currents(
     return result
 
 
-def silent_sources(layout: Layout, sources: torch.Tensor) -> list[frozenset[str]]:
-    """Per step, the spike sources that emit nothing and carry no gradient (one read for the whole run)."""
+def silent_sources(layout: Layout, sources: torch.Tensor, inputs: Mapping[str, torch.Tensor]) -> list[frozenset[str]]:
+    """Per step of ``sources``, the network's own spike sources that emit nothing (one read for the whole run).
+
+    A source given in ``inputs`` counts as emitting over its steps (its data
+    is not read) and as silent after them.
+    """
     steps = sources.shape[0]
-    if sources.requires_grad or not layout.source_names:
-        return [frozenset()] * steps
+    given = {name: inputs[name].shape[0] for name in layout.source_names if name in inputs}
     width = layout.n_neurons
     active = {
         name: sources[:, :, layout.slice(name).start - width : layout.slice(name).stop - width]
         .reshape(steps, -1)
         .any(1)
         for name in layout.source_names
+        if name not in given
     }
     flags = {name: value.tolist() for name, value in active.items()}
+    flags.update({name: [t < length for t in range(steps)] for name, length in given.items()})
     return [frozenset(name for name, row in flags.items() if not row[t]) for t in range(steps)]
 
 

@@ -179,11 +179,14 @@ class NetworkModule(torch.nn.Module):
             raise ValidationError(f"module: inputs disagree on (time, batch): {sorted(shapes)}")
         if shapes:
             found_steps, found_batch = shapes.pop()
-            if steps is not None and steps != found_steps:
-                raise ValidationError(f"module: steps = {steps} but the inputs hold {found_steps} steps")
+            if steps is not None and checks.count("module", "steps", steps) < found_steps:
+                raise ValidationError(
+                    f"module: steps = {steps} but the inputs hold {found_steps} steps; allowed: steps >= {found_steps}"
+                    " (inputs may stop before the run does)"
+                )
             if batch_size is not None and batch_size != found_batch:
                 raise ValidationError(f"module: batch_size = {batch_size} but the inputs hold {found_batch} trials")
-            return int(found_steps), int(found_batch)
+            return int(found_steps if steps is None else steps), int(found_batch)
         if steps is None:
             raise ValidationError("module: give inputs or the number of steps to run")
         return checks.count("module", "steps", steps), checks.count("module", "batch_size", batch_size or 1)
@@ -203,10 +206,15 @@ class NetworkModule(torch.nn.Module):
                     f"module: inputs[{name!r}] has shape {tuple(value.shape)}; expected {shape}{population.size})"
                 )
 
-    def _tables(self) -> list:
+    def _tables(self, matrices: Mapping[tuple[str, str], torch.Tensor] | None = None) -> list:
         """What propagation multiplies by, built from the current weights (keeps their graph)."""
         if self.routes is not None:
-            return self.routes.matrices(dict(self.weights.items()))
+            return self.routes.matrices(dict(self.weights.items()), matrices)
+        if matrices:
+            raise CapabilityError(
+                f"module: feature matrices cannot be given with propagation = {self.propagation!r};"
+                " allowed: 'projection'"
+            )
         dtype, device = self._kind()
         merged = [self.weights[name] for name in self.static.projections]
         weights = torch.cat(merged) if merged else torch.zeros(0, dtype=dtype, device=device)
@@ -235,7 +243,7 @@ class NetworkModule(torch.nn.Module):
     def _tick(
         self,
         state: ModuleState,
-        sources: torch.Tensor,
+        sources: torch.Tensor | None,
         currents: Sequence[torch.Tensor | None],
         blocks: Sequence[NeuronBlock],
         tables: list,
@@ -244,7 +252,7 @@ class NetworkModule(torch.nn.Module):
         silent_sources: frozenset[str] | None = None,
         horizon: int | None = None,
     ) -> tuple[ModuleState, list[torch.Tensor | None]]:
-        """One step: ``sources`` (batch, source channels), ``currents`` per block (batch, n) or None."""
+        """One step: ``sources`` (batch, source channels; None: none emits), ``currents`` per block (batch, n)."""
         if self.routes is not None:
             return projection_tick(
                 state,
@@ -259,8 +267,10 @@ class NetworkModule(torch.nn.Module):
                 silent_sources,
                 horizon,
             )
-        t, batch = state.tick, sources.shape[0]
+        t, batch = state.tick, state.neurons[0].v.shape[0]  # type: ignore[attr-defined]
         dtype, device = self._kind()
+        if sources is None:
+            sources = torch.zeros(batch, self.layout.n_total - self.layout.n_neurons, dtype=dtype, device=device)
         # Copies: the caller's state stays as it was (step() is functional).
         pending = {k: v for k, v in state.pending.items() if k != t}
         arriving = state.pending.get(t)
@@ -283,6 +293,7 @@ class NetworkModule(torch.nn.Module):
         inputs: Mapping[str, torch.Tensor] | None = None,
         steps: int | None = None,
         batch_size: int | None = None,
+        matrices: Mapping[tuple[str, str], torch.Tensor] | None = None,
     ) -> ModuleOutput:
         """Run the network from t = 0.
 
@@ -291,9 +302,17 @@ class NetworkModule(torch.nn.Module):
         inputs : mapping
             Population -> tensor (time, batch, neurons): spikes (0/1) replacing
             a spike-source population's own, or current (nA) injected into a
-            neuron population, added to its current sources.
+            neuron population, added to its current sources. They may hold
+            fewer steps than ``steps``: nothing is given after their last step
+            (a source given so is silent then, with no zeros stored or read).
         steps, batch_size : int
-            Needed only without inputs.
+            Needed only without inputs (``steps``: or to run past their end).
+        matrices : mapping
+            ``(pre, post)`` -> (n_pre, n_post) matrix that replaces, for this
+            pass, the weights of the projections from ``pre`` to ``post``
+            (projection mode; :meth:`Routes.matrices
+            <neuromem.backends.torch.routes.Routes.matrices>`): a layer's signed
+            weights for its fused excitatory/inhibitory pair, with their gradient.
         """
         inputs = dict(inputs or {})
         self._check_inputs(inputs, 3)
@@ -302,21 +321,21 @@ class NetworkModule(torch.nn.Module):
         spike_fn = heaviside if self.step_forward and not torch.is_grad_enabled() else self.spike_fn
         sources = source_spikes(self.network, self.layout, inputs, steps, batch, self.dt, self.seed, dtype, device)
         currents = block_currents(self.layout, self.currents, inputs, steps, batch, dtype, device)
-        tables = self._tables()
+        tables = self._tables(matrices)
         blocks = self._blocks(dtype, device)
         state = self._start(batch, blocks)
         recorded: dict[str, list[torch.Tensor]] = {name: [] for name in self.outputs}
         voltages: dict[str, list[torch.Tensor]] = {name: [] for name in self.outputs}
-        silent = silent_sources(self.layout, sources) if self.routes is not None else None
+        silent = silent_sources(self.layout, sources, inputs) if self.routes is not None else None
         for t in range(steps):
             state, parts = self._tick(
                 state,
-                sources[t],
+                sources[t] if t < sources.shape[0] else None,
                 [None if c is None else c[t] for c in currents],
                 blocks,
                 tables,
                 spike_fn,
-                silent_sources=None if silent is None else silent[t],
+                silent_sources=silent[t] if silent is not None and t < len(silent) else None,
                 horizon=steps,
             )
             spikes, v = self._population_outputs(state, parts)
@@ -355,6 +374,7 @@ class NetworkModule(torch.nn.Module):
         state: ModuleState,
         inputs: Mapping[str, torch.Tensor] | None = None,
         online: bool | Mapping[str, float] = False,
+        matrices: Mapping[tuple[str, str], torch.Tensor] | None = None,
     ) -> tuple[ModuleState, ModuleOutput]:
         """Advance ``state`` by one step; returns the new state and this step's spikes and voltages.
 
@@ -372,9 +392,11 @@ class NetworkModule(torch.nn.Module):
             ``lambda`` the postsynaptic membrane's decay per step
             (:meth:`trace_decays`, or a mapping population -> lambda). A loss
             on this step's output then gives, by ``backward(retain_graph=True)``,
-            the rule's update for this step (populations of one cell type share
-            their block's tensors, which a later step's loss reaches too; the
-            graph is freed as the state moves on). Needs ``propagation="projection"``.
+            the rule's update for this step (the input this step sends on is in
+            a later step's graph too; the graph is freed as the state moves
+            on). Needs ``propagation="projection"``.
+        matrices : mapping
+            As in :meth:`forward`, for this step.
 
         Returns
         -------
@@ -399,5 +421,5 @@ class NetworkModule(torch.nn.Module):
         sources, currents = step_drive(self.layout, self.currents, state, inputs, batch, dtype, device)
         spike_fn = heaviside if self.step_forward and not torch.is_grad_enabled() else self.spike_fn
         blocks = self._blocks(dtype, device)
-        state, parts = self._tick(state, sources, currents, blocks, self._tables(), spike_fn, decays)
+        state, parts = self._tick(state, sources, currents, blocks, self._tables(matrices), spike_fn, decays)
         return state, ModuleOutput(*self._population_outputs(state, parts))

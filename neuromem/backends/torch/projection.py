@@ -32,7 +32,7 @@ from neuromem.backends.torch.stepping import ModuleState
 
 def projection_tick(
     state: ModuleState,
-    sources: torch.Tensor,
+    sources: torch.Tensor | None,
     currents: Sequence[torch.Tensor | None],
     blocks: Sequence[NeuronBlock],
     routes: Routes,
@@ -45,13 +45,13 @@ def projection_tick(
 ) -> tuple[ModuleState, list[torch.Tensor | None]]:
     """One step; returns the new state and per block its spikes (batch, n), or None where it was skipped.
 
-    ``sources`` (batch, source channels), ``currents`` per block (batch, n) or
+    ``sources`` (batch, source channels; None: none emits), ``currents`` per block (batch, n) or
     None; ``decays`` (population -> lambda) runs the online trace rule;
     ``silent_sources`` names the sources known to emit nothing at this step
     (None: each source is checked here); ``horizon`` is the tick a run ends
     at (no input is sent beyond it).
     """
-    t, batch = state.tick, sources.shape[0]
+    t, batch = state.tick, state.neurons[0][0].shape[0] if state.neurons else 1
     # Copies: the caller's state stays as it was (step() is functional).
     pending = {k: dict(v) for k, v in state.pending.items() if k != t}
     arrivals = state.pending.get(t, {})
@@ -81,6 +81,9 @@ def projection_tick(
     for name in layout.source_names:
         where = layout.slice(name)
         start = where.start - layout.n_neurons
+        if sources is None:
+            emitted[name] = None
+            continue
         spikes = sources[:, start : start + layout.sizes[name]]
         if silent_sources is None:
             silent = not spikes.requires_grad and not bool(spikes.any())

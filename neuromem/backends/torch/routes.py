@@ -32,12 +32,14 @@ each route is taken with the presynaptic eligibility trace
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from neuromem.backends.torch.layout import Layout
+from neuromem.errors import ValidationError
 from neuromem.spec import Network
 
 #: Cell types whose step adds ``input_exc - input_inh`` and reads the receptors nowhere else, so an
@@ -144,10 +146,38 @@ class Routes:
             self.routes.append(Route(pre, post, receptor, d, shape, tuple(pieces)))
         self.max_delay = max((r.delay for r in self.routes), default=1)
 
-    def matrices(self, weights: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        """Per route, its (n_pre, n_post) matrix from the projections' weight vectors (keeps the graph)."""
+    def matrices(
+        self, weights: dict[str, torch.Tensor], given: Mapping[tuple[str, str], torch.Tensor] | None = None
+    ) -> list[torch.Tensor]:
+        """Per route, its (n_pre, n_post) matrix from the projections' weight vectors (keeps the graph).
+
+        ``given`` maps ``(pre, post)`` to a matrix used as it is for the one
+        route from ``pre`` to ``post`` (e.g. a layer's signed weights for its
+        fused pair: no split into halves and sum back).
+
+        Raises
+        ------
+        ValidationError
+            A given pair that is not exactly one route, or a matrix of another shape.
+        """
+        given = dict(given or {})
+        routes_of: dict[tuple[str, str], list[Route]] = {}
+        for route in self.routes:
+            routes_of.setdefault((route.pre, route.post), []).append(route)
+        for key, matrix in given.items():
+            found = routes_of.get(key, [])  # type: ignore[call-overload]
+            if len(found) != 1 or tuple(matrix.shape) != found[0].shape:
+                raise ValidationError(
+                    f"module: matrices[{key!r}] of shape {tuple(matrix.shape)} is not allowed; allowed: a (pre, post)"
+                    " pair whose projections form one route (one delay; an excitatory/inhibitory pair fused onto"
+                    f" {sorted(DIFFERENCE_CELLS)}), shape (n_pre, n_post) = "
+                    f"{found[0].shape if len(found) == 1 else 'one route'}"
+                )
         result = []
         for route in self.routes:
+            if (route.pre, route.post) in given:
+                result.append(given[(route.pre, route.post)])
+                continue
             total: torch.Tensor | None = None
             for piece in route.pieces:
                 w = weights[piece.projection]

@@ -9,9 +9,10 @@ first layer receives ``W x`` mV per step. The logits are the readout's
 summed voltage steps divided by ``num_steps``.
 
 The learner owns one signed weight matrix per layer (:class:`SignedWeights`);
-each forward pass hands ``max(W, 0)`` and ``max(-W, 0)`` to the module as the
-weights of the layer's excitatory and inhibitory projections, so a gradient
-step and its orthogonal projection act on the signed matrix.
+each forward pass hands it to the module as the matrix of the layer's
+excitatory/inhibitory projection pair (which the module would otherwise
+build as ``max(W, 0) - max(-W, 0)``), so a gradient step and its orthogonal
+projection act on the signed matrix.
 
 Example
 -------
@@ -29,7 +30,6 @@ import numpy as np
 import torch
 from snntorch import surrogate
 from torch import nn
-from torch.func import functional_call
 from torch.nn import functional as F
 
 from neuromem.backends.torch import module
@@ -220,16 +220,18 @@ class SpikingNet(nn.Module):
         self._engines = {}
         return super()._apply(fn, recurse)
 
-    def _engine_weights(self, head: int, prefix: str = "") -> dict[str, torch.Tensor]:
-        """The projection pairs' weights ``max(W, 0)``, ``max(-W, 0)`` as the module's parameters (pre-major)."""
+    def _matrices(self, head: int) -> dict[tuple[str, str], torch.Tensor]:
+        """Each layer's signed weights as the (pre, post) matrix of its fused projection pair.
+
+        The module would build the same matrix from the pair ``max(W, 0)``,
+        ``max(-W, 0)`` as their difference; giving it directly saves the split
+        and the sum back (and their backward passes). Contiguous, so the
+        products are those of the pair's matrix bit for bit.
+        """
+        pres = ["input", *self.hidden_names]
+        posts = [*self.hidden_names, self.readout_names[head]]
         mods = [*self.layers, self.heads[head]]
-        names = [f"layer{i}" for i in range(len(self.layers))] + [f"head{head}"]
-        parameters = {}
-        for name, mod in zip(names, mods, strict=True):
-            w = mod.weight.T.reshape(-1)  # AllToAll: pre-major
-            parameters[f"{prefix}weights.{name}_exc"] = torch.relu(w)
-            parameters[f"{prefix}weights.{name}_inh"] = torch.relu(-w)
-        return parameters
+        return {(pre, post): mod.weight.T.contiguous() for pre, post, mod in zip(pres, posts, mods, strict=True)}
 
     def run(self, x: torch.Tensor, head: int) -> tuple[torch.Tensor, Mapping[str, torch.Tensor]]:
         """Logits (B, n_classes) and hidden spikes {population: (steps, B, n)} of images ``x`` (B, ...).
@@ -238,9 +240,9 @@ class SpikingNet(nn.Module):
         """
         engine = self.engine(head)
         frames = x.reshape(x.shape[0], -1)
-        graded = torch.zeros(self.steps, *frames.shape, dtype=frames.dtype, device=frames.device)
-        graded[: self.config.num_steps] = frames
-        out = functional_call(engine, self._engine_weights(head), ({"input": graded},))
+        # The image is the input's graded event at each of the first T steps; the run goes on to the readout.
+        graded = frames.expand(self.config.num_steps, *frames.shape)
+        out = engine({"input": graded}, steps=self.steps, matrices=self._matrices(head))
         logits = out.v[self.readout_names[head]][-1] / self.config.num_steps
         return logits, out.spikes
 
@@ -268,19 +270,19 @@ class SpikingNet(nn.Module):
         frames = x.reshape(x.shape[0], -1)
         silent = torch.zeros_like(frames)
         state = engine.initial_state(frames.shape[0])
-        stepper = _Stepper(engine)
+        matrices = self._matrices(head)
         previous = torch.zeros(frames.shape[0], self.config.n_classes, dtype=frames.dtype, device=frames.device)
         total_loss = torch.zeros((), dtype=frames.dtype, device=frames.device)
         total_logits = torch.zeros_like(previous)
         for t in range(self.steps):
             inputs = {"input": frames if t < T else silent}
-            state, out = functional_call(stepper, self._engine_weights(head, "engine."), (state, inputs, decays))
+            state, out = engine.step(state, inputs, decays, matrices)
             v = out.v[readout]
             if t > n_layers:  # the readout receives the T steps of the input at ticks L + 1 .. T + L
                 step_logits = v - previous
                 loss = F.cross_entropy(step_logits, y) / T
-                # The hidden layers and the readout share one block's tensors (one cell type), which the
-                # next step's loss reaches too; the graph goes when the state moves past it.
+                # The input this step sends on is in the next step's graph too; the graph goes when the
+                # state moves past it.
                 loss.backward(retain_graph=True)
                 total_loss += loss.detach()
                 total_logits += step_logits.detach() / T
@@ -308,17 +310,6 @@ class SpikingNet(nn.Module):
             key = f"layer{i + 1}" if i + 1 < len(self.layers) else f"head{head}"
             result[key] = window.reshape(-1, window.shape[2])
         return result
-
-
-class _Stepper(nn.Module):
-    """Calls :meth:`NetworkModule.step` as ``forward``, so ``functional_call`` can hand it weights."""
-
-    def __init__(self, engine: nn.Module) -> None:
-        super().__init__()
-        self.engine = engine
-
-    def forward(self, state: object, inputs: dict[str, torch.Tensor], online: dict[str, float]) -> tuple:
-        return self.engine.step(state, inputs, online)  # type: ignore[operator]
 
 
 def numpy_weights(net: SpikingNet) -> dict[str, np.ndarray]:
