@@ -48,6 +48,9 @@ OVERWRITE_HELP = (
 #: Options of ``neuromem export`` that only some targets use: (option, targets, why the others refuse it).
 EXPORT_ONLY = (
     ("freeze", ("nir",), "only NIR exports plastic projections frozen"),
+    ("merge", ("nir",), "only NIR writes signed Linear nodes"),
+    ("loader", ("nir",), "only a NIR graph is written for a loader's step"),
+    ("outputs", ("nir",), "only a NIR graph names its output nodes"),
     ("duration", ("pynn", "spinnaker"), "a NIR graph has no run length"),
 )
 #: Recordings above this many bytes, or rasters of more spikes, report progress while written.
@@ -170,6 +173,20 @@ def _parser() -> argparse.ArgumentParser:
         " scheme, ...) with a warning or a note instead of refusing",
     )
     export.add_argument("--freeze", action="store_true", help="NIR: export plastic projections with frozen weights")
+    export.add_argument(
+        "--merge",
+        action="store_true",
+        help="NIR: one signed Linear node per excitatory/inhibitory projection pair (Norse reads one Linear per"
+        " population)",
+    )
+    export.add_argument(
+        "--loader",
+        choices=("snntorch", "norse"),
+        help="NIR: write each node so that this loader's Euler step is neuromem's exact step (IF_curr_delta)",
+    )
+    export.add_argument(
+        "--outputs", nargs="+", metavar="POPULATION", help="NIR: populations whose spikes are the graph's outputs"
+    )
     export.set_defaults(handler=_export, interrupted="; no output was written or changed")
 
     demo = commands.add_parser(
@@ -345,7 +362,16 @@ def _export(args: argparse.Namespace) -> int:
         output = OutputFolder(args.out, (name,), "export", overwrite=args.overwrite, flag="--overwrite")
         # A refusal (plasticity, delays, refractoriness) removes the staging folder: nothing is left behind.
         with output.staging() as staging:
-            write_nir(model.network, staging / name, dt=dt, freeze=args.freeze, approximate=args.approximate)
+            write_nir(
+                model.network,
+                staging / name,
+                dt=dt,
+                freeze=args.freeze,
+                approximate=args.approximate,
+                merge=args.merge,
+                loader=args.loader,
+                outputs=args.outputs,
+            )
             output.commit()
         print(f"wrote NIR graph {args.out / name}")
     return 0

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tiny_models import tiny_model_toml
 
@@ -81,13 +82,15 @@ def test_plotting_without_matplotlib_is_refused_before_the_run(
         ("pynn", "--freeze", "only NIR exports plastic projections frozen"),
         ("spinnaker", "--freeze", "only NIR exports plastic projections frozen"),
         ("nir", "--duration", "a NIR graph has no run length"),
+        ("pynn", "--merge", "only NIR writes signed Linear nodes"),
+        ("spinnaker", "--loader", "only a NIR graph is written for a loader's step"),
     ],
 )
 def test_export_options_a_target_does_not_use_are_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str, option: str, why: str
 ) -> None:
     out = tmp_path / "out"
-    extra = [option, "50"] if option == "--duration" else [option]
+    extra = {"--duration": [option, "50"], "--loader": [option, "norse"]}.get(option, [option])
     assert main(["export", str(_model(tmp_path)), "--to", target, "--out", str(out), *extra]) == 2
     err = capsys.readouterr().err
     assert f"{option} does not apply to --to {target}" in err and why in err
@@ -232,3 +235,59 @@ def test_library_use_of_brian2_keeps_debug_logs_only_for_brian_errors(where: str
         assert "DimensionMismatchError" in done.stderr
         assert "Brian 2 encountered an unexpected error" in done.stderr
         assert len(kept) == 1
+
+
+SIGNED_PAIR = """
+[network]
+name = "pair"
+scheme = "exact"
+
+[run]
+dt = 1.0
+
+[[population]]
+name = "stim"
+cell = { type = "SpikeSourceArray", size = 2, neuron = [0, 1, 0], times_ms = [5.0, 10.0, 20.0] }
+
+[[population]]
+name = "cells"
+size = 2
+cell = { type = "IF_curr_delta", tau_refrac = 0.0, v_rest = -65.0, v_reset = -65.0 }
+
+[[projection]]
+name = "ff_exc"
+pre = "stim"
+post = "cells"
+connector = { type = "AllToAll" }
+weight = [3.0, 0.0, 1.0, 2.0]
+delay = 1.0
+
+[[projection]]
+name = "ff_inh"
+pre = "stim"
+post = "cells"
+connector = { type = "AllToAll" }
+weight = [0.0, 4.0, 0.5, 0.0]
+delay = 1.0
+receptor = "inhibitory"
+"""
+
+
+def test_nir_export_writes_merged_pairs_for_a_loader(tmp_path: Path) -> None:
+    nir = pytest.importorskip("nir")
+    from neuromem.export.nir import to_nir
+    from neuromem.spec.toml import read_model
+
+    model = tmp_path / "pair.toml"
+    model.write_text(SIGNED_PAIR)
+    out = tmp_path / "out"
+    flags = ["--merge", "--loader", "snntorch", "--outputs", "cells"]
+    assert main(["export", str(model), "--to", "nir", "--out", str(out), *flags]) == 0
+    graph = nir.read(str(out / "pair.nir"))
+    expected = to_nir(read_model(model).network, 1.0, merge=True, loader="snntorch", outputs=("cells",))
+    assert set(graph.nodes) == set(expected.nodes) and "ff_w" in graph.nodes and "ff_exc_w" not in graph.nodes
+    np.testing.assert_array_equal(graph.nodes["ff_w"].weight, expected.nodes["ff_w"].weight)
+    assert (graph.nodes["ff_w"].weight < 0).any()
+    plain = tmp_path / "plain"
+    assert main(["export", str(model), "--to", "nir", "--out", str(plain)]) == 0
+    assert "ff_exc_w" in nir.read(str(plain / "pair.nir")).nodes
