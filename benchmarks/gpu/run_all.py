@@ -14,6 +14,8 @@ Cases (float32, dt = 1 ms, 1 s of biological time unless said):
 3. batched trials of N = 1,000: 1, 64, 256, 1,024 (trial-seconds per second).
 4. N = 10,000 with STDP at dt = 0.1 ms.
 5. the microcircuit at scale 0.1 and 1.0 (dt = 0.1 ms), if the budget allows.
+6. HLOP's network on the differentiable module (784-256-256-10, T = 4): ms per training batch of
+   64 (forward, backward, SGD step) and per 1,000 images evaluated, with random images.
 
 Each row records the device, build and run seconds apart, the rate and the
 peak GPU memory. ``OUT_DIR/gpu.json`` is rewritten after every row, so a
@@ -174,6 +176,35 @@ def microcircuit() -> None:
         row(what="microcircuit", scale=scale, describe_s=described, **result)
 
 
+def hlop() -> None:
+    from neuromem.models.hlop.network import NetworkConfig, SpikingNet
+
+    device = torch.device(DEV)
+    torch.manual_seed(0)
+    net = SpikingNet(NetworkConfig(hidden=(256, 256), threshold=0.5, num_steps=4)).to(device)
+    x, y = torch.rand(64, 784, device=device), torch.randint(0, 10, (64,), device=device)
+    images = torch.rand(1000, 784, device=device)
+    optimiser = torch.optim.SGD(net.parameters(), lr=0.01)
+
+    def batch() -> None:
+        optimiser.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        optimiser.step()
+
+    def evaluate() -> None:
+        with torch.no_grad():
+            net(images)
+
+    for name, fn, repeats in (("train_batch64", batch, 20 if DRY else 200), ("eval_1000", evaluate, 3 if DRY else 50)):
+        fn()
+        sync()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        sync()
+        row(what="hlop", case=name, ms=1e3 * (time.perf_counter() - start) / repeats, repeats=repeats)
+
+
 if __name__ == "__main__":
     if DRY:
         torch.set_num_threads(1)
@@ -182,5 +213,6 @@ if __name__ == "__main__":
     guard("singles", 40, singles)
     guard("batched", 40, batched)
     guard("fine_dt", 60, fine_dt)
+    guard("hlop", 20, hlop)
     guard("microcircuit", 60, microcircuit)
     row(what="done")
