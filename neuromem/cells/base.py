@@ -12,7 +12,10 @@ A cell type is one module of :mod:`neuromem.cells` that holds, in one place:
 * its Brian2 equations (:class:`Brian2Model`);
 * its PyNN standard type and translation per simulator, including a refusal
   that names the feature and the target (:class:`PyNNModel`);
-* its NIR node, where NIR has one.
+* its NIR node, where NIR has one;
+* optionally, an in-place event update (:class:`EventModel`) that the
+  simulation runs instead of the pure step when spikes carry no gradient:
+  the same arithmetic, fewer and cheaper tensor operations per step.
 
 These parts are gathered in one :class:`CellModel` and listed, one line per
 type, in :mod:`neuromem.cells.registry`, which the spec, both backends and
@@ -44,6 +47,8 @@ SpikeFunction = Callable[["torch.Tensor"], "torch.Tensor"]
 #: fields are the keys of the cell module's ``constants``.
 Constants = NamedTuple
 StepFunction = Callable[..., tuple["torch.Tensor", NamedTuple]]
+#: ``step(state, inputs, i_ext, k, spikes) -> None``: one in-place step of an :class:`EventModel`.
+EventStepFunction = Callable[..., None]
 
 
 class CellType(SpecObject):
@@ -97,6 +102,9 @@ class TorchModel:
         State fields that decay towards 0 and are flushed when tiny.
     describe : dict
         Constant -> words for messages (``"membrane resistance tau_m/cm (MOhm)"``).
+    events : EventModel or None
+        Optional in-place update for simulations without gradients; None: the
+        simulation runs ``steps``.
     """
 
     state: type
@@ -106,6 +114,50 @@ class TorchModel:
     integer: tuple[str, ...] = ()
     decaying: tuple[str, ...] = ()
     describe: dict[str, str] = field(default_factory=dict)
+    events: EventModel | None = None
+
+
+@dataclass(frozen=True)
+class EventModel:
+    """An optional in-place update of a cell type, for runs whose spikes need no gradient.
+
+    The simulation (not the differentiable module) uses it when the spike
+    function is the Heaviside step: each step then updates a *working state*
+    in place and writes its spikes into the simulation's boolean spike row,
+    instead of building new tensors. The working state may lay the state out
+    differently (currents of both receptors in one tensor, counters as floats,
+    scratch buffers), but every step must give the pure step's spikes and
+    state bit for bit; checkpoints and recordings see the public state.
+
+    Attributes
+    ----------
+    state : type
+        ``NamedTuple`` of the working state. Recordables must be readable from
+        it as attributes (fields or properties) with the public shapes.
+    pack : callable
+        ``pack(state, k) -> working`` from the public state (``TorchModel.state``)
+        and the block's constants; new tensors, never views of ``state``.
+    unpack : callable
+        ``unpack(working) -> state``: the public state (views or copies).
+    constants : callable
+        ``constants(k) -> NamedTuple`` of what the event steps read, from the
+        block's per-neuron constants ``k`` (computed once per build).
+    steps : mapping
+        Scheme name -> ``step(working, inputs, i_ext, k, spikes) -> None``.
+        ``inputs`` (batch, 2 n) are the tick's arrivals, excitatory channels of
+        the block then inhibitory ones (the layout of the input buffer); the step
+        may overwrite it (the simulation clears it after the step). ``spikes`` (batch, n) is a boolean view to write
+        the spikes into. A scheme missing here runs the pure step.
+    decaying : tuple of str
+        Working fields that decay towards 0 and are flushed when tiny.
+    """
+
+    state: type
+    pack: Callable[[NamedTuple, NamedTuple], NamedTuple]
+    unpack: Callable[[NamedTuple], NamedTuple]
+    constants: Callable[[NamedTuple], NamedTuple]
+    steps: Mapping[str, EventStepFunction]
+    decaying: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -313,3 +365,39 @@ def fire(
     # Written as a blend so a surrogate gradient can flow through the reset.
     v = v - spikes * (v - v_reset)
     return spikes, v, steps.where(spikes > 0, counted)
+
+
+def fire_in_place(
+    v: torch.Tensor,
+    refractory: torch.Tensor,
+    crossed: torch.Tensor,
+    active: torch.Tensor,
+    k: NamedTuple,
+    spikes: torch.Tensor,
+) -> None:
+    """:func:`fire` with Heaviside spikes, in place, for an :class:`EventModel`.
+
+    ``v`` holds the integrated membrane (mV) and becomes the membrane after
+    threshold, reset and hold; ``refractory`` (float steps left, >= 0) is
+    counted down or set to ``k.steps``; ``spikes`` (bool) receives the spikes.
+    ``crossed`` and ``active`` are scratch tensors of ``v``'s shape and dtype.
+    ``k`` gives ``v_thresh``, ``v_reset``, ``steps`` (float), ``zero`` and
+    ``one``, all (neurons,) (a tensor operand costs less than a Python number).
+
+    The masks are 0/1 floats: on a CPU, comparisons into floats, products and
+    ``lerp`` cost a fraction of boolean masks and ``where``. The result is
+    :func:`fire`'s bit for bit for finite membranes: ``lerp`` with weight 0 or 1
+    returns one of its ends exactly. The count never runs below 0 (``max(r - 1,
+    fired steps)``), which is :func:`fire`'s count after the simulation's clamp.
+    """
+    import torch
+
+    torch.ge(v, k.v_thresh, out=crossed)
+    torch.le(refractory, k.zero, out=active)
+    fired = crossed.mul_(active)
+    spikes.copy_(fired)
+    # Free and not fired: keeps its membrane; the rest (fired, held) sits at v_reset.
+    keep = active.sub_(fired)
+    torch.lerp(k.v_reset, v, keep, out=v)
+    refractory.sub_(k.one)
+    torch.maximum(refractory, fired.mul_(k.steps), out=refractory)

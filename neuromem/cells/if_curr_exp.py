@@ -26,6 +26,7 @@ from neuromem.cells.base import (
     CellModel,
     CellType,
     Constants,
+    EventModel,
     PyNNModel,
     Scalar,
     SpikeFunction,
@@ -33,6 +34,7 @@ from neuromem.cells.base import (
     exp,
     exp_current_gain,
     fire,
+    fire_in_place,
     heaviside,
     refractory_steps,
 )
@@ -265,6 +267,134 @@ def exact_step(
     return spikes, State(v, i_exc, i_inh, refractory)
 
 
+# -- in-place event steps (the simulation, no gradient) -------------------------------------
+
+
+class EventState(NamedTuple):
+    """Working state of the in-place steps.
+
+    Both currents in one tensor ``i_syn`` (batch, 2 n), excitatory then
+    inhibitory (the input buffer's channel order), so that the decay and the
+    arrivals are one operation each; ``i_exc`` and ``i_inh`` are its halves as
+    views, made once (slicing every step costs as much as an operation); the
+    refractory count as a float; two scratch masks.
+    """
+
+    v: torch.Tensor
+    i_syn: torch.Tensor
+    i_exc: torch.Tensor
+    i_inh: torch.Tensor
+    refractory: torch.Tensor
+    crossed: torch.Tensor
+    active: torch.Tensor
+
+
+class EventConstants(NamedTuple):
+    """What the in-place steps read, per neuron (``decay`` and ``input`` per channel, 2 n)."""
+
+    v_drive: torch.Tensor
+    p_mm: torch.Tensor
+    gain_E: torch.Tensor
+    gain_I: torch.Tensor
+    gain_ext: torch.Tensor
+    v_rest: torch.Tensor
+    resistance: torch.Tensor
+    i_offset: torch.Tensor
+    v_thresh: torch.Tensor
+    v_reset: torch.Tensor
+    steps: torch.Tensor
+    zero: torch.Tensor
+    one: torch.Tensor
+    decay: torch.Tensor
+    input: torch.Tensor
+
+
+def pack_state(state: NamedTuple, k: NamedTuple) -> EventState:
+    """The working state of a public :class:`State` (new tensors)."""
+    import torch
+
+    assert isinstance(state, State)
+    v = state.v.clone(memory_format=torch.contiguous_format)
+    i_syn = torch.cat([state.i_exc, state.i_inh], dim=1)
+    n = v.shape[1]
+    return EventState(
+        v=v,
+        i_syn=i_syn,
+        i_exc=i_syn[:, :n],
+        i_inh=i_syn[:, n:],
+        refractory=state.refractory.clamp(min=0).to(v.dtype),
+        crossed=torch.empty_like(v),
+        active=torch.empty_like(v),
+    )
+
+
+def unpack_state(working: NamedTuple) -> State:
+    """The public :class:`State` of a working state (currents as views)."""
+    import torch
+
+    assert isinstance(working, EventState)
+    return State(working.v, working.i_exc, working.i_inh, working.refractory.to(torch.int32))
+
+
+def event_constants(k: NamedTuple) -> EventConstants:
+    """The in-place steps' constants from the block's columns ``k``."""
+    import torch
+
+    fields = {name: getattr(k, name) for name in EventConstants._fields if hasattr(k, name)}
+    fields["steps"] = k.refractory_steps.to(k.v_reset.dtype)
+    fields["zero"] = torch.zeros_like(k.v_reset)
+    fields["one"] = torch.ones_like(k.v_reset)
+    fields["decay"] = torch.cat([k.decay_E, k.decay_I])
+    fields["input"] = torch.cat([k.input_E, k.input_I])
+    return EventConstants(**fields)
+
+
+def exact_event_step(
+    s: EventState, inputs: torch.Tensor, i_ext: torch.Tensor | None, k: EventConstants, spikes: torch.Tensor
+) -> None:
+    """:func:`exact_step` in place (same operations on the same numbers, in the same order)."""
+    import torch
+
+    v = s.v
+    torch.addcmul(k.v_drive, v, k.p_mm, out=v)
+    v.addcmul_(s.i_exc, k.gain_E).addcmul_(s.i_inh, k.gain_I, value=-1.0)
+    if i_ext is not None:
+        v.addcmul_(i_ext, k.gain_ext)
+    fire_in_place(v, s.refractory, s.crossed, s.active, k, spikes)
+    torch.addcmul(inputs, s.i_syn, k.decay, out=s.i_syn)
+
+
+def spinnaker_event_step(
+    s: EventState, inputs: torch.Tensor, i_ext: torch.Tensor | None, k: EventConstants, spikes: torch.Tensor
+) -> None:
+    """:func:`spinnaker_step` in place (same operations on the same numbers, in the same order).
+
+    Products and sums stay separate operations, as in the pure step: ``addcmul``
+    rounds ``a + b c`` differently from ``a + (b c)``.
+    """
+    import torch
+
+    s.i_syn.add_(inputs.mul_(k.input))
+    drive = torch.sub(s.i_exc, s.i_inh, out=s.crossed).add_(k.i_offset)
+    if i_ext is not None:
+        drive.add_(i_ext)
+    v_inf = torch.mul(drive, k.resistance, out=s.active).add_(k.v_rest)
+    v = torch.sub(v_inf, s.v, out=s.v).mul_(k.p_mm)
+    torch.sub(v_inf, v, out=v)
+    fire_in_place(v, s.refractory, s.crossed, s.active, k, spikes)
+    s.i_syn.mul_(k.decay)
+
+
+EVENTS = EventModel(
+    state=EventState,
+    pack=pack_state,
+    unpack=unpack_state,
+    constants=event_constants,
+    steps={"exact": exact_event_step, "spinnaker": spinnaker_event_step},
+    decaying=("i_syn",),
+)
+
+
 # -- Brian2 ------------------------------------------------------------------------------
 
 _EXACT_EQUATIONS = """
@@ -440,6 +570,7 @@ MODEL = CellModel(
         integer=("refractory",),
         decaying=("i_exc", "i_inh"),
         describe=LIF_WORDS,
+        events=EVENTS,
     ),
     brian2=brian2_model,
     pynn=PYNN,

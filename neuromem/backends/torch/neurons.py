@@ -5,7 +5,9 @@ a pure function ``step(state, input_exc, input_inh, i_ext, k, spike_fn) ->
 (spikes, state)`` over a ``NamedTuple`` of (batch, neurons) tensors. A
 :class:`NeuronBlock` holds what that function reads: the per-neuron
 constants ``k`` (one tensor per constant, several populations of the type
-packed side by side) and the initial state.
+packed side by side) and the initial state. A cell type may also give an
+in-place update (:class:`neuromem.cells.base.EventModel`) that the
+simulation runs when spikes carry no gradient (:meth:`NeuronBlock.event_update`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import NamedTuple
 import torch
 
 from neuromem.backends.torch.layout import Block, pack
-from neuromem.cells.base import SpikeFunction, heaviside, heaviside_events
+from neuromem.cells.base import EventStepFunction, SpikeFunction, heaviside, heaviside_events
 from neuromem.cells.registry import CELL_MODELS
 from neuromem.spec import Network
 
@@ -59,6 +61,7 @@ class NeuronBlock:
         self.block = block
         self.name = block.cell_type
         self.model = CELL_MODELS[block.cell_type]
+        self.scheme = network.scheme
         self.step = self.model.torch.steps[network.scheme]
         self.dtype, self.device = dtype, device
         constants, initial = [], []
@@ -132,3 +135,24 @@ class NeuronBlock:
     def inputs(self, arriving: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Views of the block's excitatory and inhibitory inputs in a (batch, channels) tensor."""
         return arriving[:, self.block.exc_channels], arriving[:, self.block.inh_channels]
+
+    def channels(self, arriving: torch.Tensor) -> torch.Tensor:
+        """View of all the block's input channels (batch, 2 n): excitatory, then inhibitory."""
+        return arriving[:, self.block.exc_channels.start : self.block.inh_channels.stop]
+
+    def event_update(self) -> tuple[EventStepFunction, NamedTuple] | None:
+        """The cell type's in-place step for this scheme and the constants it reads, or None."""
+        events = self.model.torch.events
+        if events is None or self.scheme not in events.steps:
+            return None
+        return events.steps[self.scheme], events.constants(self.k)
+
+    def pack(self, state: NamedTuple) -> NamedTuple:
+        """The working state of the in-place step from a public state."""
+        assert self.model.torch.events is not None
+        return self.model.torch.events.pack(state, self.k)
+
+    def unpack(self, working: NamedTuple) -> NamedTuple:
+        """The public state of a working state."""
+        assert self.model.torch.events is not None
+        return self.model.torch.events.unpack(working)

@@ -11,6 +11,7 @@ that send the updated weight). Everything carries a leading batch dimension.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -58,6 +59,9 @@ class TorchSimulation(Simulation):
         self.progress = progress
         self.layout = Layout.of(network)
         self.blocks = [NeuronBlock(network, block, dt, dtype, device) for block in self.layout.blocks]
+        # Cell types with an in-place update run it when spikes carry no gradient: same numbers,
+        # fewer and cheaper operations per step (neuromem.cells.base.EventModel).
+        self._event = [block.event_update() if self._step_fn is heaviside_events else None for block in self.blocks]
         self.currents = InjectedCurrents(network, self.layout, dt, dtype, device)
         self._injected = [bool(ticks) for ticks in self.currents.switch_ticks]
         self._neurons = [block.neurons for block in self.layout.blocks]
@@ -95,13 +99,21 @@ class TorchSimulation(Simulation):
         return self._tick
 
     def reset(self) -> None:
-        self.states = [block.initial_state(self.batch_size) for block in self.blocks]
+        self.states = [self._working(b, block.initial_state(self.batch_size)) for b, block in enumerate(self.blocks)]
         self.buffer = InputBuffer(self.buffer_slots, self.batch_size, self.layout.n_channels, self.dtype, self.device)
         for projection in self.plastic.values():
             projection.reset()
         self._poisson: dict[str, PoissonSchedule] = {}
         self._views: tuple[torch.Tensor, list] | None = None  # type: ignore[type-arg]
         self._tick = 0
+
+    def _working(self, b: int, state: NamedTuple) -> NamedTuple:
+        """The state block ``b`` steps with, from its public state."""
+        return state if self._event[b] is None else self.blocks[b].pack(state)
+
+    def _public(self, b: int) -> NamedTuple:
+        """The public state of block ``b`` (its cell type's ``TorchModel.state``)."""
+        return self.states[b] if self._event[b] is None else self.blocks[b].unpack(self.states[b])
 
     def _state_keys(self, block: int) -> str:
         # One block keeps the keys checkpoints had before cell types were plug-ins.
@@ -111,8 +123,8 @@ class TorchSimulation(Simulation):
         """All dynamic state as tensors (for checkpoints)."""
         self._clamp_counts()
         state = {}
-        for b, block_state in enumerate(self.states):
-            state.update({f"{self._state_keys(b)}{k}": v for k, v in block_state._asdict().items()})  # type: ignore[attr-defined]
+        for b in range(len(self.states)):
+            state.update({f"{self._state_keys(b)}{k}": v for k, v in self._public(b)._asdict().items()})  # type: ignore[attr-defined]
         state["buffer"] = self.buffer.data
         state["tick"] = torch.tensor(self._tick)
         for name, projection in self.plastic.items():
@@ -131,9 +143,13 @@ class TorchSimulation(Simulation):
                     f"checkpoint entry {key!r} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}"
                 )
         to = lambda t, like: t.to(device=self.device, dtype=like.dtype).clone()  # noqa: E731
+        public = [self._public(b) for b in range(len(self.states))]
         self.states = [
-            type(old)(**{k: to(state[f"{self._state_keys(b)}{k}"], v) for k, v in old._asdict().items()})  # type: ignore[attr-defined]
-            for b, old in enumerate(self.states)
+            self._working(
+                b,
+                type(old)(**{k: to(state[f"{self._state_keys(b)}{k}"], v) for k, v in old._asdict().items()}),  # type: ignore[attr-defined]
+            )
+            for b, old in enumerate(public)
         ]
         self.buffer.data = to(state["buffer"], self.buffer.data)
         self._tick = int(state["tick"])
@@ -268,8 +284,12 @@ class TorchSimulation(Simulation):
         # The slot is read in place (each cell's step makes new tensors from it) and cleared after.
         arriving, inputs = self._slot_views()[tick % self.buffer.slots]
         for b, block in enumerate(self.blocks):
-            exc, inh = inputs[b]
+            exc, inh, both = inputs[b]
             i_ext = self.currents.at(b, tick) if self._injected[b] else None
+            event = self._event[b]
+            if event is not None:
+                event[0](self.states[b], both, i_ext, event[1], block_spikes[b])
+                continue
             spikes, self.states[b] = block.step(self.states[b], exc, inh, i_ext, block.k, self._step_fn)
             block_spikes[b].copy_(spikes)
         arriving.zero_()
@@ -285,15 +305,18 @@ class TorchSimulation(Simulation):
             self._flush_tiny()
         self._tick = tick + 1
 
-    def _slot_views(self) -> list[tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]]:
-        """Per ring slot: the slot and each block's (excitatory, inhibitory) input views.
+    def _slot_views(self) -> list[tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]]]:
+        """Per ring slot: the slot and each block's (excitatory, inhibitory, both) input views.
 
         Made once per buffer tensor: slicing every step costs more than the step's arithmetic.
         """
         data = self.buffer.data
         if self._views is None or self._views[0] is not data:
             slots = [data[s] for s in range(data.shape[0])]
-            self._views = (data, [(slot, [block.inputs(slot) for block in self.blocks]) for slot in slots])
+            self._views = (
+                data,
+                [(slot, [(*block.inputs(slot), block.channels(slot)) for block in self.blocks]) for slot in slots],
+            )
         return self._views[1]
 
     @property
@@ -321,8 +344,8 @@ class TorchSimulation(Simulation):
         """Zero currents and traces that have decayed below :data:`FLUSH_BELOW`."""
         tensors = [
             getattr(state, name)
-            for block, state in zip(self.blocks, self.states)
-            for name in block.model.torch.decaying
+            for b, (block, state) in enumerate(zip(self.blocks, self.states))
+            for name in (block.model.torch.decaying if self._event[b] is None else block.model.torch.events.decaying)  # type: ignore[union-attr]
         ]
         for projection in self.plastic.values():
             tensors += [projection.x, projection.y]
@@ -331,8 +354,12 @@ class TorchSimulation(Simulation):
         self._clamp_counts()
 
     def _clamp_counts(self) -> None:
-        """Refractory counts run below 0 between flushes (any value <= 0 means free); back to 0."""
-        for block, state in zip(self.blocks, self.states):
+        """Refractory counts run below 0 between flushes (any value <= 0 means free); back to 0.
+
+        In-place event steps keep their counts at 0 or above themselves."""
+        for b, (block, state) in enumerate(zip(self.blocks, self.states)):
+            if self._event[b] is not None:
+                continue
             for name in block.model.torch.integer:
                 getattr(state, name).clamp_(min=0)
 
