@@ -21,6 +21,23 @@ from neuromem.errors import CapabilityError
 from neuromem.spec import STDP, AdditiveWeightDependence, CA3PairRule, Network
 
 
+class Arrivals:
+    """The pairs of the presynaptic spikes arriving at one tick, and what their update reuses.
+
+    ``flat``: the pairs' indices into the (batch, synapses) weights; ``post``:
+    each pair's postsynaptic neuron; ``weight``: the weights delivered at this
+    tick (None until delivered; no update runs between delivery and the
+    rule's depression, so the rule reads them instead of gathering again).
+    """
+
+    __slots__ = ("tick", "trial", "synapse", "flat", "post", "weight")
+
+    def __init__(self, tick: int, trial: torch.Tensor | None, synapse: torch.Tensor, flat: torch.Tensor) -> None:
+        self.tick, self.trial, self.synapse, self.flat = tick, trial, synapse, flat
+        self.post: torch.Tensor | None = None
+        self.weight: torch.Tensor | None = None
+
+
 class PlasticProjection:
     """Shared machinery: weights, CSR indices, pre-spike history, delivery."""
 
@@ -50,6 +67,9 @@ class PlasticProjection:
         self.delay = int(delays[0]) if delays.size else 1
         self.n_pre, self.n_post = layout.sizes[projection.pre], layout.sizes[projection.post]
         self.pre_slice, self.post_slice = layout.slice(projection.pre), layout.slice(projection.post)
+        # Pre and post the same neurons: a tick's postsynaptic spikes are the presynaptic
+        # spikes that arrive ``delay`` ticks later, so their scan is kept for then.
+        self.same_neurons = self.pre_slice == self.post_slice
         self.channel_offset = layout.channel(projection.post, projection.receptor)
         self.dt, self.dtype, self.device, self.batch = dt, dtype, device, batch
         self.pre = torch.as_tensor(lst.pre.copy(), device=device)
@@ -74,7 +94,12 @@ class PlasticProjection:
         self.x = torch.zeros(self.batch, self.n_pre, dtype=self.dtype, device=self.device)
         self.y = torch.zeros(self.batch, self.n_post, dtype=self.dtype, device=self.device)
         self.history = torch.zeros(self.history_slots, self.batch, self.n_pre, dtype=self.dtype, device=self.device)
-        self._arrived_at: tuple[int, torch.Tensor | None, torch.Tensor] | None = None
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what was kept from earlier ticks (the state changed under it)."""
+        self._arrived_at: Arrivals | None = None
+        self._post_events: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def state(self) -> dict[str, torch.Tensor]:
         return {"weight": self.weight, "x": self.x, "y": self.y, "history": self.history}
@@ -82,17 +107,24 @@ class PlasticProjection:
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
         for key, value in state.items():
             setattr(self, key, value.to(device=self.device, dtype=getattr(self, key).dtype).clone())
-        self._arrived_at = None
+        self._forget()
 
     # -- helpers -----------------------------------------------------------------------
     # Pairs (trial, synapse) are kept as flat indices into the (batch, synapses) weights,
     # and every gather is an index_select: on a CPU several times faster than advanced indexing.
 
     def _synapses_of(
-        self, events: torch.Tensor, pointer: torch.Tensor, order: torch.Tensor
+        self,
+        events: torch.Tensor,
+        pointer: torch.Tensor,
+        order: torch.Tensor,
+        found: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor | None, torch.Tensor]:
-        """(trial or None for one trial, synapse) of every synapse in the rows that had an event."""
-        trial, row = torch.nonzero(events, as_tuple=True)
+        """(trial or None for one trial, synapse) of every synapse in the rows that had an event.
+
+        ``found``: the (trial, row) of the events when already known.
+        """
+        trial, row = torch.nonzero(events, as_tuple=True) if found is None else found
         positions, counts = gather_rows(pointer, row)
         synapse = order.index_select(0, positions)
         if self.batch == 1:
@@ -107,11 +139,21 @@ class PlasticProjection:
     def _gather(self, values: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
         return values.view(-1).index_select(0, flat)
 
-    def _arrived(self, tick: int) -> tuple[torch.Tensor | None, torch.Tensor]:
+    def _arrived(self, tick: int) -> Arrivals:
         """Pairs of the pre spikes arriving at ``tick``, gathered once per tick."""
-        if self._arrived_at is None or self._arrived_at[0] != tick:
-            self._arrived_at = (tick, *self._synapses_of(self.arrivals(tick), self.pre_pointer, self.by_pre))
-        return self._arrived_at[1], self._arrived_at[2]
+        if self._arrived_at is None or self._arrived_at.tick != tick:
+            found = self._post_events.pop(tick - self.delay, None)
+            trial, synapse = self._synapses_of(self.arrivals(tick), self.pre_pointer, self.by_pre, found)
+            self._arrived_at = Arrivals(tick, trial, synapse, self._flat(trial, synapse, self.n_synapses))
+        return self._arrived_at
+
+    def _post_scan(self, tick: int, post_spikes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(trial, neuron) of the postsynaptic spikes of ``tick``; kept as that tick's pre events."""
+        found = torch.nonzero(post_spikes, as_tuple=True)
+        if self.same_neurons:
+            self._post_events.pop(tick - self.history_slots, None)
+            self._post_events[tick] = found
+        return found
 
     def _deliver(
         self, buffer: InputBuffer, arrival_tick: int, trial: torch.Tensor | None, synapse: torch.Tensor
@@ -119,12 +161,22 @@ class PlasticProjection:
         """Add the current weights of the given pairs into the buffer at ``arrival_tick``."""
         if synapse.numel() == 0:
             return
+        self._add(
+            buffer, arrival_tick, trial, self.post.index_select(0, synapse), self._flat(trial, synapse, self.n_synapses)
+        )
+
+    def _add(
+        self, buffer: InputBuffer, arrival_tick: int, trial: torch.Tensor | None, post: torch.Tensor, flat: torch.Tensor
+    ) -> torch.Tensor:
+        """Add the weights at ``flat`` into the channels of ``post`` at ``arrival_tick``; returns the weights."""
         batch, width = buffer.data.shape[1], buffer.data.shape[2]
         slot = arrival_tick % buffer.slots
-        flat = self.post.index_select(0, synapse) + (slot * batch * width + self.channel_offset)
+        target = post + (slot * batch * width + self.channel_offset)
         if trial is not None:
-            flat = flat + trial * width
-        buffer.add_flat(flat, self._gather(self.weight, self._flat(trial, synapse, self.n_synapses)))
+            target = target + trial * width
+        values = self._gather(self.weight, flat)
+        buffer.add_flat(target, values)
+        return values
 
     def arrivals(self, tick: int) -> torch.Tensor:
         """Pre spikes (batch, n_pre) arriving at ``tick`` (emitted at tick - delay)."""
@@ -135,7 +187,10 @@ class PlasticProjection:
     def before_neurons(self, tick: int, buffer: InputBuffer) -> None:
         """Deliver arrivals of this tick with the weights before its update."""
         if self.transmit_at == "arrival":
-            self._deliver(buffer, tick, *self._arrived(tick))
+            arrivals = self._arrived(tick)
+            if arrivals.synapse.numel():
+                arrivals.post = self.post.index_select(0, arrivals.synapse)
+                arrivals.weight = self._add(buffer, tick, arrivals.trial, arrivals.post, arrivals.flat)
 
     def after_neurons(self, tick: int, all_spikes: torch.Tensor, buffer: InputBuffer) -> None:
         """Record emissions, update weights and traces, deliver if at emission."""
@@ -165,28 +220,42 @@ class STDPProjection(PlasticProjection):
         self.decay_x = math.exp(-self.dt / rule.timing.tau_plus)
         self.decay_y = math.exp(-self.dt / rule.timing.tau_minus)
         self.additive = isinstance(rule.weight, AdditiveWeightDependence)
+        # Factors as 0-d tensors of the weights' dtype: the same numbers the Python floats
+        # become inside each operation, without converting them every step.
+        scalar = lambda value: torch.tensor(value, dtype=self.dtype, device=self.device)  # noqa: E731
+        self._decay_x, self._decay_y = scalar(self.decay_x), scalar(self.decay_y)
+        w_max = rule.weight.w_max
+        self._depress = scalar(rule.timing.A_minus * w_max)
+        self._potentiate = scalar(rule.timing.A_plus * w_max)
 
     def update(self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor) -> None:
         timing, bounds = self.rule.timing, self.rule.weight
         arrived = self.arrivals(tick)
-        self.x.mul_(self.decay_x)
-        self.y.mul_(self.decay_y)
+        self.x.mul_(self._decay_x)
+        self.y.mul_(self._decay_y)
         weights = self.weight.view(-1)
-        trial, synapse = self._arrived(tick)
-        if synapse.numel():
-            flat = self._flat(trial, synapse, self.n_synapses)
-            w = weights.index_select(0, flat)
-            scale = bounds.w_max if self.additive else (w - bounds.w_min)
-            y = self._gather(self.y, self._flat(trial, self.post.index_select(0, synapse), self.n_post))
-            w = w - timing.A_minus * scale * y
+        arrivals = self._arrived(tick)
+        if arrivals.synapse.numel():
+            trial, flat = arrivals.trial, arrivals.flat
+            # Delivered this tick, before any update: the weights the rule starts from.
+            w = arrivals.weight if arrivals.weight is not None else weights.index_select(0, flat)
+            post = arrivals.post if arrivals.post is not None else self.post.index_select(0, arrivals.synapse)
+            y = self._gather(self.y, self._flat(trial, post, self.n_post))
+            if self.additive:
+                w = w - self._depress * y
+            else:
+                w = w - timing.A_minus * (w - bounds.w_min) * y
             weights.index_copy_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
-        trial, synapse = self._synapses_of(post_spikes, self.post_pointer, self.by_post)
+        found = self._post_scan(tick, post_spikes)
+        trial, synapse = self._synapses_of(post_spikes, self.post_pointer, self.by_post, found)
         if synapse.numel():
             flat = self._flat(trial, synapse, self.n_synapses)
             w = weights.index_select(0, flat)
-            scale = bounds.w_max if self.additive else (bounds.w_max - w)
             x = self._gather(self.x, self._flat(trial, self.pre.index_select(0, synapse), self.n_pre))
-            w = w + timing.A_plus * scale * x
+            if self.additive:
+                w = w + self._potentiate * x
+            else:
+                w = w + timing.A_plus * (bounds.w_max - w) * x
             weights.index_copy_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
         if timing.pairing == "nearest":
             self.x = torch.where(arrived > 0, torch.ones_like(self.x), self.x)

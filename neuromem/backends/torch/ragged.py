@@ -22,14 +22,18 @@ def gather_rows(pointer: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor
     """
     # index_select: several times faster than advanced indexing on a CPU.
     starts = pointer.index_select(0, rows)
-    counts = pointer.index_select(0, rows + 1) - starts
-    total = int(counts.sum())
+    ends = pointer[1:].index_select(0, rows)
+    counts = ends - starts
+    cumulative = torch.cumsum(counts, 0, dtype=counts.dtype) if rows.numel() else counts
+    total = int(cumulative[-1]) if rows.numel() else 0
     if total == 0:
         empty = torch.zeros(0, dtype=pointer.dtype, device=pointer.device)
         return empty, counts
-    first_of_row = torch.cumsum(counts, 0, dtype=counts.dtype) - counts
-    positions = torch.arange(total, dtype=counts.dtype, device=pointer.device) + torch.repeat_interleave(
-        starts - first_of_row, counts, output_size=total
+    # Position j of row r's range is j - first_of_row(r) + start(r), with
+    # start(r) - first_of_row(r) = end(r) - (cumulative count up to r).
+    shift = ends.sub_(cumulative)
+    positions = torch.repeat_interleave(shift, counts, output_size=total).add_(
+        torch.arange(total, dtype=counts.dtype, device=pointer.device)
     )
     return positions, counts
 
