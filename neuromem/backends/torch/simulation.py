@@ -166,6 +166,8 @@ class TorchSimulation(Simulation):
         def count(value: object) -> None:
             nonlocal total
             if isinstance(value, torch.Tensor):
+                # A view (the halves of a fused state tensor) holds its base's memory.
+                value = value if value._base is None else value._base
                 if value.data_ptr() not in seen:
                     seen.add(value.data_ptr())
                     total += value.numel() * value.element_size()
@@ -176,7 +178,7 @@ class TorchSimulation(Simulation):
                 for item in value.values():
                     count(item)
 
-        for holder in (self.states, self.buffer.data, vars(self.static), [b.k for b in self.blocks]):
+        for holder in (self.states, self.buffer.data, vars(self.static), [b.k for b in self.blocks], self._event):
             count(holder)
         for projection in self.plastic.values():
             count(vars(projection))
