@@ -126,10 +126,10 @@ def test_fire_in_place_equals_fire(dtype):
     assert torch.equal(count_in.to(torch.int32), count.clamp(min=0))
 
 
-def _network(scheme: str, multiplicative: bool = False) -> Network:
+def _network(scheme: str, multiplicative: bool = False, tau_refrac: float = 1.0) -> Network:
     """A conductance block first (so the LIF block's channels do not start at 0), two LIF
     populations in one block, injected current, STDP within and between populations."""
-    lif = LIFCurrExp(cm=0.25, tau_m=10.0, tau_refrac=1.0, tau_syn_E=2.0, tau_syn_I=4.0, v_thresh=-58.0)
+    lif = LIFCurrExp(cm=0.25, tau_m=10.0, tau_refrac=tau_refrac, tau_syn_E=2.0, tau_syn_I=4.0, v_thresh=-58.0)
     cond = IF_cond_exp(tau_refrac=1.0, v_thresh=-58.0)
     weight = MultiplicativeWeightDependence(0.0, 1.2) if multiplicative else AdditiveWeightDependence(0.0, 1.2)
     rule = STDP(SpikePairRule(A_plus=0.05, A_minus=0.06), weight)
@@ -192,21 +192,23 @@ def _assert_same_bits(left: dict[str, np.ndarray], right: dict[str, np.ndarray])
 
 
 @pytest.mark.parametrize(
-    "scheme, dt, dtype, batch, multiplicative",
+    "scheme, dt, dtype, batch, multiplicative, tau_refrac",
     [
-        (EXACT, 0.1, "float32", 1, False),
-        (EXACT, 0.1, "float64", 3, True),
-        (EXACT, 1.0, "float32", 3, False),
-        (SPINNAKER, 0.1, "float32", 2, False),
-        (SPINNAKER, 1.0, "float64", 1, True),
+        (EXACT, 0.1, "float32", 1, False, 1.0),
+        (EXACT, 0.1, "float64", 3, True, 1.0),
+        (EXACT, 1.0, "float32", 3, False, 1.0),
+        (EXACT, 0.1, "float32", 2, False, 0.0),  # never refractory: the blocks' int 0 steps
+        (SPINNAKER, 0.1, "float32", 2, False, 1.0),
+        (SPINNAKER, 1.0, "float64", 1, True, 0.0),
     ],
 )
-def test_simulation_on_the_in_place_path_equals_the_pure_path(scheme, dt, dtype, batch, multiplicative):
-    network = _network(scheme, multiplicative)
+def test_simulation_on_the_in_place_path_equals_the_pure_path(scheme, dt, dtype, batch, multiplicative, tau_refrac):
+    network = _network(scheme, multiplicative, tau_refrac)
     fast = build(network, "torch", dt=dt, dtype=dtype, batch_size=batch, seed=4)
     plain = build(network, "torch", dt=dt, dtype=dtype, batch_size=batch, seed=4)
     _pure(plain)
     assert [e is not None for e in fast._event] == [False, True]  # the LIF block runs in place
+    assert isinstance(fast._event[1][1].steps, int) == (tau_refrac == 0.0)
     first_fast, first_plain = _outputs(fast, 60.0), _outputs(plain, 60.0)
     _assert_same_bits(first_fast, first_plain)
     assert first_fast["a.spikes"].shape[1] > 30 and first_fast["b.spikes"].shape[1] > 10

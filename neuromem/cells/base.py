@@ -381,8 +381,9 @@ def fire_in_place(
     threshold, reset and hold; ``refractory`` (float steps left, >= 0) is
     counted down or set to ``k.steps``; ``spikes`` (bool) receives the spikes.
     ``crossed`` and ``active`` are scratch tensors of ``v``'s shape and dtype.
-    ``k`` gives ``v_thresh``, ``v_reset``, ``steps`` (float), ``zero`` and
-    ``one``, all (neurons,) (a tensor operand costs less than a Python number).
+    ``k`` gives ``v_thresh``, ``v_reset``, ``steps`` (float, or the int 0 when
+    no neuron is ever refractory), ``zero`` and ``one``, all (neurons,) (a
+    tensor operand costs less than a Python number).
 
     The masks are 0/1 floats: on a CPU, comparisons into floats, products and
     ``lerp`` cost a fraction of boolean masks and ``where``. The result is
@@ -392,6 +393,13 @@ def fire_in_place(
     """
     import torch
 
+    if isinstance(k.steps, int):
+        # ``steps`` is the int 0 where no neuron of the block is ever refractory: as in
+        # :func:`fire`, the count stays as it is and no neuron is held.
+        torch.ge(v, k.v_thresh, out=crossed)
+        spikes.copy_(crossed)
+        torch.lerp(v, k.v_reset, crossed, out=v)
+        return
     torch.ge(v, k.v_thresh, out=crossed)
     torch.le(refractory, k.zero, out=active)
     fired = crossed.mul_(active)

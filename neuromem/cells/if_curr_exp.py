@@ -302,7 +302,7 @@ class EventConstants(NamedTuple):
     i_offset: torch.Tensor
     v_thresh: torch.Tensor
     v_reset: torch.Tensor
-    steps: torch.Tensor
+    steps: torch.Tensor | int
     zero: torch.Tensor
     one: torch.Tensor
     decay: torch.Tensor
@@ -341,7 +341,9 @@ def event_constants(k: NamedTuple) -> EventConstants:
     import torch
 
     fields = {name: getattr(k, name) for name in EventConstants._fields if hasattr(k, name)}
-    fields["steps"] = k.refractory_steps.to(k.v_reset.dtype)
+    steps = k.refractory_steps
+    # The int 0: no neuron of the block is ever refractory (see fire_in_place).
+    fields["steps"] = steps if isinstance(steps, int) else steps.to(k.v_reset.dtype)
     fields["zero"] = torch.zeros_like(k.v_reset)
     fields["one"] = torch.ones_like(k.v_reset)
     fields["decay"] = torch.cat([k.decay_E, k.decay_I])
