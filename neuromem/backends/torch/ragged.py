@@ -24,7 +24,7 @@ def gather_rows(pointer: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor
     starts = pointer.index_select(0, rows)
     ends = pointer[1:].index_select(0, rows)
     counts = ends - starts
-    cumulative = torch.cumsum(counts, 0, dtype=counts.dtype) if rows.numel() else counts
+    cumulative = torch.cumsum(counts, 0, dtype=counts.dtype)
     total = int(cumulative[-1]) if rows.numel() else 0
     if total == 0:
         empty = torch.zeros(0, dtype=pointer.dtype, device=pointer.device)
