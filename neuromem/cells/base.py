@@ -146,8 +146,9 @@ class EventModel:
         Scheme name -> ``step(working, inputs, i_ext, k, spikes) -> None``.
         ``inputs`` (batch, 2 n) are the tick's arrivals, excitatory channels of
         the block then inhibitory ones (the layout of the input buffer); the step
-        may overwrite it (the simulation clears it after the step). ``spikes`` (batch, n) is a boolean view to write
-        the spikes into. A scheme missing here runs the pure step.
+        may overwrite it (the simulation clears it after the step). ``spikes``
+        (batch, n) is a boolean view to write the spikes into. A scheme missing
+        here runs the pure step.
     decaying : tuple of str
         Working fields that decay towards 0 and are flushed when tiny.
     """
