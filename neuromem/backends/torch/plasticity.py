@@ -16,7 +16,7 @@ import torch
 
 from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.ragged import csr_order, gather_rows
-from neuromem.backends.torch.synapses import InputBuffer
+from neuromem.backends.torch.synapses import INT32_LIMIT, InputBuffer
 from neuromem.errors import CapabilityError
 from neuromem.spec import STDP, AdditiveWeightDependence, CA3PairRule, Network
 
@@ -124,12 +124,23 @@ class PlasticProjection:
 
         ``found``: the (trial, row) of the events when already known.
         """
+        trial, synapse, _ = self._rows_of(events, pointer, order, found)
+        return trial, synapse
+
+    def _rows_of(
+        self,
+        events: torch.Tensor,
+        pointer: torch.Tensor,
+        order: torch.Tensor,
+        found: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
+        """:meth:`_synapses_of` and the pairs' positions in ``order``."""
         trial, row = torch.nonzero(events, as_tuple=True) if found is None else found
         positions, counts = gather_rows(pointer, row)
         synapse = order.index_select(0, positions)
         if self.batch == 1:
-            return None, synapse
-        return torch.repeat_interleave(trial, counts, output_size=positions.numel()), synapse
+            return None, synapse, positions
+        return torch.repeat_interleave(trial, counts, output_size=positions.numel()), synapse, positions
 
     @staticmethod
     def _flat(trial: torch.Tensor | None, index: torch.Tensor, width: int) -> torch.Tensor:
@@ -227,6 +238,10 @@ class STDPProjection(PlasticProjection):
         w_max = rule.weight.w_max
         self._depress = scalar(rule.timing.A_minus * w_max)
         self._potentiate = scalar(rule.timing.A_plus * w_max)
+        # The pre neuron of each synapse in by-post order: a post row's pre neurons are then read
+        # from one contiguous range, not from synapses scattered over the whole list.
+        index = torch.int32 if self.n_pre <= INT32_LIMIT else torch.int64
+        self.pre_by_post = self.pre.index_select(0, self.by_post).to(index)
 
     def update(self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor) -> None:
         timing, bounds = self.rule.timing, self.rule.weight
@@ -245,18 +260,19 @@ class STDPProjection(PlasticProjection):
                 w = w - self._depress * y
             else:
                 w = w - timing.A_minus * (w - bounds.w_min) * y
-            weights.index_copy_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
+            # scatter_: index_copy_'s result (each pair appears once), at half its cost on a CPU.
+            weights.scatter_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
         found = self._post_scan(tick, post_spikes)
-        trial, synapse = self._synapses_of(post_spikes, self.post_pointer, self.by_post, found)
+        trial, synapse, positions = self._rows_of(post_spikes, self.post_pointer, self.by_post, found)
         if synapse.numel():
             flat = self._flat(trial, synapse, self.n_synapses)
             w = weights.index_select(0, flat)
-            x = self._gather(self.x, self._flat(trial, self.pre.index_select(0, synapse), self.n_pre))
+            x = self._gather(self.x, self._flat(trial, self.pre_by_post.index_select(0, positions), self.n_pre))
             if self.additive:
                 w = w + self._potentiate * x
             else:
                 w = w + timing.A_plus * (bounds.w_max - w) * x
-            weights.index_copy_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
+            weights.scatter_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
         if timing.pairing == "nearest":
             self.x = torch.where(arrived > 0, torch.ones_like(self.x), self.x)
             self.y = torch.where(post_spikes > 0, torch.ones_like(self.y), self.y)
