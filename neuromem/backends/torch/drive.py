@@ -105,14 +105,11 @@ def silent_sources(layout: Layout, sources: torch.Tensor, inputs: Mapping[str, t
     """
     steps = sources.shape[0]
     given = {name: inputs[name].shape[0] for name in layout.source_names if name in inputs}
-    width = layout.n_neurons
-    active = {
-        name: sources[:, :, layout.slice(name).start - width : layout.slice(name).stop - width]
-        .reshape(steps, -1)
-        .any(1)
-        for name in layout.source_names
-        if name not in given
-    }
+    active = {}
+    for name in layout.source_names:
+        if name not in given:
+            start = layout.offsets[name] - layout.n_neurons
+            active[name] = sources[:, :, start : start + layout.sizes[name]].reshape(steps, -1).any(1)
     flags = {name: value.tolist() for name, value in active.items()}
     flags.update({name: [t < length for t in range(steps)] for name, length in given.items()})
     return [frozenset(name for name, row in flags.items() if not row[t]) for t in range(steps)]

@@ -120,6 +120,12 @@ class NetworkModule(torch.nn.Module):
                 raise ValidationError(
                     f"module: outputs names {name!r}, which is not a neuron population of the network"
                 )
+        #: Output population -> (block, its neurons in the block, whether it fills the block: then it is
+        #: taken whole, as a slice would cost a copy in the backward pass).
+        self._places = {}
+        for name in self.outputs:
+            b, where = self.layout.place(name)
+            self._places[name] = (b, where, where.stop - where.start == self.layout.blocks[b].size)
 
     # -- parameters ------------------------------------------------------------------
 
@@ -229,13 +235,10 @@ class NetworkModule(torch.nn.Module):
     ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """This step's spikes and voltages (batch, n) of the output populations."""
         spikes, voltages = {}, {}
-        for name in self.outputs:
-            b, where = self.layout.place(name)
+        for name, (b, where, whole) in self._places.items():
             part, v = parts[b], state.neurons[b].v  # type: ignore[attr-defined]
             if part is None:  # a skipped block: silent
                 part = torch.zeros_like(v)
-            whole = where.start == 0 and where.stop == part.shape[1]
-            # A population filling its block is taken whole (a slice would cost a copy in backward).
             spikes[name] = part if whole else part[:, where]
             voltages[name] = v if whole else v[:, where]
         return spikes, voltages
@@ -267,7 +270,8 @@ class NetworkModule(torch.nn.Module):
                 silent_sources,
                 horizon,
             )
-        t, batch = state.tick, state.neurons[0].v.shape[0]  # type: ignore[attr-defined]
+        t = state.tick
+        batch = sources.shape[0] if sources is not None else state.neurons[0][0].shape[0]
         dtype, device = self._kind()
         if sources is None:
             sources = torch.zeros(batch, self.layout.n_total - self.layout.n_neurons, dtype=dtype, device=device)
