@@ -14,6 +14,9 @@ Cases (float32, dt = 1 ms, 1 s of biological time unless said):
 3. batched trials of N = 1,000: 1, 64, 256, 1,024 (trial-seconds per second).
 4. N = 10,000 with STDP at dt = 0.1 ms.
 5. the microcircuit at scale 0.1 and 1.0 (dt = 0.1 ms), if the budget allows.
+7. fused neuron updates (``build(..., fuse=True)``): per scheme, refused or used; if used, the
+   same spikes and weights as the plain update (float64, N = 1,000) and the time of N = 16,384
+   with STDP fused and plain.
 6. HLOP's network on the differentiable module (784-256-256-10, T = 4): ms per training batch of
    64 (forward, backward, SGD step) and per 1,000 images evaluated, with random images.
 
@@ -89,12 +92,12 @@ def sync() -> None:
 
 
 def timed(
-    network, dt: float, batch: int = 1, ms: float = 1000.0, propagation: str = "event", prepare=None
+    network, dt: float, batch: int = 1, ms: float = 1000.0, propagation: str = "event", prepare=None, fuse=False
 ) -> dict[str, object]:  # type: ignore[no-untyped-def]
     if not DRY:
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    simulation = build(network, "torch", dt=dt, batch_size=batch, device=DEV, propagation=propagation)
+    simulation = build(network, "torch", dt=dt, batch_size=batch, device=DEV, propagation=propagation, fuse=fuse)
     sync()
     built = time.perf_counter() - start
     simulation.run(min(50.0, ms))  # warm-up: kernels, capacities
@@ -176,6 +179,32 @@ def microcircuit() -> None:
         row(what="microcircuit", scale=scale, describe_s=described, **result)
 
 
+def fusion() -> None:
+    import dataclasses
+
+    from neuromem.errors import CapabilityError
+
+    for scheme in ("spinnaker", "exact"):
+        small = dataclasses.replace(recurrent_network(N_IDENTITY, stdp=True), scheme=scheme)
+        results = {}
+        try:
+            for fuse in (False, True):
+                sim = build(small, "torch", dt=1.0, device=DEV, dtype="float64", fuse=fuse)
+                recording = sim.run(100.0 if DRY else 300.0)
+                results[fuse] = (recording.spikes["exc"].pairs(), sim.get_weights("ee"))
+        except CapabilityError as error:
+            row(what="fusion", scheme=scheme, refused=str(error))
+            continue
+        same = results[False][0] == results[True][0] and np.array_equal(results[False][1], results[True][1])
+        row(what="fusion_identity_f64", scheme=scheme, spikes=len(results[True][0]), same=same)
+        big = dataclasses.replace(recurrent_network(SIZES[-1], stdp=True), scheme=scheme)
+        for fuse in (False, True):
+            if left() < 60:
+                row(what="fusion", scheme=scheme, fuse=fuse, skipped="budget")
+                continue
+            row(what="fusion", scheme=scheme, n=SIZES[-1], stdp=True, fuse=fuse, **timed(big, 1.0, fuse=fuse))
+
+
 def hlop() -> None:
     from neuromem.models.hlop.network import NetworkConfig, SpikingNet
 
@@ -214,5 +243,6 @@ if __name__ == "__main__":
     guard("batched", 40, batched)
     guard("fine_dt", 60, fine_dt)
     guard("hlop", 20, hlop)
+    guard("fusion", 60, fusion)
     guard("microcircuit", 60, microcircuit)
     row(what="done")

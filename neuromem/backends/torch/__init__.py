@@ -71,6 +71,7 @@ def build(
     propagation: str = "auto",
     surrogate: str | None = None,
     progress: bool = False,
+    fuse: bool = False,
 ) -> TorchSimulation:
     """Build ``network`` for the torch backend.
 
@@ -95,6 +96,13 @@ def build(
         threshold differentiable; None for a plain Heaviside step.
     progress : bool
         Show a progress bar during long runs.
+    fuse : bool
+        Compile each cell type's update into fused kernels (``torch.compile``;
+        pays off on a GPU, where every eager operation is a kernel launch).
+        The compiled update is checked bit for bit against the plain one at
+        build time and refused (CapabilityError) where it would change results
+        (:mod:`neuromem.backends.torch.fusion`). Adds the compile time (seconds)
+        to the build.
     """
     dt, batch_size, seeds = check_build(network, NAME, capabilities(), dt, batch_size, seed, trial_seeds)
     checks.choice("build", "propagation", propagation, PROPAGATION_MODES)
@@ -115,6 +123,7 @@ def build(
         propagation,
         spike_fn,
         progress,
+        checks.boolean("build", "fuse", fuse),
     )
 
 

@@ -18,6 +18,7 @@ import torch
 
 from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normalise_inputs
 from neuromem.backends.torch.currents import InjectedCurrents
+from neuromem.backends.torch.fusion import fused_step
 from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heaviside, heaviside_events
 from neuromem.backends.torch.plasticity import RULES, PlasticProjection
@@ -49,6 +50,7 @@ class TorchSimulation(Simulation):
         propagation: str,
         spike_fn: SpikeFunction = heaviside,
         progress: bool = False,
+        fuse: bool = False,
     ) -> None:
         self.network, self.dt, self.batch_size = network, dt, batch_size
         self.device, self.dtype = device, dtype
@@ -62,6 +64,12 @@ class TorchSimulation(Simulation):
         # Cell types with an in-place update run it when spikes carry no gradient: same numbers,
         # fewer and cheaper operations per step (neuromem.cells.base.EventModel).
         self._event = [block.event_update() if self._step_fn is heaviside_events else None for block in self.blocks]
+        # Fused updates (one compiled kernel per step instead of one per operation) replace both,
+        # once checked to compute the same numbers (neuromem.backends.torch.fusion).
+        self.fuse = fuse
+        self._steps = [fused_step(block, self._step_fn) if fuse else block.step for block in self.blocks]
+        if fuse:
+            self._event = [None] * len(self.blocks)
         self.currents = InjectedCurrents(network, self.layout, dt, dtype, device)
         self._injected = [bool(ticks) for ticks in self.currents.switch_ticks]
         self._neurons = [block.neurons for block in self.layout.blocks]
@@ -294,7 +302,7 @@ class TorchSimulation(Simulation):
             if event is not None:
                 event[0](self.states[b], both, i_ext, event[1], block_spikes[b])
                 continue
-            spikes, self.states[b] = block.step(self.states[b], exc, inh, i_ext, block.k, self._step_fn)
+            spikes, self.states[b] = self._steps[b](self.states[b], exc, inh, i_ext, block.k, self._step_fn)
             block_spikes[b].copy_(spikes)
         arriving.zero_()
         if spikes_out.dtype == torch.bool and (self.plastic or self.static.mode == "dense"):
