@@ -210,9 +210,18 @@ def _assert_same(a: tuple, b: tuple) -> None:  # type: ignore[type-arg]
         np.testing.assert_array_equal(a[-1][name], b[-1][name])
 
 
-@pytest.mark.parametrize("propagation", ["event", "dense"])
-def test_plastic_network_runs_its_chunks_without_host_reads(guarded: list[int], propagation: str) -> None:
-    network = _plastic_network()
+GUARDED = {
+    "plastic-event": (lambda: _plastic_network(), "event"),
+    "plastic-dense": (lambda: _plastic_network(), "dense"),
+    "window-delays-event": (lambda: _windowed_network(True), "event"),
+    "window-one-delay-event": (lambda: _windowed_network(False), "event"),
+}
+
+
+@pytest.mark.parametrize("case", list(GUARDED))
+def test_plastic_network_runs_its_chunks_without_host_reads(guarded: list[int], case: str) -> None:
+    make, propagation = GUARDED[case]
+    network = make()
     simulation = build(
         network, "torch", dt=DT, dtype="float64", batch_size=3, propagation=propagation, host_reads="never"
     )
@@ -220,7 +229,8 @@ def test_plastic_network_runs_its_chunks_without_host_reads(guarded: list[int], 
     assert guarded and guarded[-1] == 80  # every step ran under the guard (reruns included)
     assert len(recording.spikes["lif"]) > 100
     assert recording.traces[("lif", "v")].shape == (3, 80, 30)
-    for name in ("learn", "assoc"):
+    assert simulation.plastic
+    for name in simulation.plastic:
         initial = network.connection_list(name).weight
         assert not np.array_equal(simulation.get_weights(name)[0], initial)  # the rules changed weights
 
@@ -239,6 +249,7 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_bounded_equals_exact_bit_for_bit_even_with_capacity_one(case: str) -> None:
     make, options = CASES[case]
+    options = {"propagation": "event", **options}
     network = make()
     exact = _run(network, "allowed", **options)
     bounded = _run(network, "never", **options)
