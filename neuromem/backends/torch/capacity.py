@@ -85,20 +85,20 @@ class Sizes:
             peak.zero_()
 
     def overflowed(self) -> bool:
-        """Whether a selection needed more than its capacity since :meth:`clear` (grows those).
+        """Whether a selection needed more than its capacity since :meth:`clear`.
 
-        The one read of the device per chunk.
+        The one read of the device per chunk. Capacities that overflowed grow
+        (the chunk reruns); after a chunk that fitted, those using less than
+        half their capacity shrink (unused capacity is work in every step).
         """
         if not self._peak:
             return False
         keys = list(self._peak)
-        peaks = torch.stack([self._peak[key] for key in keys]).tolist()
-        grown = False
-        for key, peak in zip(keys, peaks):
-            if peak > self._capacity[key]:
-                self._capacity[key] = grow(peak, 2**62)
-                grown = True
-        return grown
+        peaks = dict(zip(keys, torch.stack([self._peak[key] for key in keys]).tolist()))
+        over = [key for key in keys if peaks[key] > self._capacity[key]]
+        for key in over if over else [key for key in keys if 2 * peaks[key] < self._capacity[key]]:
+            self._capacity[key] = grow(peaks[key], 2**62)
+        return bool(over)
 
     def ramp(self, n: int, dtype: torch.dtype = torch.int64) -> torch.Tensor:
         """``arange(n)`` on the device, made once per length and dtype."""
