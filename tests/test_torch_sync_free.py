@@ -243,6 +243,8 @@ CASES = {
     "window-delays-batch2-f64": (lambda: _windowed_network(True), {"batch_size": 2, "dtype": "float64"}),
     "window-one-delay-batch3-f32": (lambda: _windowed_network(False), {"batch_size": 3, "dtype": "float32"}),
     "window-one-delay-batch1-f64": (lambda: _windowed_network(False), {"batch_size": 1, "dtype": "float64"}),
+    # Float spikes (a surrogate threshold): the selections run on 0/1 floats.
+    "surrogate-batch2-f64": (lambda: _plastic_network(), {"batch_size": 2, "dtype": "float64", "surrogate": "atan"}),
 }
 
 

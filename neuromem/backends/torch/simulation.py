@@ -436,7 +436,7 @@ class TorchSimulation(Simulation):
         """Event-mode static propagation of chunk rows (steps, batch, width) from ``first_tick``."""
         if self.static.n_synapses == 0:
             return
-        if self.sizes.bounded:
+        if self.sizes.bounded and not spikes.requires_grad:
             # Padding columns of boolean rows never spike: the whole contiguous row is compacted.
             step, trial, neuron = self.sizes.nonzero("static.events", spikes, self.layout.n_total)
         elif spikes.dtype != torch.bool:
