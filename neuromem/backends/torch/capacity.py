@@ -96,8 +96,13 @@ class Sizes:
         keys = list(self._peak)
         peaks = dict(zip(keys, torch.stack([self._peak[key] for key in keys]).tolist()))
         over = [key for key in keys if peaks[key] > self._capacity[key]]
-        for key in over if over else [key for key in keys if 2 * peaks[key] < self._capacity[key]]:
+        changed = over if over else [key for key in keys if 2 * peaks[key] < self._capacity[key]]
+        for key in changed:
             self._capacity[key] = grow(peaks[key], 2**62)
+        if changed:
+            # Ramps and scratch indices of old capacities are no longer used: memory stays bounded.
+            self._ramps.clear()
+            self._scratch.clear()
         return bool(over)
 
     def ramp(self, n: int, dtype: torch.dtype = torch.int64) -> torch.Tensor:

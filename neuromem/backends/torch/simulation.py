@@ -6,6 +6,12 @@ block steps with its module's step function (:mod:`neuromem.cells`), source
 spikes are read from the chunk schedule, all spikes propagate through the
 static synapses, and plastic projections update (and deliver, for rules
 that send the updated weight). Everything carries a leading batch dimension.
+
+Which neurons spiked, and how many synapses their rows hold, is known only on
+the device. With ``host_reads="never"`` (the default on CUDA) the steps of a
+chunk never wait for the host: selections have fixed capacities, the device
+records what they needed, and a chunk that needed more runs again from its
+saved starting state (:mod:`neuromem.backends.torch.capacity`).
 """
 
 from __future__ import annotations
