@@ -323,12 +323,12 @@ def test_cuda_chunks_never_synchronise() -> None:
 def test_bounded_checkpoint_resumes_bit_for_bit() -> None:
     network = _plastic_network()
     first = build(network, "torch", dt=DT, batch_size=2, propagation="event", host_reads="never")
-    first.run(10.0)
+    first.run(5.0)
     state = first.state_dict()
-    expected = first.run(10.0)
+    expected = first.run(25.0)
     second = build(network, "torch", dt=DT, batch_size=2, propagation="event", host_reads="never")
     second.load_state_dict(state)
-    resumed = second.run(10.0)
+    resumed = second.run(25.0)
     weights = ({"assoc": first.get_weights("assoc")}, {"assoc": second.get_weights("assoc")})
     _assert_same((expected, weights[0]), (resumed, weights[1]))
     assert len(resumed.spikes["lif"]) > 20
