@@ -25,6 +25,7 @@ import torch
 
 from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normalise_inputs
 from neuromem.backends.torch.capacity import Sizes
+from neuromem.backends.torch.chunks import ChunkStart, sync_debug
 from neuromem.backends.torch.currents import InjectedCurrents
 from neuromem.backends.torch.fusion import fused_step
 from neuromem.backends.torch.layout import Layout
@@ -73,6 +74,8 @@ class TorchSimulation(Simulation):
         # default on CUDA, where each read stalls the stream. On a CPU a read costs nothing.
         bounded = host_reads == "never" or (host_reads == "auto" and device.type == "cuda")
         self.sizes = Sizes(bounded, device)
+        #: The caller's CUDA sync-debug mode during a run, applied to the steps of each chunk.
+        self._sync_mode = 0
         self.layout = Layout.of(network)
         self.blocks = [NeuronBlock(network, block, dt, dtype, device) for block in self.layout.blocks]
         # Cell types with an in-place update run it when spikes carry no gradient: same numbers,
@@ -239,7 +242,7 @@ class TorchSimulation(Simulation):
     def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:
         # The caller's torch.cuda.set_sync_debug_mode applies to the steps of each chunk only:
         # setting up a chunk and handing its recording back wait for the device by design.
-        with _sync_debug(self.device, 0) as self._sync_mode:
+        with sync_debug(self.device, 0) as self._sync_mode:
             return self._run(duration, inputs)
 
     def _run(self, duration: float, inputs: Mapping[str, RunInput] | None) -> Recording:
@@ -323,7 +326,8 @@ class TorchSimulation(Simulation):
         if not self.sizes.bounded:
             yield
             return
-        saved = self._save(rows)
+        plastic = list(self.plastic.values())
+        saved = ChunkStart(self._tick, self._dynamic(), plastic, rows)
         marks = {key: len(values) for key, values in traces.items()}
         taken = {key: len(values) for key, values in snapshots.items()}
         while True:
@@ -331,7 +335,7 @@ class TorchSimulation(Simulation):
             yield
             if not self.sizes.overflowed():
                 return
-            self._restore(saved, rows)
+            self._tick = saved.restore(self._dynamic(), plastic, rows)
             for key, values in traces.items():
                 del values[marks[key] :]
             for name, values in snapshots.items():
@@ -345,25 +349,10 @@ class TorchSimulation(Simulation):
             tensors += list(projection.state().values())
         return tensors
 
-    def _save(self, rows: torch.Tensor) -> tuple[int, list[torch.Tensor], list[dict[int, object]]]:
-        """Copies of the state a chunk starts from (and of its source spikes, the last copy)."""
-        tensors = [t.clone() for t in self._dynamic()] + [rows.clone()]
-        kept = [dict(projection._post_events) for projection in self.plastic.values()]
-        return self._tick, tensors, kept  # type: ignore[return-value]
-
-    def _restore(self, saved: tuple[int, list[torch.Tensor], list[dict[int, object]]], rows: torch.Tensor) -> None:
-        tick, tensors, kept = saved
-        for current, copy in zip([*self._dynamic(), rows], tensors, strict=True):
-            current.copy_(copy)
-        for projection, scans in zip(self.plastic.values(), kept):
-            projection._forget()
-            projection._post_events = dict(scans)  # type: ignore[arg-type]
-        self._tick = tick
-
     @contextlib.contextmanager
     def _chunk_steps(self) -> Iterator[None]:
         """The steps of one chunk: the caller's CUDA sync-debug mode applies (see :meth:`run`)."""
-        with _sync_debug(self.device, getattr(self, "_sync_mode", 0)):
+        with sync_debug(self.device, self._sync_mode):
             yield
 
     def _trace(self, population: str, variable: str) -> torch.Tensor:
@@ -518,20 +507,6 @@ class TorchSimulation(Simulation):
             weights=weights,
             trace_every={key: every for key, every in trace_every.items() if every != 1},
         )
-
-
-@contextlib.contextmanager
-def _sync_debug(device: torch.device, mode: int) -> Iterator[int]:
-    """Set ``torch.cuda.set_sync_debug_mode(mode)`` for the block on CUDA; yields the mode it replaced."""
-    if device.type != "cuda":
-        yield 0
-        return
-    previous = torch.cuda.get_sync_debug_mode()
-    torch.cuda.set_sync_debug_mode(mode)
-    try:
-        yield previous
-    finally:
-        torch.cuda.set_sync_debug_mode(previous)
 
 
 class _NoBar:
