@@ -17,6 +17,10 @@ Cases (float32, dt = 1 ms, 1 s of biological time unless said):
 7. fused neuron updates (``build(..., fuse=True)``): per scheme, refused or used; if used, the
    same spikes and weights as the plain update (float64, N = 1,000) and the time of N = 16,384
    with STDP fused and plain.
+8. host reads (``build(..., host_reads=...)``): "never" (bounded sizes, the CUDA default) gives the
+   same spikes and weights as "allowed" and as the CPU (float64, N = 1,000, with STDP), runs its
+   chunks under ``torch.cuda.set_sync_debug_mode("error")``, and the time of N = 16,384 with STDP
+   (dt = 1 ms) and N = 10,000 with STDP (dt = 0.1 ms) in both settings.
 6. HLOP's network on the differentiable module (784-256-256-10, T = 4): ms per training batch of
    64 (forward, backward, SGD step) and per 1,000 images evaluated, with random images.
 
@@ -92,12 +96,21 @@ def sync() -> None:
 
 
 def timed(
-    network, dt: float, batch: int = 1, ms: float = 1000.0, propagation: str = "event", prepare=None, fuse=False
+    network,
+    dt: float,
+    batch: int = 1,
+    ms: float = 1000.0,
+    propagation: str = "event",
+    prepare=None,
+    fuse=False,
+    host_reads: str = "auto",
 ) -> dict[str, object]:  # type: ignore[no-untyped-def]
     if not DRY:
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    simulation = build(network, "torch", dt=dt, batch_size=batch, device=DEV, propagation=propagation, fuse=fuse)
+    simulation = build(
+        network, "torch", dt=dt, batch_size=batch, device=DEV, propagation=propagation, fuse=fuse, host_reads=host_reads
+    )
     sync()
     built = time.perf_counter() - start
     simulation.run(min(50.0, ms))  # warm-up: kernels, capacities
@@ -205,6 +218,43 @@ def fusion() -> None:
             row(what="fusion", scheme=scheme, n=SIZES[-1], stdp=True, fuse=fuse, **timed(big, 1.0, fuse=fuse))
 
 
+def host_reads() -> None:
+    network = recurrent_network(N_IDENTITY, stdp=True)
+    results = {}
+    for device, reads in (("cpu", "allowed"), (DEV, "allowed"), (DEV, "never")):
+        sim = build(network, "torch", dt=1.0, device=device, dtype="float64", propagation="event", host_reads=reads)
+        recording = sim.run(100.0 if DRY else 300.0)
+        results[(device, reads)] = (recording.spikes["exc"].pairs(), sim.get_weights("ee"))
+    spikes, weights = results[("cpu", "allowed")]
+    for key, (s, w) in results.items():
+        row(
+            what="host_reads_identity",
+            config=key,
+            spikes=len(s),
+            same_spikes=s == spikes,
+            max_dw=float(np.abs(w - weights).max()),
+        )
+    if not DRY:
+        sim = build(network, "torch", dt=1.0, device=DEV, dtype="float64", propagation="event", host_reads="never")
+        sim.run(50.0)  # capacities
+        previous = torch.cuda.get_sync_debug_mode()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            sim.run(300.0)
+            row(what="host_reads_sync_debug_error", ok=True)
+        except Exception as error:  # noqa: BLE001 - recorded, the script goes on
+            row(what="host_reads_sync_debug_error", ok=False, error=repr(error)[:2000])
+        finally:
+            torch.cuda.set_sync_debug_mode(previous)
+    for n, dt, ms in ((SIZES[-1], 1.0, 1000.0), (N_FINE, 0.1, 100.0 if DRY else 500.0)):
+        for reads in ("allowed", "never"):
+            if left() < 40:
+                row(what="host_reads", n=n, dt_ms=dt, host_reads=reads, skipped="budget")
+                continue
+            result = timed(recurrent_network(n, stdp=True), dt, ms=ms, host_reads=reads)
+            row(what="host_reads", n=n, stdp=True, dt_ms=dt, host_reads=reads, **result)
+
+
 def hlop() -> None:
     from neuromem.models.hlop.network import NetworkConfig, SpikingNet
 
@@ -239,6 +289,7 @@ if __name__ == "__main__":
         torch.set_num_threads(1)
     save()
     guard("identity", 30, identity)
+    guard("host_reads", 60, host_reads)
     guard("singles", 40, singles)
     guard("batched", 40, batched)
     guard("fine_dt", 60, fine_dt)

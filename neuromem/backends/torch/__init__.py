@@ -28,6 +28,7 @@ from neuromem.spec import Network, checks
 
 NAME = "torch"
 PROPAGATION_MODES = ("auto", "dense", "event")
+HOST_READS = ("auto", "never", "allowed")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -72,6 +73,7 @@ def build(
     surrogate: str | None = None,
     progress: bool = False,
     fuse: bool = False,
+    host_reads: str = "auto",
 ) -> TorchSimulation:
     """Build ``network`` for the torch backend.
 
@@ -103,9 +105,19 @@ def build(
         build time and refused (CapabilityError) where it would change results
         (:mod:`neuromem.backends.torch.fusion`). Adds the compile time (seconds)
         to the build.
+    host_reads : {"auto", "never", "allowed"}
+        Whether the steps of a run may read device values on the host (how
+        many neurons spiked, how many synapses their rows hold). ``"allowed"``:
+        every selection is sized exactly when it is made (free on a CPU).
+        ``"never"``: selections have capacities fixed per chunk of steps; the
+        device records what they needed, the host reads that once per chunk and
+        reruns a chunk whose capacity was too small with a grown one (no
+        stalls on a GPU). Results are identical. ``"auto"``: ``"never"`` on
+        CUDA, ``"allowed"`` on a CPU.
     """
     dt, batch_size, seeds = check_build(network, NAME, capabilities(), dt, batch_size, seed, trial_seeds)
     checks.choice("build", "propagation", propagation, PROPAGATION_MODES)
+    checks.choice("build", "host_reads", host_reads, HOST_READS)
     if isinstance(dtype, str):
         checks.choice("build", "dtype", dtype, tuple(DTYPES))
         dtype = DTYPES[dtype]
@@ -124,6 +136,7 @@ def build(
         spike_fn,
         progress,
         checks.boolean("build", "fuse", fuse),
+        host_reads,
     )
 
 

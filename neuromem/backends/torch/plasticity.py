@@ -14,8 +14,9 @@ import math
 import numpy as np
 import torch
 
+from neuromem.backends.torch.capacity import SPREAD, Sizes
 from neuromem.backends.torch.layout import Layout
-from neuromem.backends.torch.ragged import csr_order, gather_rows
+from neuromem.backends.torch.ragged import csr_order
 from neuromem.backends.torch.synapses import INT32_LIMIT, InputBuffer
 from neuromem.errors import CapabilityError
 from neuromem.spec import STDP, AdditiveWeightDependence, CA3PairRule, Network
@@ -30,10 +31,17 @@ class Arrivals:
     rule's depression, so the rule reads them instead of gathering again).
     """
 
-    __slots__ = ("tick", "trial", "synapse", "flat", "post", "weight")
+    __slots__ = ("tick", "trial", "synapse", "flat", "valid", "post", "weight")
 
-    def __init__(self, tick: int, trial: torch.Tensor | None, synapse: torch.Tensor, flat: torch.Tensor) -> None:
-        self.tick, self.trial, self.synapse, self.flat = tick, trial, synapse, flat
+    def __init__(
+        self,
+        tick: int,
+        trial: torch.Tensor | None,
+        synapse: torch.Tensor,
+        flat: torch.Tensor,
+        valid: torch.Tensor | None,
+    ) -> None:
+        self.tick, self.trial, self.synapse, self.flat, self.valid = tick, trial, synapse, flat, valid
         self.post: torch.Tensor | None = None
         self.weight: torch.Tensor | None = None
 
@@ -76,10 +84,15 @@ class PlasticProjection:
         self.post = torch.as_tensor(lst.post.copy(), device=device)
         order, pointer = csr_order(lst.pre, self.n_pre)
         self.by_pre = torch.as_tensor(order, device=device)
-        self.pre_pointer = torch.as_tensor(pointer, device=device)
+        # CSR pointers with one more row, without synapses: where pad events of bounded gathers point.
+        self.pre_pointer = torch.as_tensor(np.append(pointer, pointer[-1]), device=device)
+        self.max_pre_row = int(np.diff(pointer).max()) if self.n_pre else 0
         order, pointer = csr_order(lst.post, self.n_post)
         self.by_post = torch.as_tensor(order, device=device)
-        self.post_pointer = torch.as_tensor(pointer, device=device)
+        self.post_pointer = torch.as_tensor(np.append(pointer, pointer[-1]), device=device)
+        self.max_post_row = int(np.diff(pointer).max()) if self.n_post else 0
+        #: Sizes of the event gathers (the simulation sets its policy; exact by default).
+        self.sizes = Sizes(False, device)
         self.initial_weight = torch.as_tensor(lst.weight.copy(), dtype=dtype, device=device)
         self.history_slots = self.delay + 1
         self.reset()
@@ -88,9 +101,23 @@ class PlasticProjection:
     def n_synapses(self) -> int:
         return int(self.pre.numel())
 
+    @property
+    def weight(self) -> torch.Tensor:
+        """Per-trial weights (batch, synapses), a view of :attr:`store`."""
+        return self._weight
+
+    @weight.setter
+    def weight(self, value: torch.Tensor) -> None:
+        # The weights sit at the front of a flat store followed by scratch cells that the
+        # pad entries of bounded gathers read and write.
+        size = self.batch * self.n_synapses
+        self.store = torch.zeros(size + SPREAD, dtype=self.dtype, device=self.device)
+        self._weight = self.store[:size].view(self.batch, self.n_synapses)
+        self._weight.copy_(value.reshape(self.batch, self.n_synapses))
+
     def reset(self) -> None:
         """Initial weights, empty traces and history."""
-        self.weight = self.initial_weight.expand(self.batch, -1).clone()
+        self.weight = self.initial_weight.expand(self.batch, -1)
         self.x = torch.zeros(self.batch, self.n_pre, dtype=self.dtype, device=self.device)
         self.y = torch.zeros(self.batch, self.n_post, dtype=self.dtype, device=self.device)
         self.history = torch.zeros(self.history_slots, self.batch, self.n_pre, dtype=self.dtype, device=self.device)
@@ -116,31 +143,40 @@ class PlasticProjection:
     def _synapses_of(
         self,
         events: torch.Tensor,
-        pointer: torch.Tensor,
-        order: torch.Tensor,
+        side: str,
         found: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> tuple[torch.Tensor | None, torch.Tensor]:
-        """(trial or None for one trial, synapse) of every synapse in the rows that had an event.
+    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(trial or None for one trial, synapse, flat, valid) of the synapses in the rows with an event.
 
-        ``found``: the (trial, row) of the events when already known.
+        ``side``: "pre" (rows of pre neurons) or "post"; ``found``: the (trial,
+        row) of the events when already known. ``flat`` indexes :attr:`store`:
+        pad entries of bounded gathers (``valid`` False; None when all are real)
+        point at its scratch cells.
         """
-        trial, synapse, _ = self._rows_of(events, pointer, order, found)
-        return trial, synapse
+        trial, synapse, _, flat, valid = self._rows_of(events, side, found)
+        return trial, synapse, flat, valid
 
     def _rows_of(
         self,
         events: torch.Tensor,
-        pointer: torch.Tensor,
-        order: torch.Tensor,
+        side: str,
         found: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
-        """:meth:`_synapses_of` and the pairs' positions in ``order``."""
-        trial, row = torch.nonzero(events, as_tuple=True) if found is None else found
-        positions, counts = gather_rows(pointer, row)
+    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """:meth:`_synapses_of` and the pairs' positions in the side's CSR order."""
+        if side == "pre":
+            pointer, order, n, longest = self.pre_pointer, self.by_pre, self.n_pre, self.max_pre_row
+        else:
+            pointer, order, n, longest = self.post_pointer, self.by_post, self.n_post, self.max_post_row
+        key = f"{self.name}.{side}"
+        trial, row = self.sizes.nonzero(f"{key}.events", events, n) if found is None else found
+        gathered = self.sizes.rows(f"{key}.entries", pointer, row, row.numel() * longest)
+        positions = gathered.positions
         synapse = order.index_select(0, positions)
-        if self.batch == 1:
-            return None, synapse, positions
-        return torch.repeat_interleave(trial, counts, output_size=positions.numel()), synapse, positions
+        trial = None if self.batch == 1 else gathered.repeat(trial)
+        flat = self._flat(trial, synapse, self.n_synapses)
+        if gathered.valid is not None:
+            flat = gathered.redirect(flat, self.sizes.scratch(self.batch * self.n_synapses, gathered.total))
+        return trial, synapse, positions, flat, gathered.valid
 
     @staticmethod
     def _flat(trial: torch.Tensor | None, index: torch.Tensor, width: int) -> torch.Tensor:
@@ -154,38 +190,53 @@ class PlasticProjection:
         """Pairs of the pre spikes arriving at ``tick``, gathered once per tick."""
         if self._arrived_at is None or self._arrived_at.tick != tick:
             found = self._post_events.pop(tick - self.delay, None)
-            trial, synapse = self._synapses_of(self.arrivals(tick), self.pre_pointer, self.by_pre, found)
-            self._arrived_at = Arrivals(tick, trial, synapse, self._flat(trial, synapse, self.n_synapses))
+            trial, synapse, flat, valid = self._synapses_of(self.arrivals(tick), "pre", found)
+            self._arrived_at = Arrivals(tick, trial, synapse, flat, valid)
         return self._arrived_at
 
     def _post_scan(self, tick: int, post_spikes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(trial, neuron) of the postsynaptic spikes of ``tick``; kept as that tick's pre events."""
-        found = torch.nonzero(post_spikes, as_tuple=True)
+        found = self.sizes.nonzero(f"{self.name}.post.events", post_spikes, self.n_post)
         if self.same_neurons:
             self._post_events.pop(tick - self.history_slots, None)
-            self._post_events[tick] = found
-        return found
+            self._post_events[tick] = found  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
 
     def _deliver(
-        self, buffer: InputBuffer, arrival_tick: int, trial: torch.Tensor | None, synapse: torch.Tensor
+        self,
+        buffer: InputBuffer,
+        arrival_tick: int,
+        trial: torch.Tensor | None,
+        synapse: torch.Tensor,
+        flat: torch.Tensor,
+        valid: torch.Tensor | None,
     ) -> None:
         """Add the current weights of the given pairs into the buffer at ``arrival_tick``."""
         if synapse.numel() == 0:
             return
-        self._add(
-            buffer, arrival_tick, trial, self.post.index_select(0, synapse), self._flat(trial, synapse, self.n_synapses)
-        )
+        self._add(buffer, arrival_tick, trial, self.post.index_select(0, synapse), flat, valid)
 
     def _add(
-        self, buffer: InputBuffer, arrival_tick: int, trial: torch.Tensor | None, post: torch.Tensor, flat: torch.Tensor
+        self,
+        buffer: InputBuffer,
+        arrival_tick: int,
+        trial: torch.Tensor | None,
+        post: torch.Tensor,
+        flat: torch.Tensor,
+        valid: torch.Tensor | None,
     ) -> torch.Tensor:
-        """Add the weights at ``flat`` into the channels of ``post`` at ``arrival_tick``; returns the weights."""
+        """Add the weights at ``flat`` into the channels of ``post`` at ``arrival_tick``; returns the weights.
+
+        Pad entries (``valid`` False) add into the buffer's scratch cells.
+        """
         batch, width = buffer.data.shape[1], buffer.data.shape[2]
         slot = arrival_tick % buffer.slots
         target = post + (slot * batch * width + self.channel_offset)
         if trial is not None:
             target = target + trial * width
-        values = self._gather(self.weight, flat)
+        if valid is not None:
+            target = torch.where(valid, target, self.sizes.scratch(buffer.scratch, target.numel()))
+        values = self.store.index_select(0, flat)
         buffer.add_flat(target, values)
         return values
 
@@ -201,7 +252,7 @@ class PlasticProjection:
             arrivals = self._arrived(tick)
             if arrivals.synapse.numel():
                 arrivals.post = self.post.index_select(0, arrivals.synapse)
-                arrivals.weight = self._add(buffer, tick, arrivals.trial, arrivals.post, arrivals.flat)
+                arrivals.weight = self._add(buffer, tick, arrivals.trial, arrivals.post, arrivals.flat, arrivals.valid)
 
     def after_neurons(self, tick: int, all_spikes: torch.Tensor, buffer: InputBuffer) -> None:
         """Record emissions, update weights and traces, deliver if at emission."""
@@ -213,8 +264,10 @@ class PlasticProjection:
 
     def update(
         self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor
-    ) -> tuple[torch.Tensor | None, torch.Tensor] | None:
-        """Update weights and traces; a rule that sends at emission returns the emitted spikes' pairs."""
+    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor | None] | None:
+        """Update weights and traces; a rule that sends at emission returns the emitted spikes' pairs.
+
+        Pairs as :meth:`_synapses_of` gives them."""
         raise NotImplementedError
 
 
@@ -248,7 +301,7 @@ class STDPProjection(PlasticProjection):
         arrived = self.arrivals(tick)
         self.x.mul_(self._decay_x)
         self.y.mul_(self._decay_y)
-        weights = self.weight.view(-1)
+        weights = self.store
         arrivals = self._arrived(tick)
         if arrivals.synapse.numel():
             trial, flat = arrivals.trial, arrivals.flat
@@ -263,9 +316,8 @@ class STDPProjection(PlasticProjection):
             # scatter_: index_copy_'s result (each pair appears once), at half its cost on a CPU.
             weights.scatter_(0, flat, w.clamp(bounds.w_min, bounds.w_max))
         found = self._post_scan(tick, post_spikes)
-        trial, synapse, positions = self._rows_of(post_spikes, self.post_pointer, self.by_post, found)
+        trial, synapse, positions, flat, _ = self._rows_of(post_spikes, "post", found)
         if synapse.numel():
-            flat = self._flat(trial, synapse, self.n_synapses)
             w = weights.index_select(0, flat)
             x = self._gather(self.x, self._flat(trial, self.pre_by_post.index_select(0, positions), self.n_pre))
             if self.additive:
@@ -297,21 +349,19 @@ class CA3Projection(PlasticProjection):
 
     def update(
         self, tick: int, emitted: torch.Tensor, post_spikes: torch.Tensor
-    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         rule = self.rule
         self.x.mul_(self.decay_x)
         self.y.mul_(self.decay_y)
-        weights = self.weight.view(-1)
+        weights = self.store
         changed = []
-        trial, synapse = self._synapses_of(post_spikes, self.post_pointer, self.by_post)
+        trial, synapse, flat, _ = self._synapses_of(post_spikes, "post")
         if synapse.numel():
-            flat = self._flat(trial, synapse, self.n_synapses)
             x = self._gather(self.x, self._flat(trial, self.pre.index_select(0, synapse), self.n_pre))
             weights.index_copy_(0, flat, weights.index_select(0, flat) + rule.amplitude_plus * x)
             changed.append(flat)
-        pairs = trial, synapse = self._synapses_of(emitted, self.pre_pointer, self.by_pre)
+        pairs = trial, synapse, flat, _ = self._synapses_of(emitted, "pre")
         if synapse.numel():
-            flat = self._flat(trial, synapse, self.n_synapses)
             post = self._flat(trial, self.post.index_select(0, synapse), self.n_post)
             silent = 1.0 - self._gather(post_spikes.contiguous(), post)
             y = self._gather(self.y, post)

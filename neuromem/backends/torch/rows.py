@@ -14,9 +14,15 @@ another still gives each buffer cell its inputs in neuron order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+from neuromem.backends.torch.capacity import Sizes
+
+if TYPE_CHECKING:
+    from neuromem.backends.torch.synapses import InputBuffer
 
 #: A table is used only while its padding adds at most this fraction of its synapses.
 MAX_PADDING = 0.5
@@ -93,22 +99,32 @@ def add_rows(
     table_of_row: torch.Tensor,
     neuron: torch.Tensor,
     offset: torch.Tensor,
-    out: torch.Tensor,
+    buffer: InputBuffer,
+    sizes: Sizes,
 ) -> None:
-    """Add the rows of the events' ``neuron`` s into the flat ``out``, each shifted by its event's ``offset``.
+    """Add the rows of the events' ``neuron`` s into ``buffer``, each shifted by its event's ``offset``.
 
-    ``offset`` is int64.
+    ``offset`` is int64, a flat index into the buffer's cells.
 
     Events keep their order within each table, and tables go in neuron
-    order, so every cell of ``out`` receives its inputs in event order.
+    order, so every cell of the buffer receives its inputs in event order.
+    With bounded ``sizes`` each table takes a fixed number of events; pad
+    events add into the buffer's scratch cells.
     """
     which = table_of_row.index_select(0, neuron)
+    out = buffer.flat
     for k, table in enumerate(tables):
         # nonzero keeps the events' order (a stable sort of ``which`` costs more for a few tables).
-        mine = torch.nonzero(which == k).view(-1)
+        mine, valid = sizes.valid(f"static.rows.{k}", which == k, neuron.numel())
         if mine.numel() == 0:
             continue
         rows = neuron.index_select(0, mine) - table.first
+        if valid is not None:
+            # Pad events read row 0 and write into scratch cells.
+            rows.masked_fill_(~valid, 0)
         target = table.channel.index_select(0, rows).to(torch.int64).add_(offset.index_select(0, mine)[:, None])
+        if valid is not None:
+            scratch = sizes.scratch(buffer.scratch, target.numel()).view(target.shape)
+            target = torch.where(valid[:, None], target, scratch)
         # scatter_add_ adds in index order like index_add_ (on one CPU thread), about twice as fast.
         out.scatter_add_(0, target.view(-1), table.weight.index_select(0, rows).view(-1))

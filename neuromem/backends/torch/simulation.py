@@ -6,17 +6,26 @@ block steps with its module's step function (:mod:`neuromem.cells`), source
 spikes are read from the chunk schedule, all spikes propagate through the
 static synapses, and plastic projections update (and deliver, for rules
 that send the updated weight). Everything carries a leading batch dimension.
+
+Which neurons spiked, and how many synapses their rows hold, is known only on
+the device. With ``host_reads="never"`` (the default on CUDA) the steps of a
+chunk never wait for the host: selections have fixed capacities, the device
+records what they needed, and a chunk that needed more runs again from its
+saved starting state (:mod:`neuromem.backends.torch.capacity`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from neuromem.backends.base import TRACE_VARIABLES, RunInput, Simulation, normalise_inputs
+from neuromem.backends.torch.capacity import Sizes
+from neuromem.backends.torch.chunks import ChunkStart, sync_debug
 from neuromem.backends.torch.currents import InjectedCurrents
 from neuromem.backends.torch.fusion import fused_step
 from neuromem.backends.torch.layout import Layout
@@ -27,7 +36,7 @@ from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
 from neuromem.backends.torch.synapses import InputBuffer, StaticSynapses
 from neuromem.errors import FileFormatError
 from neuromem.record import Recording, SpikeTrains, stack_snapshots
-from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson
+from neuromem.spec import Network, SpikeSourceArray, SpikeSourcePoisson, checks
 
 CHUNK_STEPS = 256
 #: Decaying currents and traces are set to 0 below this magnitude every few steps:
@@ -51,6 +60,7 @@ class TorchSimulation(Simulation):
         spike_fn: SpikeFunction = heaviside,
         progress: bool = False,
         fuse: bool = False,
+        host_reads: str = "auto",
     ) -> None:
         self.network, self.dt, self.batch_size = network, dt, batch_size
         self.device, self.dtype = device, dtype
@@ -59,6 +69,13 @@ class TorchSimulation(Simulation):
         # Heaviside spikes travel as booleans (event masks) through the step loop.
         self._step_fn = heaviside_events if spike_fn is heaviside else spike_fn
         self.progress = progress
+        self.host_reads = checks.choice("TorchSimulation", "host_reads", host_reads, ("auto", "never", "allowed"))
+        # Bounded sizes: no host read inside a chunk of steps (see capacity.py); the
+        # default on CUDA, where each read stalls the stream. On a CPU a read costs nothing.
+        bounded = host_reads == "never" or (host_reads == "auto" and device.type == "cuda")
+        self.sizes = Sizes(bounded, device)
+        #: The caller's CUDA sync-debug mode during a run, applied to the steps of each chunk.
+        self._sync_mode = 0
         self.layout = Layout.of(network)
         self.blocks = [NeuronBlock(network, block, dt, dtype, device) for block in self.layout.blocks]
         # Cell types with an in-place update run it when spikes carry no gradient: same numbers,
@@ -74,6 +91,7 @@ class TorchSimulation(Simulation):
         self._injected = [bool(ticks) for ticks in self.currents.switch_ticks]
         self._neurons = [block.neurons for block in self.layout.blocks]
         self.static = StaticSynapses(network, self.layout, dt, propagation, dtype, device)
+        self.static.sizes = self.sizes
         self.plastic: dict[str, PlasticProjection] = {}
         for projection in network.projections:
             if projection.plasticity is not None:
@@ -81,6 +99,7 @@ class TorchSimulation(Simulation):
                 self.plastic[projection.name] = kernel(
                     network, projection.name, self.layout, dt, batch_size, dtype, device
                 )
+                self.plastic[projection.name].sizes = self.sizes
         max_delay = max([self.static.max_delay] + [p.delay for p in self.plastic.values()])
         self.buffer_slots = max_delay + 1
         self.window_steps = self._window_steps()
@@ -161,7 +180,7 @@ class TorchSimulation(Simulation):
             )
             for b, old in enumerate(public)
         ]
-        self.buffer.data = to(state["buffer"], self.buffer.data)
+        self.buffer.data.copy_(state["buffer"])
         self._tick = int(state["tick"])
         for name, projection in self.plastic.items():
             projection.load_state({k: state[f"plastic.{name}.{k}"] for k in projection.state()})
@@ -221,6 +240,12 @@ class TorchSimulation(Simulation):
         return schedules
 
     def run(self, duration: float, inputs: Mapping[str, RunInput] | None = None) -> Recording:
+        # The caller's torch.cuda.set_sync_debug_mode applies to the steps of each chunk only:
+        # setting up a chunk and handing its recording back wait for the device by design.
+        with sync_debug(self.device, 0) as self._sync_mode:
+            return self._run(duration, inputs)
+
+    def _run(self, duration: float, inputs: Mapping[str, RunInput] | None) -> Recording:
         steps = self.duration_steps(duration)
         self.check_recording(steps)
         schedules = self._schedules(inputs)
@@ -258,19 +283,21 @@ class TorchSimulation(Simulation):
             chunk.zero_()
             for name, schedule in schedules.items():
                 schedule.fill(chunk[:n, :, layout.slice(name)], self._tick)
-            for i in range(n):
-                self._step(rows[i])
-                if windowed and ((i + 1) % self.window_steps == 0 or i + 1 == n):
-                    first = i + 1 - ((i % self.window_steps) + 1)
-                    self._propagate(chunk[first : i + 1], self._tick - (i + 1 - first))
-                for key in trace_probes:
-                    if (self._tick - 1) % trace_every[key]:
-                        continue
-                    traces[key].append(self._trace(*key))
-                for probe in weight_probes:
-                    # Whole steps, not float modulo: (81 * 0.1) % 0.3 is not 0 and would skip a snapshot.
-                    if probe.every_ms is not None and self._tick % probe.every_steps(self.dt) == 0:
-                        snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
+            for _ in self._attempts(chunk[:n], traces, snapshots):
+                with self._chunk_steps():
+                    for i in range(n):
+                        self._step(rows[i])
+                        if windowed and ((i + 1) % self.window_steps == 0 or i + 1 == n):
+                            first = i + 1 - ((i % self.window_steps) + 1)
+                            self._propagate(chunk[first : i + 1], self._tick - (i + 1 - first))
+                        for key in trace_probes:
+                            if (self._tick - 1) % trace_every[key]:
+                                continue
+                            traces[key].append(self._trace(*key))
+                        for probe in weight_probes:
+                            # Whole steps, not float modulo: (81 * 0.1) % 0.3 is not 0 and would skip a snapshot.
+                            if probe.every_ms is not None and self._tick % probe.every_steps(self.dt) == 0:
+                                snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
             step_index, trial, neuron = self._events(chunk[:n])
             found.append((step_index + self._tick - n, trial, neuron))
             done += n
@@ -280,6 +307,53 @@ class TorchSimulation(Simulation):
             if probe.every_ms is None or not snapshots[probe.target]:
                 snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
         return self._recording(start, found, spike_probes, traces, snapshots, trace_every)
+
+    # -- chunks with bounded sizes: rerun when a capacity overflowed ------------------------
+
+    def _attempts(
+        self,
+        rows: torch.Tensor,
+        traces: dict[tuple[str, str], list[torch.Tensor]],
+        snapshots: dict[str, list[tuple[int, np.ndarray]]],
+    ) -> Iterator[None]:
+        """Yields once per run of a chunk's steps over ``rows`` (which hold the source spikes).
+
+        With bounded sizes the peaks are read after the steps (the chunk's one
+        wait); when a capacity overflowed, the starting state, the source
+        spikes and the recordings are restored and the chunk runs again with
+        the grown capacities.
+        """
+        if not self.sizes.bounded:
+            yield
+            return
+        plastic = list(self.plastic.values())
+        saved = ChunkStart(self._tick, self._dynamic(), plastic, rows)
+        marks = {key: len(values) for key, values in traces.items()}
+        taken = {key: len(values) for key, values in snapshots.items()}
+        while True:
+            self.sizes.clear()
+            yield
+            if not self.sizes.overflowed():
+                return
+            self._tick = saved.restore(self._dynamic(), plastic, rows)
+            for key, values in traces.items():
+                del values[marks[key] :]
+            for name, values in snapshots.items():
+                del values[taken[name] :]
+
+    def _dynamic(self) -> list[torch.Tensor]:
+        """Every tensor a step changes, in a fixed order."""
+        tensors = [value for state in self.states for value in state]  # type: ignore[attr-defined]
+        tensors.append(self.buffer.data)
+        for projection in self.plastic.values():
+            tensors += list(projection.state().values())
+        return tensors
+
+    @contextlib.contextmanager
+    def _chunk_steps(self) -> Iterator[None]:
+        """The steps of one chunk: the caller's CUDA sync-debug mode applies (see :meth:`run`)."""
+        with sync_debug(self.device, self._sync_mode):
+            yield
 
     def _trace(self, population: str, variable: str) -> torch.Tensor:
         """Copy of a state variable of ``population`` after the current step, (batch, size)."""
@@ -357,10 +431,14 @@ class TorchSimulation(Simulation):
         """Event-mode static propagation of chunk rows (steps, batch, width) from ``first_tick``."""
         if self.static.n_synapses == 0:
             return
-        if spikes.dtype != torch.bool:
+        if self.sizes.bounded and not spikes.requires_grad:
+            # Padding columns of boolean rows never spike: the whole contiguous row is compacted.
+            step, trial, neuron = self.sizes.nonzero("static.events", spikes, self.layout.n_total)
+        elif spikes.dtype != torch.bool:
             self.static.propagate_window(spikes[..., : self.layout.n_total], first_tick, self.buffer)
             return
-        step, trial, neuron = events(spikes)
+        else:
+            step, trial, neuron = events(spikes)
         self.static.propagate_events(step, trial, neuron, spikes.shape[0], first_tick, self.buffer)
 
     def _flush_tiny(self) -> None:

@@ -20,14 +20,15 @@ class ArraySchedule:
             trials.append(np.full(source.neuron.size, trial, dtype=np.int64))
         tick = np.concatenate(ticks)
         order = np.argsort(tick, kind="stable")
-        self.tick = torch.as_tensor(tick[order], device=device)
+        # Host copy of the sorted ticks: a chunk finds its range without reading the device.
+        self.host_tick = tick[order]
+        self.tick = torch.as_tensor(self.host_tick, device=device)
         self.trial = torch.as_tensor(np.concatenate(trials)[order], device=device)
         self.neuron = torch.as_tensor(np.concatenate(neurons)[order], device=device)
 
     def fill(self, out: torch.Tensor, first_tick: int) -> None:
         """Write spikes of ticks ``first_tick ..`` into ``out`` (steps, batch, size)."""
-        lo = int(torch.searchsorted(self.tick, first_tick))
-        hi = int(torch.searchsorted(self.tick, first_tick + out.shape[0]))
+        lo, hi = (int(i) for i in np.searchsorted(self.host_tick, [first_tick, first_tick + out.shape[0]]))
         if hi > lo:
             out[self.tick[lo:hi] - first_tick, self.trial[lo:hi], self.neuron[lo:hi]] = 1
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from neuromem.backends.torch.capacity import SPREAD, Sizes
 from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.ragged import csr_order, gather_rows
 from neuromem.backends.torch.rows import RowTable, add_rows, row_ranges, row_tables
@@ -36,12 +37,18 @@ INT32_LIMIT = 2**31 - 1
 class InputBuffer:
     """Ring buffer of arriving input, shape (slots, batch, channels), in each cell's weight unit.
 
-    Slot ``t % slots`` holds what arrives at tick t.
+    Slot ``t % slots`` holds what arrives at tick t. The cells live at the front
+    of :attr:`flat`, followed by :data:`SPREAD` scratch cells that pad entries
+    of fixed-capacity gathers add into (:mod:`neuromem.backends.torch.capacity`).
     """
 
     def __init__(self, slots: int, batch: int, channels: int, dtype: torch.dtype, device: torch.device) -> None:
         self.slots = slots
-        self.data = torch.zeros(slots, batch, channels, dtype=dtype, device=device)
+        size = slots * batch * channels
+        self.flat = torch.zeros(size + SPREAD, dtype=dtype, device=device)
+        self.data = self.flat[:size].view(slots, batch, channels)
+        #: Index of the first scratch cell of :attr:`flat`.
+        self.scratch = size
 
     def take(self, tick: int) -> torch.Tensor:
         """Input (batch, channels) arriving at ``tick``; clears the slot."""
@@ -55,8 +62,8 @@ class InputBuffer:
         self.data[tick % self.slots] += values
 
     def add_flat(self, flat_index: torch.Tensor, values: torch.Tensor) -> None:
-        """Scatter-add into the flattened buffer."""
-        self.data.view(-1).index_add_(0, flat_index, values)
+        """Scatter-add into the flattened buffer (scratch cells included)."""
+        self.flat.index_add_(0, flat_index, values)
 
 
 class StaticSynapses:
@@ -101,6 +108,8 @@ class StaticSynapses:
         self.delays = sorted(set(delay.tolist()))
         self.n_total, self.n_channels = layout.n_total, layout.n_channels
         self.dtype, self.device = dtype, device
+        #: Sizes of the event gathers (the simulation sets its policy; exact by default).
+        self.sizes = Sizes(False, device)
         dense_bytes = len(self.delays) * layout.n_total * layout.n_channels * torch.finfo(dtype).bits // 8
         self.mode = ("dense" if dense_bytes <= DENSE_LIMIT_BYTES else "event") if mode == "auto" else mode
         self.min_delay = int(delay.min()) if delay.size else self.max_delay
@@ -122,16 +131,21 @@ class StaticSynapses:
             # 32-bit indices where they fit: gathers and scatters move half the bytes.
             self.index_dtype = torch.int32 if max(self.n_synapses, layout.n_channels) < INT32_LIMIT else torch.int64
             self.pointer = torch.as_tensor(pointer, device=device).to(self.index_dtype)
+            # One more row, without synapses: where pad events of bounded gathers point.
+            self.pointer_pad = torch.cat([self.pointer, self.pointer[-1:]])
             self.channel = torch.as_tensor(channel[order], device=device).to(self.index_dtype)
             self.weight = torch.as_tensor(weight[order], dtype=dtype, device=device)
             self.delay = torch.as_tensor(delay[order], device=device).to(self.index_dtype)
             self.order = torch.as_tensor(order, device=device)
+            #: Synapses of the longest row (bounds a gather's entries).
+            self.max_row = int(np.diff(pointer).max()) if pointer.size > 1 else 0
             # With one delay, rows are gathered from padded tables (see rows.py).
             boundaries = sorted({*layout.offsets.values(), layout.n_total})
             ranges = row_ranges(pointer, boundaries) if len(self.delays) == 1 else None
             if ranges:
                 self.rows = row_tables(ranges, pointer, channel[order], weight[order], self.index_dtype, dtype, device)
-                table_of_row = np.full(layout.n_total, len(ranges), dtype=np.int64)
+                # One more entry for the pad row of bounded gathers: in no table.
+                table_of_row = np.full(layout.n_total + 1, len(ranges), dtype=np.int64)
                 for k, (lo, hi) in enumerate(ranges):
                     table_of_row[lo:hi] = k
                 self.table_of_row = torch.as_tensor(table_of_row, device=device)
@@ -195,14 +209,14 @@ class StaticSynapses:
         if self.rows and spike_values is None:
             self._add_rows(step, trial, neuron, steps, first_tick, buffer)
             return
-        positions, counts = gather_rows(self.pointer, neuron)
-        total = positions.numel()
+        found = self.sizes.rows("static.entries", self.pointer_pad, neuron, neuron.numel() * self.max_row)
+        positions, total = found.positions, found.total
         if total == 0:
             return
         batch, width = buffer.data.shape[1], buffer.data.shape[2]
         # Flat target: slot (batch, channels) rows of the ring, trial rows, the channel.
         target = self.channel.index_select(0, positions)
-        if buffer.data.numel() >= INT32_LIMIT:
+        if buffer.flat.numel() >= INT32_LIMIT:
             target = target.long()
         kind = target.dtype
         if len(self.delays) == 1:
@@ -216,20 +230,23 @@ class StaticSynapses:
                     # Ticks past the ring's end wrap around: (first + d + step) % slots, per event.
                     slot = step.to(kind).add_(first_tick + self.delays[0]).remainder_(buffer.slots)
                     offset.add_(slot, alpha=batch * width).sub_(base)
-                target.add_(torch.repeat_interleave(offset, counts, output_size=total))
+                target.add_(found.repeat(offset))
         else:
             arrival = self.delay.index_select(0, positions).to(kind)
             if steps > 1:
-                arrival.add_(torch.repeat_interleave(step.to(kind), counts, output_size=total))
+                arrival.add_(found.repeat(step.to(kind)))
             arrival.add_(first_tick).remainder_(buffer.slots)
             target.add_(arrival, alpha=batch * width)
             if batch > 1:
-                target.add_(torch.repeat_interleave(trial.to(kind), counts, output_size=total), alpha=width)
+                target.add_(found.repeat(trial.to(kind)), alpha=width)
         values = self.weight.index_select(0, positions)
         if spike_values is not None:
-            values = values * spike_values.repeat_interleave(counts, output_size=total)
+            values = values * found.repeat(spike_values)
+        if found.valid is not None:
+            # Pad entries (bounded gathers) add into the buffer's scratch cells.
+            target = found.redirect(target, self.sizes.scratch(buffer.scratch, total).to(kind))
         # scatter_add_ adds in index order like index_add_ (on one CPU thread), about twice as fast.
-        buffer.data.view(-1).scatter_add_(0, target.long(), values)
+        buffer.flat.scatter_add_(0, target.long(), values)
 
     def _add_rows(
         self,
@@ -253,7 +270,7 @@ class StaticSynapses:
             offset = (step + (first_tick + delay)).remainder_(buffer.slots).mul_(batch * width)
         if batch > 1:
             offset.add_(trial, alpha=width)
-        add_rows(self.rows, self.table_of_row, neuron, offset, buffer.data.view(-1))
+        add_rows(self.rows, self.table_of_row, neuron, offset, buffer, self.sizes)
 
     # -- the functional path of the differentiable module -------------------------------
 
