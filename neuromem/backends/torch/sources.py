@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 from neuromem.spec import SpikeSourceArray, SpikeSourcePoisson
-from neuromem.spec.random import PoissonTrains
+from neuromem.spec.random import PoissonTrains, gap_rule, uniform_torch
 
 
 class ArraySchedule:
@@ -34,22 +36,121 @@ class ArraySchedule:
 
 
 class PoissonSchedule:
-    """Poisson trains of one source population, drawn by the shared numpy generator.
+    """Poisson trains of one source population, drawn on the device.
 
-    The trains continue across runs (the object lives as long as the simulation
-    state); spikes are drawn per chunk, one random number per spike.
+    The trains of :class:`neuromem.spec.random.PoissonTrains` (numpy), bit for
+    bit: the torch twin of the counter-based generator and the same exact gap
+    rule (:class:`neuromem.spec.random.GapRule`: a ``searchsorted`` in the
+    host-made threshold table, no transcendental function on the device). Per
+    (trial, neuron) the device holds the next spike step and the spikes drawn
+    so far; the trains continue across runs (the object lives as long as the
+    simulation state).
+
+    :meth:`fill` writes a chunk in passes over all neurons, each emitting at
+    most one spike per neuron, without reading the device. The passes are
+    enough for all but about one chunk in a thousand (a binomial tail bound);
+    **the one host read** is the shortfall flag, checked once after them, at
+    the start of the chunk (before its steps are queued); when it is set, more
+    passes follow, each doubling, with one read each. A chunk of one step
+    needs one pass and no read.
+
+    Spike probabilities below the table's reach (``GapRule.table`` is None,
+    p < ~8.8e-6 per step) draw on the host with :class:`PoissonTrains` (the same
+    rule, so the same trains) and copy the chunk's spike indices to the device.
     """
+
+    #: Accepted expected number of chunks per thousand whose first passes fall short.
+    SHORTFALL = 1e-3
 
     def __init__(self, source: SpikeSourcePoisson, trial_seeds: list[int], dt: float, device: torch.device) -> None:
         first = int(round(source.start / dt))
         end = np.inf if np.isinf(source.duration) else int(round((source.start + source.duration) / dt))
-        self.trains = PoissonTrains(
-            source.seed, np.asarray(trial_seeds), source.size, source.probability(dt), first, end
-        )
+        probability = source.probability(dt)
         self.device = device
+        self.seed = source.seed
+        self.probability = probability
+        self.end = end
+        self.rule = gap_rule(float(probability))
+        self.host: PoissonTrains | None = None
+        if self.rule.active and self.rule.table is None:
+            self.host = PoissonTrains(source.seed, np.asarray(trial_seeds), source.size, probability, first, end)
+            return
+        batch = len(trial_seeds)
+        self.streams = torch.as_tensor(np.asarray(trial_seeds, dtype=np.int64), device=device).view(-1, 1)
+        self.rows = torch.arange(source.size, dtype=torch.int64, device=device).view(1, -1)
+        self.trials = torch.arange(batch, dtype=torch.int64, device=device).view(-1, 1)
+        table = self.rule.table if self.rule.table is not None else np.zeros(1)
+        self.table = torch.as_tensor(table, dtype=torch.float64, device=device)
+        self.count = torch.zeros(batch, source.size, dtype=torch.int64, device=device)
+        self.next = self._gaps(self.count) + (first - 1)
+        self._rounds: dict[int, int] = {}
+
+    def _gaps(self, count: torch.Tensor) -> torch.Tensor:
+        """The gap after spike number ``count`` of every (trial, neuron): ``GapRule.gaps`` on the device."""
+        u = uniform_torch(self.seed, self.streams, self.rows, count)
+        # 1 - u is exact in float64; searchsorted compares exactly, like numpy's.
+        below = torch.searchsorted(self.table, u.neg_().add_(1.0), side="left")
+        return below.neg_().add_(self.table.numel() + 1)
+
+    def _pass(self, out: torch.Tensor, first_tick: int, stop: int) -> None:
+        """Emit each neuron's next spike if it lies before ``stop``, and draw its following gap."""
+        hit = self.next < stop
+        shown = hit & (self.next >= first_tick)
+        index = (torch.where(shown, self.next - first_tick, 0), self.trials, self.rows)
+        # Indices are distinct within a pass; where nothing spikes the cell keeps its value.
+        out.index_put_(index, torch.where(shown, torch.ones((), dtype=out.dtype, device=out.device), out[index]))
+        self.count += hit
+        self.next = torch.where(hit, self.next + self._gaps(self.count), self.next)
+
+    def passes(self, steps: int) -> int:
+        """Passes that cover ``steps`` steps for all neurons but in ~:attr:`SHORTFALL` of chunks."""
+        if steps not in self._rounds:
+            neurons = self.count.numel()
+            p = self.probability
+            if p >= 1.0:
+                rounds = steps
+            else:
+                # Binomial(steps, p) tail, summed from the top: the fewest passes r with
+                # neurons * P(spikes > r) <= SHORTFALL.
+                log = [
+                    math.lgamma(steps + 1) - math.lgamma(k + 1) - math.lgamma(steps - k + 1)
+                    + k * math.log(p) + (steps - k) * math.log1p(-p)
+                    for k in range(steps + 1)
+                ]
+                tail, rounds = 0.0, steps
+                for r in range(steps, 0, -1):
+                    tail += math.exp(log[r])  # P(spikes >= r)
+                    if neurons * tail > self.SHORTFALL:
+                        break
+                    rounds = r - 1
+                rounds = max(rounds, 1)
+            self._rounds[steps] = rounds
+        return self._rounds[steps]
 
     def fill(self, out: torch.Tensor, first_tick: int) -> None:
-        trial, neuron, step = self.trains.advance(first_tick + out.shape[0])
+        """Spikes of ticks ``first_tick ..`` into ``out`` (steps, batch, size), set to 1 (others untouched)."""
+        if not self.rule.active:
+            return
+        stop = int(min(first_tick + out.shape[0], self.end))
+        if stop <= first_tick:
+            return
+        if self.host is not None:
+            self._fill_host(out, first_tick, stop)
+            return
+        rounds = self.passes(out.shape[0])
+        for _ in range(rounds):
+            self._pass(out, first_tick, stop)
+        if rounds >= out.shape[0]:
+            return  # a neuron spikes at most once a step
+        # The one read of the chunk.
+        while bool(torch.any(self.next < stop)):
+            rounds *= 2
+            for _ in range(rounds):
+                self._pass(out, first_tick, stop)
+
+    def _fill_host(self, out: torch.Tensor, first_tick: int, stop: int) -> None:
+        assert self.host is not None
+        trial, neuron, step = self.host.advance(stop)
         keep = step >= first_tick
         if keep.any():
             index = [torch.as_tensor(a[keep], device=self.device) for a in (step - first_tick, trial, neuron)]
