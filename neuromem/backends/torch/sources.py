@@ -113,8 +113,11 @@ class PoissonSchedule:
                 # Binomial(steps, p) tail, summed from the top: the fewest passes r with
                 # neurons * P(spikes > r) <= SHORTFALL.
                 log = [
-                    math.lgamma(steps + 1) - math.lgamma(k + 1) - math.lgamma(steps - k + 1)
-                    + k * math.log(p) + (steps - k) * math.log1p(-p)
+                    math.lgamma(steps + 1)
+                    - math.lgamma(k + 1)
+                    - math.lgamma(steps - k + 1)
+                    + k * math.log(p)
+                    + (steps - k) * math.log1p(-p)
                     for k in range(steps + 1)
                 ]
                 tail, rounds = 0.0, steps
