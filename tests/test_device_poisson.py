@@ -10,7 +10,7 @@ import neuromem.backends.torch.simulation as torch_simulation
 from neuromem.backends import build
 from neuromem.backends.torch.drive import source_spikes
 from neuromem.backends.torch.layout import Layout
-from neuromem.backends.torch.sources import PoissonSchedule
+from neuromem.backends.torch.sources import PoissonSchedule, table_gaps
 from neuromem.spec import (
     STDP,
     AdditiveWeightDependence,
@@ -50,6 +50,8 @@ def test_table_gaps_count_the_thresholds_at_or_above_one_minus_u(p: float) -> No
     x = 1.0 - u
     brute = 1 + (thresholds[None, :] >= x[:, None]).sum(axis=1)
     assert np.array_equal(rule.gaps(u), brute)
+    device = table_gaps(torch.as_tensor(rule.table), torch.as_tensor(u))
+    assert np.array_equal(device.numpy(), brute)
 
 
 def test_below_the_table_the_search_finds_the_same_count() -> None:

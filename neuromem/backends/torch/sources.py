@@ -35,6 +35,13 @@ class ArraySchedule:
             out[self.tick[lo:hi] - first_tick, self.trial[lo:hi], self.neuron[lo:hi]] = 1
 
 
+def table_gaps(table: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """``GapRule.gaps`` on the device: ``table`` the rule's ascending thresholds, ``u`` float64 (consumed)."""
+    # 1 - u is exact in float64; searchsorted compares exactly, like numpy's.
+    below = torch.searchsorted(table, u.neg_().add_(1.0), side="left")
+    return below.neg_().add_(table.numel() + 1)
+
+
 class PoissonSchedule:
     """Poisson trains of one source population, drawn on the device.
 
@@ -87,10 +94,7 @@ class PoissonSchedule:
 
     def _gaps(self, count: torch.Tensor) -> torch.Tensor:
         """The gap after spike number ``count`` of every (trial, neuron): ``GapRule.gaps`` on the device."""
-        u = uniform_torch(self.seed, self.streams, self.rows, count)
-        # 1 - u is exact in float64; searchsorted compares exactly, like numpy's.
-        below = torch.searchsorted(self.table, u.neg_().add_(1.0), side="left")
-        return below.neg_().add_(self.table.numel() + 1)
+        return table_gaps(self.table, uniform_torch(self.seed, self.streams, self.rows, count))
 
     def _pass(self, out: torch.Tensor, first_tick: int, stop: int) -> None:
         """Emit each neuron's next spike if it lies before ``stop``, and draw its following gap."""
