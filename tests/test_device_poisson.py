@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import torch
 
+import neuromem.backends.torch.drive as torch_drive
 import neuromem.backends.torch.simulation as torch_simulation
 from neuromem.backends import build
-from neuromem.backends.torch.drive import source_spikes
 from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.sources import PoissonSchedule, table_gaps
 from neuromem.spec import (
@@ -121,7 +123,7 @@ def test_device_trains_equal_the_numpy_trains(case: str, few_passes: bool, monke
         # Accepting a shortfall in every chunk: the extra passes after the read must give the same trains.
         monkeypatch.setattr(PoissonSchedule, "SHORTFALL", 1e9)
     lengths = [7, 256, 100, 1, 256, 3] if source.rate > 1 else [20_000, 256, 31_000]
-    schedule = PoissonSchedule(source, SEEDS, dt, CPU)
+    schedule = PoissonSchedule(source, SEEDS, dt, CPU, on_device=True)
     assert (schedule.host is not None) == (case == "p below the table: host draws")
     got = _device_chunks(schedule, source.size, lengths)
     want = _numpy_chunks(source, dt, lengths)
@@ -138,7 +140,7 @@ def test_a_chunk_reads_the_device_once(monkeypatch: pytest.MonkeyPatch) -> None:
         reads.append(1)
         return original(self)
 
-    schedule = PoissonSchedule(SpikeSourcePoisson(500, 50.0, seed=2), SEEDS, 1.0, CPU)
+    schedule = PoissonSchedule(SpikeSourcePoisson(500, 50.0, seed=2), SEEDS, 1.0, CPU, on_device=True)
     monkeypatch.setattr(torch.Tensor, "__bool__", counted)
     for name in ("item", "tolist", "numpy", "cpu", "__int__", "__index__"):
         monkeypatch.setattr(torch.Tensor, name, lambda *a, **k: pytest.fail("the fill read the device"))
@@ -148,10 +150,18 @@ def test_a_chunk_reads_the_device_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(reads) == 1
 
 
-def test_the_module_draws_the_same_trains() -> None:
+def _draw_on_device(module: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``module`` build device schedules even on the CPU (its default draws there in numpy)."""
+    monkeypatch.setattr(module, "PoissonSchedule", functools.partial(PoissonSchedule, on_device=True))
+
+
+@pytest.mark.parametrize("on_device", [False, True], ids=["host", "device"])
+def test_the_module_draws_the_same_trains(on_device: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if on_device:
+        _draw_on_device(torch_drive, monkeypatch)
     source = SpikeSourcePoisson(30, 80.0, seed=9, start=2.0)
     net = Network(populations=(Population("s", source), Population("a", LIFCurrExp(), size=2)))
-    spikes = source_spikes(net, Layout.of(net), {}, 400, 3, 0.5, 100, torch.float64, CPU)
+    spikes = torch_drive.source_spikes(net, Layout.of(net), {}, 400, 3, 0.5, 100, torch.float64, CPU)
     for b in range(3):
         neuron, tick = poisson_ticks(source.seed, 100 + b, source.size, source.probability(0.5), 0, 400, origin=4)
         want = np.zeros((400, source.size))
@@ -192,8 +202,11 @@ def _runs(chunk_steps: int, monkeypatch: pytest.MonkeyPatch) -> list:  # type: i
     return [sim.run(duration) for duration in (40.0, 30.5)]
 
 
-def test_the_recording_does_not_depend_on_the_chunk_length(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("on_device", [False, True], ids=["host", "device"])
+def test_the_recording_does_not_depend_on_the_chunk_length(on_device: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of 256, 13 and 1 steps: every chunk's copy lands in its place, nothing twice."""
+    if on_device:
+        _draw_on_device(torch_simulation, monkeypatch)
     whole, *parts = [_runs(steps, monkeypatch) for steps in (256, 13, 1)]
     for runs in parts:
         for a, b in zip(whole, runs):
