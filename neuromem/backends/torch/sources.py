@@ -103,6 +103,7 @@ class PoissonSchedule:
         self.count = torch.zeros(batch, source.size, dtype=torch.int64, device=device)
         self.next = self._gaps(self.count) + (first - 1)
         self._rounds: dict[int, int] = {}
+        self._cells: tuple[tuple[int, int], torch.Tensor] | None = None
 
     def _gaps(self, count: torch.Tensor) -> torch.Tensor:
         """The gap after spike number ``count`` of every (trial, neuron): ``GapRule.gaps`` on the device."""
@@ -112,11 +113,24 @@ class PoissonSchedule:
         """Emit each neuron's next spike if it lies before ``stop``, and draw its following gap."""
         hit = self.next < stop
         shown = hit & (self.next >= first_tick)
-        index = (torch.where(shown, self.next - first_tick, 0), self.trials, self.rows)
-        # Indices are distinct within a pass; where nothing spikes the cell keeps its value.
-        out.index_put_(index, torch.where(shown, torch.ones((), dtype=out.dtype, device=out.device), out[index]))
+        # One flat index per (trial, neuron) into out's storage: index_select / index_copy_ cost a
+        # fraction of three-tensor advanced indexing. Cells are distinct within a pass; where
+        # nothing spikes, the neuron's cell at step 0 is copied onto itself.
+        flat, cells = self._flat(out)
+        cells = torch.where(shown, self.next - first_tick, 0).mul_(out.stride(0)).add_(cells).view(-1)
+        one = torch.ones((), dtype=out.dtype, device=out.device)
+        flat.index_copy_(0, cells, torch.where(shown.view(-1), one, flat.index_select(0, cells)))
         self.count += hit
         self.next = torch.where(hit, self.next + self._gaps(self.count), self.next)
+
+    def _flat(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A 1-D view of the storage ``out`` spans, and each (trial, neuron)'s offset at step 0 in it."""
+        span = 1 + sum((size - 1) * stride for size, stride in zip(out.shape, out.stride()))
+        flat = out.as_strided((span,), (1,))
+        key = (out.stride(1), out.stride(2))
+        if self._cells is None or self._cells[0] != key:
+            self._cells = (key, self.trials * out.stride(1) + self.rows * out.stride(2))
+        return flat, self._cells[1]
 
     def passes(self, steps: int) -> int:
         """Passes that cover ``steps`` steps for all neurons but in ~:attr:`SHORTFALL` of chunks."""
