@@ -117,11 +117,13 @@ class GapRule:
     The gap is ``g = 1 + #{j >= 1 : q**j >= 1 - u}`` with ``q = 1 - p`` and
     ``q**j`` from :func:`powers`: the inverse of the geometric law's
     distribution function ``P(g > j) = q**j``, evaluated by exact comparisons
-    (``1 - u`` is exact in float64), so the distribution is the geometric one
-    up to the rounding of the thresholds (relative 1e-14). It replaces
-    ``floor(log1p(-u) / log1p(-p)) + 1``, whose value depends on the last bit of
-    a library's ``log1p``; the two give the same gap unless ``1 - u`` lies
-    within that rounding of a threshold.
+    (``1 - u`` is exact in float64). The law is the geometric one of
+    ``p' = 1 - q`` (``q`` rounded: ``|p' - p| <= 2**-54``, relative 6e-15 at
+    p = 0.01) up to the rounding of the thresholds (relative < 2**-46). It
+    replaces ``floor(log1p(-u) / log1p(-p)) + 1``, whose value depends on the
+    last bit of a library's ``log1p``; the two give the same gap unless ``1 - u``
+    lies within these roundings of a threshold (measured: none of 10**7 draws
+    for p from 1e-4 to 1, 3 at p = 1e-5, 0.4 % at p = 1e-7, each by one step).
 
     While the count has at most :data:`TABLE_CAP` terms (``q**J < 2**-53 <= 1 - u``
     for the first such ``J``), the thresholds are kept ascending in
