@@ -11,9 +11,10 @@ class ChunkRecorder:
 
     During a chunk of steps, trace samples and plastic weight snapshots are
     device clones (nothing is read back per step or per snapshot). At the end
-    of the chunk, :meth:`end_chunk` takes the chunk's spike events (their
-    number is data-dependent: **the chunk's one wait** for the device) and
-    copies everything to the host, so device memory does not grow with steps.
+    of the chunk, :meth:`end_chunk` takes the chunk's spike events and copies
+    everything to the host, so device memory does not grow with steps. The
+    scan for the events (their number is data-dependent) is **the chunk's one
+    wait** for the device; the copies after it find the device idle.
 
     Parameters
     ----------
@@ -51,7 +52,7 @@ class ChunkRecorder:
         """Copy the chunk's recording to the host.
 
         ``events`` are the (step in chunk, trial, neuron) indices of the chunk's
-        spikes; the copy of the first waits for the chunk's steps to finish.
+        spikes, found after its last step (the host waited for them).
         """
         step, trial, neuron = (part.cpu().numpy() for part in events)
         self.events.append((step + first_tick, trial, neuron))
