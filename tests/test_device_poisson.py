@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -26,7 +27,7 @@ from neuromem.spec import (
     SpikeSourceArray,
     SpikeSourcePoisson,
 )
-from neuromem.spec.random import SMALLEST, GapRule, PoissonTrains, poisson_ticks, powers, uniform_numpy
+from neuromem.spec.random import SMALLEST, GapRule, PoissonTrains, poisson_ticks, uniform_numpy
 
 CPU = torch.device("cpu")
 SEEDS = [11, 12, 13]
@@ -42,7 +43,7 @@ def _uniforms(n: int) -> np.ndarray:
 def test_table_gaps_count_the_thresholds_at_or_above_one_minus_u(p: float) -> None:
     rule = GapRule(p)
     assert rule.table is not None
-    thresholds = powers(rule.q, np.arange(1, rule.table.size + 1))
+    thresholds = rule.powers(np.arange(1, rule.table.size + 1))
     assert np.all(np.diff(thresholds) < 0) and thresholds[-1] < SMALLEST
     assert thresholds.size == 1 or thresholds[-2] >= SMALLEST  # J: the first power below 2**-53
     # Also u on the grid (multiples of 2**-53) next to thresholds: at or above 0.5 the grid holds the
@@ -58,12 +59,23 @@ def test_table_gaps_count_the_thresholds_at_or_above_one_minus_u(p: float) -> No
 
 def test_below_the_table_the_search_finds_the_same_count() -> None:
     rule = GapRule(5e-6)  # 0.005 Hz at dt = 1 ms: beyond TABLE_CAP thresholds
+    assert rule.table is None and GapRule(1e-4).table is not None
     assert rule.table is None and rule.active
     u = _uniforms(2000)
     x = 1.0 - u
     gaps = rule.gaps(u)
     # g - 1 is the last j with q**j >= 1 - u (the powers fall strictly with j).
-    assert np.all(powers(rule.q, gaps - 1) >= x) and np.all(powers(rule.q, gaps) < x)
+    assert np.all(rule.powers(gaps - 1) >= x) and np.all(rule.powers(gaps) < x)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.01, 1e-3, 1e-6])
+def test_the_thresholds_are_the_powers_of_the_exact_one_minus_p(p: float) -> None:
+    """Not of 1 - p rounded to float64: that would shift the rate by up to 2**-54 / p (5e-8 at p = 1e-9)."""
+    j = np.array([1, 2, 7, 100, 1000, 12345])
+    exact = [float((1 - Fraction(p)) ** int(k)) for k in j]
+    assert np.array_equal(GapRule(p).powers(j), exact)
+    rounded = [float(Fraction(1.0 - p) ** int(k)) for k in j]
+    assert not np.array_equal(exact, rounded) or p == 0.3
 
 
 @pytest.mark.parametrize("p", [0.3, 0.01, 1e-3])

@@ -81,34 +81,63 @@ def uniform_torch(seed: int, streams: torch.Tensor, rows: torch.Tensor, steps: t
     return _shift_right(x, 11).to(torch.float64).mul_(1.0 / (1 << 53))
 
 
-#: Most thresholds a gap table holds (8 bytes each: 32 MiB): spike probabilities per step
-#: down to about 8.8e-6 (0.088 Hz at dt = 0.1 ms). Below, :meth:`GapRule.gaps` searches
+#: Most thresholds a gap table holds (8 bytes each: 8 MiB, built in ~0.6 s): spike probabilities per step
+#: down to about 3.5e-5 (0.35 Hz at dt = 0.1 ms). Below, :meth:`GapRule.gaps` searches
 #: the same thresholds without a table, on the host only.
-TABLE_CAP = 2**22
+TABLE_CAP = 2**20
 
 #: The smallest value ``1 - u`` takes: ``u = k * 2**-53 <= 1 - 2**-53``, and ``1 - u`` is exact.
 SMALLEST = 2.0**-53
 
 
-def powers(q: float, j: np.ndarray) -> np.ndarray:
-    """``q**j`` for integers ``j >= 0`` by binary powering, float64.
+#: Dekker's splitter for float64: 2**27 + 1.
+_SPLIT = 134217729.0
 
-    Only IEEE multiplications in a fixed order (the squares ``q**(2**k)`` taken
-    in turn, multiplied in for the set bits of ``j`` from the lowest): the same
-    bits on every machine, where libm's ``pow`` may differ in the last bit.
-    The relative error is below ``2 * 64 * 2**-53``, far below the relative
-    step ``1 - q`` between consecutive powers for every ``q <= 1 - 2**-40``,
-    so the powers fall strictly with ``j`` (checked for each table).
+
+def _two_product(a: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """``a * b`` as the rounded product and its exact error (Dekker), by plain float64 operations."""
+    product = a * b
+    c = _SPLIT * a
+    a_hi = c - (c - a)
+    a_lo = a - a_hi
+    c = _SPLIT * b
+    b_hi = c - (c - b)
+    b_lo = b - b_hi
+    return product, ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _dd_times(hi: np.ndarray, lo: np.ndarray, f_hi: float, f_lo: float) -> tuple[np.ndarray, np.ndarray]:
+    """Double-double product ``(hi + lo) * (f_hi + f_lo)``, renormalised."""
+    product, error = _two_product(hi, f_hi)
+    error = error + (hi * f_lo + lo * f_hi)
+    total = product + error
+    return total, error - (total - product)
+
+
+def powers(q_hi: float, j: np.ndarray, q_lo: float = 0.0) -> np.ndarray:
+    """``q**j`` (``q = q_hi + q_lo`` in double-double) for integers ``j >= 0``, rounded to float64.
+
+    Binary powering in double-double arithmetic (about 100 bits): only IEEE
+    additions and multiplications in a fixed order, so the same bits on every
+    machine (libm's ``pow`` may differ in the last bit), and ``q = 1 - p``
+    carried exactly, so the powers are those of the given ``p``, not of
+    ``1 - p`` rounded. Strictly falling with ``j`` for every ``p > 2**-52``
+    (checked for each table).
     """
     bits = np.array(j, dtype=np.int64)
-    result = np.ones(bits.shape, dtype=np.float64)
-    square = float(q)
+    hi = np.ones(bits.shape, dtype=np.float64)
+    lo = np.zeros(bits.shape, dtype=np.float64)
+    f_hi, f_lo = float(q_hi), float(q_lo)
     while bits.any():
-        # Multiplying by 1.0 where the bit is clear is exact.
-        result *= np.where(bits & 1, square, 1.0)
+        odd = (bits & 1).astype(bool)
+        if odd.any():
+            new_hi, new_lo = _dd_times(hi[odd], lo[odd], f_hi, f_lo)
+            hi[odd], lo[odd] = new_hi, new_lo
         bits >>= 1
-        square *= square
-    return result
+        f_hi, f_lo = _dd_times(np.array(f_hi), np.array(f_lo), f_hi, f_lo)
+        f_hi, f_lo = float(f_hi), float(f_lo)
+    # hi + lo is renormalised: hi is the double nearest the power.
+    return hi
 
 
 class GapRule:
@@ -117,13 +146,11 @@ class GapRule:
     The gap is ``g = 1 + #{j >= 1 : q**j >= 1 - u}`` with ``q = 1 - p`` and
     ``q**j`` from :func:`powers`: the inverse of the geometric law's
     distribution function ``P(g > j) = q**j``, evaluated by exact comparisons
-    (``1 - u`` is exact in float64). The law is the geometric one of
-    ``p' = 1 - q`` (``q`` rounded: ``|p' - p| <= 2**-54``, relative 6e-15 at
-    p = 0.01) up to the rounding of the thresholds (relative < 2**-46). It
-    replaces ``floor(log1p(-u) / log1p(-p)) + 1``, whose value depends on the
-    last bit of a library's ``log1p``; the two give the same gap unless ``1 - u``
-    lies within these roundings of a threshold (measured: none of 10**7 draws
-    for p from 1e-4 to 1, 3 at p = 1e-5, 0.4 % at p = 1e-7, each by one step).
+    (``1 - u`` is exact in float64): the geometric law of ``p`` itself, up to
+    the rounding of the thresholds to float64 (relative 2**-53). It replaces
+    ``floor(log1p(-u) / log1p(-p)) + 1``, whose value depends on the last bit of
+    a library's ``log1p``; the two give the same gap unless ``1 - u`` lies
+    within these roundings of a threshold.
 
     While the count has at most :data:`TABLE_CAP` terms (``q**J < 2**-53 <= 1 - u``
     for the first such ``J``), the thresholds are kept ascending in
@@ -143,6 +170,9 @@ class GapRule:
     def __init__(self, probability: float) -> None:
         self.probability = float(probability)
         self.q = 1.0 - self.probability
+        # 1 - p exactly, as q + q_lo (Knuth's two-sum).
+        back = self.q - 1.0
+        self.q_lo = (1.0 - (self.q - back)) + (-self.probability - back)
         self.active = self.q < 1.0
         self.table: np.ndarray | None = None
         if not self.active:
@@ -154,11 +184,15 @@ class GapRule:
         if estimate > TABLE_CAP:
             return
         size = int(estimate * (1 + 1e-9)) + 64
-        thresholds = powers(self.q, np.arange(1, size + 1))
+        thresholds = self.powers(np.arange(1, size + 1))
         below = np.flatnonzero(thresholds < SMALLEST)
         if below.size == 0 or np.any(np.diff(thresholds[: below[0] + 1]) >= 0):
             return  # never for p in the table's range; the search below is exact without it
         self.table = np.ascontiguousarray(thresholds[: below[0] + 1][::-1])
+
+    def powers(self, j: np.ndarray) -> np.ndarray:
+        """The thresholds ``q**j`` (:func:`powers` of the exact ``1 - p``)."""
+        return powers(self.q, j, self.q_lo)
 
     def gaps(self, u: np.ndarray) -> np.ndarray:
         """Gaps (int64 steps, >= 1) for uniforms ``u`` in [0, 1) (any shape)."""
@@ -169,8 +203,8 @@ class GapRule:
         with np.errstate(divide="ignore"):
             j = np.maximum(np.floor(np.log(x) / np.log1p(-self.probability)), 0).astype(np.int64)
         while True:
-            up = powers(self.q, j + 1) >= x
-            down = (j > 0) & (powers(self.q, j) < x)
+            up = self.powers(j + 1) >= x
+            down = (j > 0) & (self.powers(j) < x)
             if not (up.any() or down.any()):
                 return j + 1
             j = j + up - down

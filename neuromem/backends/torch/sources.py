@@ -62,7 +62,7 @@ class PoissonSchedule:
     needs one pass and no read.
 
     Spike probabilities below the table's reach (``GapRule.table`` is None,
-    p < ~8.8e-6 per step) draw on the host with :class:`PoissonTrains` (the same
+    p < ~3.5e-5 per step) draw on the host with :class:`PoissonTrains` (the same
     rule, so the same trains) and copy the chunk's spike indices to the device.
     So does a CPU device by default (``on_device=None``): there nothing is
     read back across a bus, and numpy, which draws only the spikes, is several
