@@ -7,11 +7,16 @@ batch layouts: trial ``b`` of a batch draws what a single run with that trial's
 seed draws.
 
 Poisson trains are drawn as geometric gaps between spikes (one number per
-spike, not one per step), always by :class:`PoissonTrains` in numpy float64,
-so every backend gets bit-identical trains whatever its device.
+spike, not one per step) by :class:`GapRule`: exact comparisons of ``1 - u``
+with a table of thresholds ``q**j`` computed once on the host, so numpy
+(:class:`PoissonTrains`, used by every backend and the exporters) and the torch
+backend's device schedule give bit-identical trains on any device — no
+transcendental function is evaluated where results could differ.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import torch
@@ -76,13 +81,148 @@ def uniform_torch(seed: int, streams: torch.Tensor, rows: torch.Tensor, steps: t
     return _shift_right(x, 11).to(torch.float64).mul_(1.0 / (1 << 53))
 
 
+#: Most thresholds a gap table holds (8 bytes each: 8 MiB, built in ~0.6 s): spike probabilities per step
+#: down to about 3.5e-5 (0.35 Hz at dt = 0.1 ms). Below, :meth:`GapRule.gaps` searches
+#: the same thresholds without a table, on the host only.
+TABLE_CAP = 2**20
+
+#: The smallest value ``1 - u`` takes: ``u = k * 2**-53 <= 1 - 2**-53``, and ``1 - u`` is exact.
+SMALLEST = 2.0**-53
+
+
+#: Dekker's splitter for float64: 2**27 + 1.
+_SPLIT = 134217729.0
+
+
+def _two_product(a: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """``a * b`` as the rounded product and its exact error (Dekker), by plain float64 operations."""
+    product = a * b
+    c = _SPLIT * a
+    a_hi = c - (c - a)
+    a_lo = a - a_hi
+    c = _SPLIT * b
+    b_hi = c - (c - b)
+    b_lo = b - b_hi
+    return product, ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _dd_times(hi: np.ndarray, lo: np.ndarray, f_hi: float, f_lo: float) -> tuple[np.ndarray, np.ndarray]:
+    """Double-double product ``(hi + lo) * (f_hi + f_lo)``, renormalised."""
+    product, error = _two_product(hi, f_hi)
+    error = error + (hi * f_lo + lo * f_hi)
+    total = product + error
+    return total, error - (total - product)
+
+
+def powers(q_hi: float, j: np.ndarray, q_lo: float = 0.0) -> np.ndarray:
+    """``q**j`` (``q = q_hi + q_lo`` in double-double) for integers ``j >= 0``, rounded to float64.
+
+    Binary powering in double-double arithmetic (about 100 bits): only IEEE
+    additions and multiplications in a fixed order, so the same bits on every
+    machine (libm's ``pow`` may differ in the last bit), and ``q = 1 - p``
+    carried exactly, so the powers are those of the given ``p``, not of
+    ``1 - p`` rounded. Strictly falling with ``j`` for every ``p > 2**-52``
+    (checked for each table).
+    """
+    bits = np.array(j, dtype=np.int64)
+    hi = np.ones(bits.shape, dtype=np.float64)
+    lo = np.zeros(bits.shape, dtype=np.float64)
+    f_hi, f_lo = float(q_hi), float(q_lo)
+    while bits.any():
+        odd = (bits & 1).astype(bool)
+        if odd.any():
+            new_hi, new_lo = _dd_times(hi[odd], lo[odd], f_hi, f_lo)
+            hi[odd], lo[odd] = new_hi, new_lo
+        bits >>= 1
+        f_hi, f_lo = _dd_times(np.array(f_hi), np.array(f_lo), f_hi, f_lo)
+        f_hi, f_lo = float(f_hi), float(f_lo)
+    # hi + lo is renormalised: hi is the double nearest the power.
+    return hi
+
+
+class GapRule:
+    """Geometric gaps between the spikes of a Bernoulli(p) train, from uniforms ``u``.
+
+    The gap is ``g = 1 + #{j >= 1 : q**j >= 1 - u}`` with ``q = 1 - p`` and
+    ``q**j`` from :func:`powers`: the inverse of the geometric law's
+    distribution function ``P(g > j) = q**j``, evaluated by exact comparisons
+    (``1 - u`` is exact in float64): the geometric law of ``p`` itself, up to
+    the rounding of the thresholds to float64 (relative 2**-53). It replaces
+    ``floor(log1p(-u) / log1p(-p)) + 1``, whose value depends on the last bit of
+    a library's ``log1p``; the two give the same gap unless ``1 - u`` lies
+    within these roundings of a threshold.
+
+    While the count has at most :data:`TABLE_CAP` terms (``q**J < 2**-53 <= 1 - u``
+    for the first such ``J``), the thresholds are kept ascending in
+    :attr:`table` and the count is ``J - searchsorted(table, 1 - u)``: numpy's and
+    torch's ``searchsorted`` compare exactly, so every device gives the same gaps.
+    For smaller ``p`` (:attr:`table` is None) :meth:`gaps` starts at the
+    logarithm's estimate and moves it by exact comparisons with :func:`powers`.
+
+    Parameters
+    ----------
+    probability : float
+        Spike probability per step, in [0, 1]. ``p = 0`` and ``p < 2**-54``
+        (``1 - p`` rounds to 1; e.g. below 1e-10 Hz at dt = 0.1 ms) never spike
+        (:attr:`active` is False).
+    """
+
+    def __init__(self, probability: float) -> None:
+        self.probability = float(probability)
+        self.q = 1.0 - self.probability
+        # 1 - p exactly, as q + q_lo (Knuth's two-sum).
+        back = self.q - 1.0
+        self.q_lo = (1.0 - (self.q - back)) + (-self.probability - back)
+        self.active = self.q < 1.0
+        self.table: np.ndarray | None = None
+        if not self.active:
+            return
+        if self.q == 0.0:
+            self.table = np.zeros(1)  # p = 1: a spike every step
+            return
+        estimate = 53 * np.log(2.0) / -np.log1p(-self.probability)
+        if estimate > TABLE_CAP:
+            return
+        size = int(estimate * (1 + 1e-9)) + 64
+        thresholds = self.powers(np.arange(1, size + 1))
+        below = np.flatnonzero(thresholds < SMALLEST)
+        if below.size == 0 or np.any(np.diff(thresholds[: below[0] + 1]) >= 0):
+            return  # never for p in the table's range; the search below is exact without it
+        self.table = np.ascontiguousarray(thresholds[: below[0] + 1][::-1])
+
+    def powers(self, j: np.ndarray) -> np.ndarray:
+        """The thresholds ``q**j`` (:func:`powers` of the exact ``1 - p``)."""
+        return powers(self.q, j, self.q_lo)
+
+    def gaps(self, u: np.ndarray) -> np.ndarray:
+        """Gaps (int64 steps, >= 1) for uniforms ``u`` in [0, 1) (any shape)."""
+        x = 1.0 - np.asarray(u, dtype=np.float64)
+        if self.table is not None:
+            return self.table.size + 1 - np.searchsorted(self.table, x, side="left")
+        # The largest j with q**j >= x, from the logarithm's estimate: a few exact steps at most.
+        with np.errstate(divide="ignore"):
+            j = np.maximum(np.floor(np.log(x) / np.log1p(-self.probability)), 0).astype(np.int64)
+        while True:
+            up = self.powers(j + 1) >= x
+            down = (j > 0) & (self.powers(j) < x)
+            if not (up.any() or down.any()):
+                return j + 1
+            j = j + up - down
+
+
+@functools.lru_cache(maxsize=8)
+def gap_rule(probability: float) -> GapRule:
+    """The :class:`GapRule` of a spike probability, built once (a table takes up to ~1 s)."""
+    return GapRule(probability)
+
+
 class PoissonTrains:
     """Independent Poisson spike trains on a time grid, advanced chunk by chunk.
 
     Neuron ``i`` of stream ``T`` (a trial seed) spikes first at step
     ``origin + g_0 - 1`` and then every ``g_k`` steps, with geometric gaps
-    ``g_k = floor(log(1 - u_k) / log(1 - p)) + 1`` drawn from
-    ``u_k = uniform(seed, T, i, k)``: a Bernoulli(p) spike in every step.
+    ``g_k`` (:class:`GapRule`) drawn from ``u_k = uniform(seed, T, i, k)``: a
+    Bernoulli(p) spike in every step.
 
     Parameters
     ----------
@@ -103,15 +243,16 @@ class PoissonTrains:
         self.streams = np.asarray(streams, dtype=np.int64).reshape(-1, 1)
         self.rows = np.arange(size, dtype=np.int64).reshape(1, -1)
         self.end = end
-        self.log_q = np.log1p(-probability) if probability < 1.0 else -np.inf
-        self.active = probability > 0.0
+        self.rule = gap_rule(float(probability))
+        self.active = self.rule.active
         self.count = np.zeros((self.streams.size, size), dtype=np.int64)
         self.next = origin - 1 + self._gaps(self.streams, self.rows, self.count)
 
     def _gaps(self, streams: np.ndarray, rows: np.ndarray, count: np.ndarray) -> np.ndarray:
-        u = uniform_numpy(self.seed, streams, rows, count)
-        with np.errstate(divide="ignore"):
-            return (np.floor(np.log1p(-u) / self.log_q) + 1).astype(np.int64)
+        if not self.active:
+            # Never spikes: the first spike lies past any step (and past int64 overflow when advanced).
+            return np.full(np.broadcast_shapes(np.shape(streams), np.shape(rows)), 2**62, dtype=np.int64)
+        return self.rule.gaps(uniform_numpy(self.seed, streams, rows, count))
 
     def advance(self, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Spikes with step < ``stop`` not returned before: (trial, neuron, step), sorted by step."""

@@ -32,6 +32,7 @@ from neuromem.backends.torch.layout import Layout
 from neuromem.backends.torch.neurons import NeuronBlock, SpikeFunction, heaviside, heaviside_events
 from neuromem.backends.torch.plasticity import RULES, PlasticProjection
 from neuromem.backends.torch.ragged import events, padded
+from neuromem.backends.torch.recorder import ChunkRecorder
 from neuromem.backends.torch.sources import ArraySchedule, PoissonSchedule
 from neuromem.backends.torch.synapses import InputBuffer, StaticSynapses
 from neuromem.errors import FileFormatError
@@ -256,9 +257,7 @@ class TorchSimulation(Simulation):
         weight_probes = [p for p in probes if p.variable == "weight"]
         start = self._tick
         layout, batch = self.layout, self.batch_size
-        found: list[tuple[torch.Tensor, ...]] = []
-        traces = {key: [] for key in trace_probes}  # type: dict[tuple[str, str], list[torch.Tensor]]
-        snapshots: dict[str, list[tuple[int, np.ndarray]]] = {p.target: [] for p in weight_probes}
+        record = ChunkRecorder(trace_probes, [p.target for p in weight_probes])
         # Heaviside spikes are kept as booleans: scanning them for events costs half a float scan.
         # Boolean rows are padded to whole words for the word-wise event scan (ragged.events).
         boolean = self.spike_fn is heaviside
@@ -283,7 +282,7 @@ class TorchSimulation(Simulation):
             chunk.zero_()
             for name, schedule in schedules.items():
                 schedule.fill(chunk[:n, :, layout.slice(name)], self._tick)
-            for _ in self._attempts(chunk[:n], traces, snapshots):
+            for _ in self._attempts(chunk[:n], record):
                 with self._chunk_steps():
                     for i in range(n):
                         self._step(rows[i])
@@ -293,29 +292,29 @@ class TorchSimulation(Simulation):
                         for key in trace_probes:
                             if (self._tick - 1) % trace_every[key]:
                                 continue
-                            traces[key].append(self._trace(*key))
+                            record.trace(key, self._trace(*key))
                         for probe in weight_probes:
                             # Whole steps, not float modulo: (81 * 0.1) % 0.3 is not 0 and would skip a snapshot.
                             if probe.every_ms is not None and self._tick % probe.every_steps(self.dt) == 0:
-                                snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
-            step_index, trial, neuron = self._events(chunk[:n])
-            found.append((step_index + self._tick - n, trial, neuron))
+                                record.snapshot(probe.target, self._tick, self._weights_now(probe.target))
+            record.end_chunk(self._events(chunk[:n]), self._tick - n)
             done += n
             bar.update(n)
         bar.close()
         for probe in weight_probes:
-            if probe.every_ms is None or not snapshots[probe.target]:
-                snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
-        return self._recording(start, found, spike_probes, traces, snapshots, trace_every)
+            if probe.every_ms is None or not record.snapshots[probe.target]:
+                record.snapshots[probe.target].append((self._tick, self.get_weights(probe.target)))
+        return self._recording(start, record, spike_probes, trace_every)
+
+    def _weights_now(self, projection: str) -> torch.Tensor | np.ndarray:
+        """A plastic projection's weights on the device (copied by the recorder), else the static ones."""
+        if projection in self.plastic:
+            return self.plastic[projection].weight
+        return self.get_weights(projection)
 
     # -- chunks with bounded sizes: rerun when a capacity overflowed ------------------------
 
-    def _attempts(
-        self,
-        rows: torch.Tensor,
-        traces: dict[tuple[str, str], list[torch.Tensor]],
-        snapshots: dict[str, list[tuple[int, np.ndarray]]],
-    ) -> Iterator[None]:
+    def _attempts(self, rows: torch.Tensor, record: ChunkRecorder) -> Iterator[None]:
         """Yields once per run of a chunk's steps over ``rows`` (which hold the source spikes).
 
         With bounded sizes the peaks are read after the steps (the chunk's one
@@ -328,18 +327,13 @@ class TorchSimulation(Simulation):
             return
         plastic = list(self.plastic.values())
         saved = ChunkStart(self._tick, self._dynamic(), plastic, rows)
-        marks = {key: len(values) for key, values in traces.items()}
-        taken = {key: len(values) for key, values in snapshots.items()}
         while True:
             self.sizes.clear()
             yield
             if not self.sizes.overflowed():
                 return
             self._tick = saved.restore(self._dynamic(), plastic, rows)
-            for key, values in traces.items():
-                del values[marks[key] :]
-            for name, values in snapshots.items():
-                del values[taken[name] :]
+            record.discard_chunk()
 
     def _dynamic(self) -> list[torch.Tensor]:
         """Every tensor a step changes, in a fixed order."""
@@ -472,30 +466,18 @@ class TorchSimulation(Simulation):
     def _recording(
         self,
         start: int,
-        found: list[tuple[torch.Tensor, ...]],
+        record: ChunkRecorder,
         spike_probes: list[str],
-        traces: dict[tuple[str, str], list[torch.Tensor]],
-        snapshots: dict[str, list[tuple[int, np.ndarray]]],
         trace_every: dict[tuple[str, str], int],
     ) -> Recording:
-        if found:
-            tick, trial, neuron = (torch.cat(parts).cpu().numpy() for parts in zip(*found))
-        else:
-            tick = trial = neuron = np.zeros(0, dtype=np.int64)
+        tick, trial, neuron = record.spike_arrays()
         spikes = {}
         for name in spike_probes:
             where = self.layout.slice(name)
             keep = (neuron >= where.start) & (neuron < where.stop)
             spikes[name] = SpikeTrains.from_arrays(trial[keep], neuron[keep] - where.start, tick[keep])
-        trace_arrays = {
-            key: (
-                torch.stack(values, dim=1).cpu().numpy().astype(np.float64)
-                if values
-                else np.zeros((self.batch_size, 0, self.layout.sizes[key[0]]))
-            )
-            for key, values in traces.items()
-        }
-        weights = stack_snapshots(snapshots)
+        trace_arrays = record.trace_arrays(self.batch_size, self.layout.sizes)
+        weights = stack_snapshots(record.snapshots)
         return Recording(
             dt=self.dt,
             start_tick=start,
