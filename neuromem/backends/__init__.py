@@ -53,7 +53,7 @@ def build(
     """Build ``network`` on ``backend`` with time step ``dt`` (ms).
 
     Options are backend-specific (torch: ``batch_size``, ``device``, ``dtype``,
-    ``seed``, ``propagation``, ``surrogate``, ``progress``, ``fuse``; brian2:
+    ``seed``, ``propagation``, ``surrogate``, ``progress``, ``fuse``, ``host_reads``; brian2:
     ``batch_size``, ``codegen_target``, ``seed``); an option the backend does
     not have is refused. ``max_recording_bytes`` bounds what one ``run`` may
     record (traces and weight snapshots; default 2 GB): a run that would
