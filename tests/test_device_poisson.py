@@ -27,7 +27,7 @@ from neuromem.spec import (
     SpikeSourceArray,
     SpikeSourcePoisson,
 )
-from neuromem.spec.random import SMALLEST, GapRule, PoissonTrains, poisson_ticks, uniform_numpy
+from neuromem.spec.random import SEARCH_BELOW, SMALLEST, GapRule, PoissonTrains, poisson_ticks, uniform_numpy
 
 CPU = torch.device("cpu")
 SEEDS = [11, 12, 13]
@@ -55,6 +55,21 @@ def test_table_gaps_count_the_thresholds_at_or_above_one_minus_u(p: float) -> No
     assert np.array_equal(rule.gaps(u), brute)
     device = table_gaps(torch.as_tensor(rule.table), torch.as_tensor(u))
     assert np.array_equal(device.numpy(), brute)
+
+
+@pytest.mark.parametrize("p", [0.01, 1e-3, 2e-4])
+def test_the_estimated_count_equals_the_search_next_to_every_threshold(p: float) -> None:
+    """numpy's fast path (the logarithm's estimate, confirmed by two comparisons) on values a bit
+    either side of each threshold, where the estimate is off by one and must be corrected."""
+    rule = GapRule(p)
+    assert rule.table is not None and rule.table.size > SEARCH_BELOW  # the estimate path, not the search
+    table = rule.table[rule.table > 0]
+    x = np.concatenate([table, np.nextafter(table, 2.0), np.nextafter(table, 0.0), [1.0, SMALLEST]])
+    searched = rule.table.size - np.searchsorted(rule.table, x, side="left")
+    assert np.array_equal(rule._table_count(x), searched)
+    with np.errstate(divide="ignore"):
+        estimate = np.floor(np.log(x) / np.log1p(-p))
+    assert np.any(estimate > searched) and np.any(estimate < searched)  # both corrections are taken
 
 
 def test_below_the_table_the_search_finds_the_same_count() -> None:

@@ -140,6 +140,10 @@ def powers(q_hi: float, j: np.ndarray, q_lo: float = 0.0) -> np.ndarray:
     return hi
 
 
+#: Tables up to this size are searched directly: a short binary search costs less than the estimate.
+SEARCH_BELOW = 1024
+
+
 class GapRule:
     """Geometric gaps between the spikes of a Bernoulli(p) train, from uniforms ``u``.
 
@@ -194,11 +198,32 @@ class GapRule:
         """The thresholds ``q**j`` (:func:`powers` of the exact ``1 - p``)."""
         return powers(self.q, j, self.q_lo)
 
+    def _table_count(self, x: np.ndarray) -> np.ndarray:
+        """``#{j : q**j >= x}`` from the table: ``J - searchsorted(table, x)``, computed faster.
+
+        The logarithm's estimate ``c = floor(log(x) / log(q))`` is kept where two
+        exact comparisons confirm it (``q**c >= x > q**(c + 1)``, with ``q**j =
+        table[J - j]``); the rare others are searched. Same counts as the search
+        everywhere: the comparisons are its definition.
+        """
+        table, size = self.table, self.table.size  # type: ignore[union-attr]
+        if size <= SEARCH_BELOW:
+            return size - np.searchsorted(table, x, side="left")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            estimate = np.floor(np.log(x) / np.log1p(-self.probability))
+        count = np.clip(np.nan_to_num(estimate, nan=0.0), 0, size).astype(np.int64)
+        at = table[np.minimum(size - count, size - 1)]  # q**count (unused where count == 0)
+        after = table[np.maximum(size - count - 1, 0)]  # q**(count + 1) (unused where count == size)
+        wrong = ~(((count == 0) | (at >= x)) & ((count == size) | (after < x)))
+        if wrong.any():
+            count[wrong] = size - np.searchsorted(table, x[wrong], side="left")
+        return count
+
     def gaps(self, u: np.ndarray) -> np.ndarray:
         """Gaps (int64 steps, >= 1) for uniforms ``u`` in [0, 1) (any shape)."""
         x = 1.0 - np.asarray(u, dtype=np.float64)
         if self.table is not None:
-            return self.table.size + 1 - np.searchsorted(self.table, x, side="left")
+            return self._table_count(x) + 1
         # The largest j with q**j >= x, from the logarithm's estimate: a few exact steps at most.
         with np.errstate(divide="ignore"):
             j = np.maximum(np.floor(np.log(x) / np.log1p(-self.probability)), 0).astype(np.int64)
