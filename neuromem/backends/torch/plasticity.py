@@ -91,6 +91,15 @@ class PlasticProjection:
         self.by_post = torch.as_tensor(order, device=device)
         self.post_pointer = torch.as_tensor(np.append(pointer, pointer[-1]), device=device)
         self.max_post_row = int(np.diff(pointer).max()) if self.n_post else 0
+        # Per side, what a gather of its rows reads, and the names of its two selections (made once:
+        # they are looked up every tick).
+        self._sides = {
+            side: (pointer, order, n, longest, f"{name}.{side}.events", f"{name}.{side}.entries")
+            for side, pointer, order, n, longest in (
+                ("pre", self.pre_pointer, self.by_pre, self.n_pre, self.max_pre_row),
+                ("post", self.post_pointer, self.by_post, self.n_post, self.max_post_row),
+            )
+        }
         #: Sizes of the event gathers (the simulation sets its policy; exact by default).
         self.sizes = Sizes(False, device)
         self.initial_weight = torch.as_tensor(lst.weight.copy(), dtype=dtype, device=device)
@@ -163,13 +172,9 @@ class PlasticProjection:
         found: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """:meth:`_synapses_of` and the pairs' positions in the side's CSR order."""
-        if side == "pre":
-            pointer, order, n, longest = self.pre_pointer, self.by_pre, self.n_pre, self.max_pre_row
-        else:
-            pointer, order, n, longest = self.post_pointer, self.by_post, self.n_post, self.max_post_row
-        key = f"{self.name}.{side}"
-        trial, row = self.sizes.nonzero(f"{key}.events", events, n) if found is None else found
-        gathered = self.sizes.rows(f"{key}.entries", pointer, row, row.numel() * longest)
+        pointer, order, n, longest, events_key, entries_key = self._sides[side]
+        trial, row = self.sizes.nonzero(events_key, events, n) if found is None else found
+        gathered = self.sizes.rows(entries_key, pointer, row, row.numel() * longest)
         positions = gathered.positions
         synapse = order.index_select(0, positions)
         trial = None if self.batch == 1 else gathered.repeat(trial)
@@ -196,7 +201,7 @@ class PlasticProjection:
 
     def _post_scan(self, tick: int, post_spikes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(trial, neuron) of the postsynaptic spikes of ``tick``; kept as that tick's pre events."""
-        found = self.sizes.nonzero(f"{self.name}.post.events", post_spikes, self.n_post)
+        found = self.sizes.nonzero(self._sides["post"][4], post_spikes, self.n_post)
         if self.same_neurons:
             self._post_events.pop(tick - self.history_slots, None)
             self._post_events[tick] = found  # type: ignore[assignment]

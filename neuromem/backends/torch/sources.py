@@ -104,6 +104,7 @@ class PoissonSchedule:
         self.next = self._gaps(self.count) + (first - 1)
         self._rounds: dict[int, int] = {}
         self._cells: tuple[tuple[int, int], torch.Tensor] | None = None
+        self._one: torch.Tensor | None = None  # the 1 a pass writes, made once
 
     def _gaps(self, count: torch.Tensor) -> torch.Tensor:
         """The gap after spike number ``count`` of every (trial, neuron): ``GapRule.gaps`` on the device."""
@@ -118,8 +119,9 @@ class PoissonSchedule:
         # nothing spikes, the neuron's cell at step 0 is copied onto itself.
         flat, cells = self._flat(out)
         cells = torch.where(shown, self.next - first_tick, 0).mul_(out.stride(0)).add_(cells).view(-1)
-        one = torch.ones((), dtype=out.dtype, device=out.device)
-        flat.index_copy_(0, cells, torch.where(shown.view(-1), one, flat.index_select(0, cells)))
+        if self._one is None or self._one.dtype != out.dtype:
+            self._one = torch.ones((), dtype=out.dtype, device=out.device)
+        flat.index_copy_(0, cells, torch.where(shown.view(-1), self._one, flat.index_select(0, cells)))
         self.count += hit
         self.next = torch.where(hit, self.next + self._gaps(self.count), self.next)
 
